@@ -1,0 +1,52 @@
+# spikefab set-up and entry points. Every target installs what is missing first, so a fresh
+# Debian/Ubuntu machine with Python 3.11 needs nothing but `make demo` or `make test`.
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# System tools the flow runs (../shared/TOOLCHAIN.md): simulator, synthesis, timing, the OSU liberty.
+APT_PACKAGES := iverilog yosys opensta qflow-tech-osu018 dataset-fashion-mnist g++ make
+
+# torch on 2-core machines: the default OpenMP spin-wait makes 2-thread runs erratic.
+export OMP_WAIT_POLICY := PASSIVE
+
+APT_STAMP := $(VENV)/.apt-installed
+PIP_STAMP := $(VENV)/.pip-installed
+
+.PHONY: setup demo test test-all bench clean
+
+setup: $(APT_STAMP) $(PIP_STAMP)
+
+$(APT_STAMP):
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@mkdir -p $(VENV) && touch $@
+
+$(PIP_STAMP): pyproject.toml
+	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip setuptools wheel
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	@touch $@
+
+demo: setup
+	$(BIN)/spikefab run --dataset digits --out runs/demo
+
+test: setup
+	$(BIN)/python -m pytest -m "not slow" -n 2 tests
+
+test-all: setup
+	$(BIN)/python -m pytest -n 2 tests
+
+bench: setup
+	$(BIN)/python -m flows.bench --out bench
+
+clean:
+	rm -rf runs bench build .pytest_cache
