@@ -38,7 +38,7 @@ def predict_cycles(net: CompiledNetwork, arch: CoreArchitecture, result: Referen
     incoming = np.concatenate([result.input_spikes[:, :, None], counts[:, :, :-1]], axis=2)
     steps = np.arange(1, net.timesteps + 1)
     ran = steps[None, :] <= result.timesteps_used[:, None]
-    per_step = (incoming * words).sum(axis=2) + (2 * words + 2).sum()
+    per_step = (incoming * words).sum(axis=2) + (words + 2).sum()
     cycles = (per_step * ran).sum(axis=1)
     checked = steps == net.timesteps
     if net.early_exit is not None:

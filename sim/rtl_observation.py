@@ -1,0 +1,73 @@
+"""The files that pass between pytest / the flow and the cocotb testbench running in a simulator."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass(frozen=True, eq=False)
+class Stimulus:
+    """Input spike frames (B, T, n_in) for one simulation, and how to drive them."""
+
+    network_path: str
+    spikes: np.ndarray
+    lanes: int
+    seed: int = 0
+    gap_probability: float = 0.0
+    backpressure_probability: float = 0.0
+
+    def save(self, path: str | os.PathLike) -> None:
+        np.savez(path, network_path=np.array(self.network_path), spikes=self.spikes, lanes=self.lanes,
+                 seed=self.seed, gap_probability=self.gap_probability,
+                 backpressure_probability=self.backpressure_probability)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Stimulus":
+        with np.load(path) as f:
+            return cls(network_path=str(f["network_path"]), spikes=f["spikes"].astype(bool), lanes=int(f["lanes"]),
+                       seed=int(f["seed"]), gap_probability=float(f["gap_probability"]),
+                       backpressure_probability=float(f["backpressure_probability"]))
+
+
+@dataclass(frozen=True, eq=False)
+class RtlObservation:
+    """What the monitor saw on the core's ports.
+
+    trace: (N, 5) int rows (image, timestep, layer, word, spike bits); predicted, timesteps, cycles:
+    (B,) as the core reported them; readout: (B, C); observed_cycles: (B,) counted by the testbench
+    from the first accepted entry to the result (equal to `cycles` when the input never idles).
+    """
+
+    trace: np.ndarray
+    predicted: np.ndarray
+    timesteps: np.ndarray
+    cycles: np.ndarray
+    readout: np.ndarray
+    observed_cycles: np.ndarray
+    input_gaps: int
+
+    @classmethod
+    def from_rows(cls, *, trace_rows, results, observed_cycles, input_gaps: int) -> "RtlObservation":
+        return cls(
+            trace=np.array(trace_rows, dtype=np.int64).reshape(-1, 5),
+            predicted=np.array([r["predicted"] for r in results], dtype=np.int64),
+            timesteps=np.array([r["timesteps"] for r in results], dtype=np.int64),
+            cycles=np.array([r["cycles"] for r in results], dtype=np.int64),
+            readout=np.array([r["readout"] for r in results], dtype=np.int64),
+            observed_cycles=np.array(observed_cycles, dtype=np.int64),
+            input_gaps=input_gaps,
+        )
+
+    def save(self, path: str | os.PathLike) -> None:
+        np.savez(path, trace=self.trace, predicted=self.predicted, timesteps=self.timesteps, cycles=self.cycles,
+                 readout=self.readout, observed_cycles=self.observed_cycles, input_gaps=self.input_gaps)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "RtlObservation":
+        with np.load(Path(path)) as f:
+            return cls(trace=f["trace"], predicted=f["predicted"], timesteps=f["timesteps"], cycles=f["cycles"],
+                       readout=f["readout"], observed_cycles=f["observed_cycles"], input_gaps=int(f["input_gaps"]))
