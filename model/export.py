@@ -1,0 +1,66 @@
+"""Export a trained, quantization-aware SpikingMLP to a CompiledNetwork, and run a compiled network
+in torch (the integer forward pass QAT trains, applied to the exported integers)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .compiled import (MAX_MEMBRANE_BITS, CompiledLayer, CompiledNetwork, EarlyExit, Encoding,
+                       membrane_bits_for)
+from .network import LayerTensors, SNNOutput, SpikingMLP, run_layers
+from .quantize import QuantizationConfig, integer_layer
+from .surrogate import StraightThrough
+
+
+def sized_layer(*, weights: np.ndarray, bias: np.ndarray, weight_bits: int, threshold: int, timesteps: int,
+                **neuron) -> CompiledLayer:
+    """A layer whose membrane has the fewest bits that provably never saturate over `timesteps`."""
+    widest = CompiledLayer(weights=weights, bias=bias, weight_bits=weight_bits, threshold=threshold,
+                           membrane_bits=MAX_MEMBRANE_BITS, **neuron)
+    bits = membrane_bits_for(*widest.membrane_bound(timesteps))
+    if bits > MAX_MEMBRANE_BITS:
+        raise ValueError(f"the membrane would need {bits} bits (> {MAX_MEMBRANE_BITS}); use fewer timesteps or "
+                         "a leak shift")
+    return CompiledLayer(weights=weights, bias=bias, weight_bits=weight_bits, threshold=threshold,
+                         membrane_bits=bits, **neuron)
+
+
+def export_network(model: SpikingMLP, quantization: QuantizationConfig, *, class_names: tuple[str, ...] = (),
+                   early_exit: EarlyExit | None = None) -> CompiledNetwork:
+    cfg = model.config
+    layers = []
+    with torch.no_grad():
+        for k, linear in enumerate(model.layers):
+            q = integer_layer(linear.weight, linear.bias, cfg.threshold, quantization)
+            neuron = cfg.neuron(k, float(q.threshold))
+            layers.append(sized_layer(
+                weights=q.weight.t().numpy().astype(np.int64),
+                bias=q.bias.numpy().astype(np.int64),
+                weight_bits=quantization.weight_bits,
+                threshold=q.threshold,
+                timesteps=cfg.timesteps,
+                leak_shift=neuron.leak_shift,
+                reset=neuron.reset,
+                integration=neuron.integration,
+                spiking=neuron.spiking,
+            ))
+    return CompiledNetwork(layers=tuple(layers), timesteps=cfg.timesteps, readout=cfg.readout,
+                           encoding=Encoding.RATE, early_exit=early_exit, class_names=class_names)
+
+
+def compiled_forward(net: CompiledNetwork, spikes: np.ndarray) -> SNNOutput:
+    """The exported integers run through the same torch code as quantization-aware training
+    (float64, so sums stay exact for any membrane width)."""
+    from .neuron import LIFParameters
+
+    layers = []
+    for layer in net.layers:
+        neuron = LIFParameters(threshold=float(layer.threshold), leak_shift=layer.leak_shift,
+                               integration=layer.integration, reset=layer.reset, spiking=layer.spiking,
+                               surrogate=StraightThrough())
+        layers.append(LayerTensors(torch.tensor(layer.weights.T, dtype=torch.float64),
+                                   torch.tensor(layer.bias, dtype=torch.float64), neuron))
+    with torch.no_grad():
+        return run_layers(torch.tensor(spikes, dtype=torch.float64), layers, net.readout, integer=True,
+                          record_spikes=True)

@@ -1,0 +1,123 @@
+"""A fully connected spiking network: parameters in nn.Linear layers, dynamics from lif_step."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from .compiled import Integration, Readout, Reset
+from .neuron import LIFParameters, lif_step
+from .quantize import QuantizationConfig, integer_layer
+from .surrogate import FastSigmoid, Surrogate
+
+# Spike-count readouts become logits as count / T times this gain (a count of T is confident).
+SPIKE_COUNT_LOGIT_GAIN = 8.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class SNNConfig:
+    """sizes: (inputs, hidden..., classes). The hidden layers (and a spiking output layer) share the
+    neuron settings; a MEMBRANE readout makes the output layer a leak-free accumulator."""
+
+    sizes: tuple[int, ...]
+    timesteps: int
+    leak_shift: int | None = 3
+    integration: Integration = Integration.CONTINUOUS
+    reset: Reset = Reset.SUBTRACT
+    readout: Readout = Readout.MEMBRANE
+    surrogate: Surrogate = field(default_factory=FastSigmoid)
+    threshold: float = 1.0
+
+    def __post_init__(self) -> None:
+        if len(self.sizes) < 2 or not all(isinstance(n, int) and n >= 1 for n in self.sizes):
+            raise ValueError(f"sizes must be two or more positive ints (inputs, ..., classes), not {self.sizes!r}")
+        if not isinstance(self.timesteps, int) or self.timesteps < 1:
+            raise ValueError(f"timesteps must be a positive int, not {self.timesteps!r}")
+        if self.leak_shift is not None and (not isinstance(self.leak_shift, int) or self.leak_shift < 1):
+            raise ValueError(f"leak_shift must be None or a positive int, not {self.leak_shift!r}")
+        if not isinstance(self.surrogate, Surrogate):
+            raise TypeError(f"surrogate must be a Surrogate object, not {self.surrogate!r}")
+        if self.threshold <= 0:
+            raise ValueError(f"threshold must be > 0, not {self.threshold}")
+
+    def neuron(self, layer: int, threshold: float) -> LIFParameters:
+        output = layer == len(self.sizes) - 2
+        if output and self.readout is Readout.MEMBRANE:
+            return LIFParameters(threshold=threshold, leak_shift=None, integration=Integration.CONTINUOUS,
+                                 reset=self.reset, spiking=False, surrogate=self.surrogate)
+        return LIFParameters(threshold=threshold, leak_shift=self.leak_shift, integration=self.integration,
+                             reset=self.reset, spiking=True, surrogate=self.surrogate)
+
+
+@dataclass(frozen=True)
+class SNNOutput:
+    logits: torch.Tensor             # (B, C) for the loss
+    readout: torch.Tensor            # (B, C) in membrane units (integers when quantized)
+    spikes: tuple[torch.Tensor, ...]  # per layer (B, T, n_out); empty unless record_spikes
+
+
+class SpikingMLP(nn.Module):
+    def __init__(self, *, config: SNNConfig, seed: int = 0):
+        super().__init__()
+        if not isinstance(config, SNNConfig):
+            raise TypeError(f"config must be an SNNConfig, not {type(config).__name__}")
+        self.config = config
+        generator_state = torch.random.get_rng_state()
+        torch.manual_seed(seed)
+        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(config.sizes[:-1], config.sizes[1:]))
+        torch.random.set_rng_state(generator_state)
+
+    def forward(self, spikes: torch.Tensor, *, quantization: QuantizationConfig | None = None,
+                record_spikes: bool = False) -> SNNOutput:
+        """spikes: (B, T, n_inputs) of 0/1. With `quantization`, every layer runs in integer units
+        with the weights, biases and thresholds export will write (fake quantization)."""
+        cfg = self.config
+        layers, output_scale = [], 1.0
+        for k, linear in enumerate(self.layers):
+            if quantization is None:
+                layers.append(LayerTensors(linear.weight, linear.bias, cfg.neuron(k, cfg.threshold)))
+            else:
+                q = integer_layer(linear.weight, linear.bias, cfg.threshold, quantization)
+                layers.append(LayerTensors(q.weight, q.bias, cfg.neuron(k, float(q.threshold))))
+                output_scale = q.scale
+        return run_layers(spikes, layers, cfg.readout, integer=quantization is not None,
+                          output_scale=output_scale, record_spikes=record_spikes)
+
+
+@dataclass(frozen=True)
+class LayerTensors:
+    weight: torch.Tensor  # (n_out, n_in)
+    bias: torch.Tensor
+    neuron: LIFParameters
+
+
+def run_layers(spikes: torch.Tensor, layers: list[LayerTensors], readout_kind: Readout, *, integer: bool,
+               output_scale: float = 1.0, record_spikes: bool = False) -> SNNOutput:
+    """Every timestep, every layer in order: current = x W^T + b, then lif_step.
+
+    Logits: the output membrane x output_scale / T, or the spike count x gain / T.
+    """
+    batch, steps, _ = spikes.shape
+    v = [torch.zeros(batch, layer.weight.shape[0], dtype=spikes.dtype) for layer in layers]
+    count = torch.zeros(batch, layers[-1].weight.shape[0], dtype=spikes.dtype)
+    recorded = [[] for _ in layers]
+    readout = count
+    for t in range(steps):
+        x = spikes[:, t]
+        for k, layer in enumerate(layers):
+            x, v[k], before_fire = lif_step(x @ layer.weight.t() + layer.bias, v[k], layer.neuron, integer=integer)
+            if record_spikes:
+                recorded[k].append(x.detach())
+        if readout_kind is Readout.SPIKE_COUNT:
+            count = count + x
+            readout = count
+        else:
+            readout = before_fire
+    if readout_kind is Readout.SPIKE_COUNT:
+        logits = readout * (SPIKE_COUNT_LOGIT_GAIN / steps)
+    else:
+        logits = readout * (output_scale / steps)
+    spikes_out = tuple(torch.stack(r, dim=1) for r in recorded) if record_spikes else ()
+    return SNNOutput(logits=logits, readout=readout, spikes=spikes_out)

@@ -1,0 +1,60 @@
+"""The LIF neuron as a pure step function, in float units for training and in integer units for
+quantization-aware training (the integer form is ../shared/DESIGN.md's semantics exactly)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from .compiled import Integration, Reset
+from .surrogate import Surrogate
+
+
+def round_ste(x: torch.Tensor) -> torch.Tensor:
+    """round(x) forward, identity backward (straight-through estimator)."""
+    return x + (torch.round(x) - x).detach()
+
+
+def floor_ste(x: torch.Tensor) -> torch.Tensor:
+    """floor(x) forward, identity backward."""
+    return x + (torch.floor(x) - x).detach()
+
+
+@dataclass(frozen=True, kw_only=True)
+class LIFParameters:
+    """threshold is in membrane units (1.0 in float training, an integer under quantization);
+    leak_shift k gives the decay V -= V / 2^k (float) or V -= V >> k (integer)."""
+
+    threshold: float
+    leak_shift: int | None
+    integration: Integration
+    reset: Reset
+    spiking: bool
+    surrogate: Surrogate
+
+
+def lif_step(current: torch.Tensor, v: torch.Tensor, p: LIFParameters, *, integer: bool
+             ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One timestep: V = leak(V) + current; s = H(V - threshold); V = reset(V, s).
+
+    current includes the bias. Returns (spikes, membrane after reset, membrane before fire); a
+    non-spiking layer returns no spikes and keeps its membrane (the readout accumulator).
+    In integer mode the leak is V - floor(V / 2^k), the arithmetic shift of the hardware; the
+    additions are exact as long as the membrane cannot saturate, which export guarantees by sizing.
+    """
+    if p.integration is Integration.DISCONTINUOUS:
+        v = torch.zeros_like(current)
+    elif p.leak_shift is not None:
+        decay = v / (1 << p.leak_shift)
+        v = v - (floor_ste(decay) if integer else decay)
+    v = v + current
+    if not p.spiking:
+        return torch.zeros_like(v), v, v
+    s = p.surrogate((v - p.threshold) / p.threshold)
+    fired = s.detach()
+    if p.reset is Reset.SUBTRACT:
+        after = v - fired * p.threshold
+    else:
+        after = v * (1 - fired)
+    return s, after, v

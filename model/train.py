@@ -1,0 +1,90 @@
+"""Training by backpropagation through time, in float and then quantization-aware."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from .datasets import Dataset
+from .network import SpikingMLP
+from .quantize import QuantizationConfig
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainConfig:
+    epochs: int = 30
+    batch_size: int = 64
+    learning_rate: float = 2e-3
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "batch_size"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive int, not {value!r}")
+        if not self.learning_rate > 0:
+            raise ValueError(f"learning_rate must be > 0, not {self.learning_rate}")
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    epoch: int
+    loss: float
+    train_accuracy: float
+    seconds: float
+
+
+def rate_spikes(x: torch.Tensor, timesteps: int, generator: torch.Generator) -> torch.Tensor:
+    """Bernoulli rate code in torch for training batches: (B, n) -> (B, T, n) of 0/1."""
+    return (torch.rand(x.shape[0], timesteps, x.shape[1], generator=generator) < x[:, None, :]).to(x.dtype)
+
+
+def train(model: SpikingMLP, dataset: Dataset, config: TrainConfig, *,
+          quantization: QuantizationConfig | None = None,
+          progress: Callable[[EpochRecord], None] | None = None) -> list[EpochRecord]:
+    """Minimise cross-entropy on rate-coded inputs; with `quantization`, through the integer forward."""
+    generator = torch.Generator().manual_seed(config.seed)
+    x_all = torch.tensor(dataset.train_x)
+    y_all = torch.tensor(dataset.train_y)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.epochs)
+    loss_fn = nn.CrossEntropyLoss()
+    history = []
+    for epoch in range(config.epochs):
+        start = time.perf_counter()
+        order = torch.randperm(x_all.shape[0], generator=generator)
+        total_loss, correct = 0.0, 0
+        model.train()
+        for first in range(0, order.numel(), config.batch_size):
+            batch = order[first:first + config.batch_size]
+            spikes = rate_spikes(x_all[batch], model.config.timesteps, generator)
+            out = model(spikes, quantization=quantization)
+            loss = loss_fn(out.logits, y_all[batch])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total_loss += float(loss.detach()) * batch.numel()
+            correct += int((out.logits.argmax(dim=1) == y_all[batch]).sum())
+        schedule.step()
+        record = EpochRecord(epoch, total_loss / order.numel(), correct / order.numel(), time.perf_counter() - start)
+        history.append(record)
+        if progress is not None:
+            progress(record)
+    return history
+
+
+def predict(model: SpikingMLP, spikes: np.ndarray, *, quantization: QuantizationConfig | None = None,
+            batch_size: int = 512) -> np.ndarray:
+    """Predicted classes (argmax of the readout, lowest index on ties) for given spike frames."""
+    model.eval()
+    out = []
+    with torch.no_grad():
+        for first in range(0, spikes.shape[0], batch_size):
+            batch = torch.tensor(spikes[first:first + batch_size], dtype=torch.float32)
+            out.append(model(batch, quantization=quantization).readout.argmax(dim=1).numpy())
+    return np.concatenate(out)
