@@ -147,6 +147,20 @@ class SpikingCore(wiring.Component):
         v_min = signed_range(net.readout_bits)[0]
 
         with m.FSM(name="control"):
+            def initialise_membranes(then: str) -> None:
+                """One word per cycle in every layer at once: V = bias, the start of an inference."""
+                for k, engine in enumerate(engines):
+                    with m.If(word < words[k]):
+                        m.d.comb += [engine.op.eq(LayerOp.INIT), engine.word.eq(word)]
+                m.d.sync += word.eq(word + 1)
+                with m.If(word == max(words) - 1):
+                    m.d.sync += word.eq(0)
+                    m.next = then
+
+            with m.State("POWER_ON"):
+                # Membrane memories have no reset: initialise them before the first inference.
+                initialise_membranes("INTEGRATE0")
+
             for k, engine in enumerate(engines):
                 last_word = words[k] - 1
                 with m.State(f"INTEGRATE{k}"):
@@ -227,15 +241,8 @@ class SpikingCore(wiring.Component):
                     m.next = "INTEGRATE0"
 
             with m.State("INIT"):
-                # Back to the start-of-inference state (V = bias) in every layer at once.
                 m.d.comb += counting.eq(1)
-                for k, engine in enumerate(engines):
-                    with m.If(word < words[k]):
-                        m.d.comb += [engine.op.eq(LayerOp.INIT), engine.word.eq(word)]
-                m.d.sync += word.eq(word + 1)
-                with m.If(word == max(words) - 1):
-                    m.d.sync += word.eq(0)
-                    m.next = "RESULT"
+                initialise_membranes("RESULT")
 
             with m.State("RESULT"):
                 m.d.comb += [

@@ -87,9 +87,8 @@ class LayerEngine(wiring.Component):
             shape=unsigned(lanes * w_bits), depth=layer.n_in * words, init=self._weight_words())
         m.submodules.biases = biases = memory.Memory(
             shape=unsigned(lanes * v_bits), depth=words, init=bias_words)
-        # Power-on contents equal the start of an inference (V = sat(0 + bias) = bias).
-        m.submodules.membranes = membranes = memory.Memory(
-            shape=unsigned(lanes * v_bits), depth=words, init=bias_words)
+        # No initial contents: silicon has none. The core runs an INIT pass after reset instead.
+        m.submodules.membranes = membranes = memory.Memory(shape=unsigned(lanes * v_bits), depth=words, init=[])
         weight_rd = weights.read_port()
         bias_rd = biases.read_port()
         membrane_wr = membranes.write_port()

@@ -1,0 +1,76 @@
+"""Logic synthesis with Yosys to an open standard-cell library: mapped netlist, area, cell counts."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .liberty_library import CellLibrary, read_liberty
+from .tools import ToolError, run_tool
+
+# `rename -enumerate` gives Yosys's private wires short names before both netlists are written, so
+# the Verilog (simulated, its nets in the VCD) and the JSON (read for loads and drivers) agree.
+YOSYS_SCRIPT = """\
+read_verilog -sv {verilog}
+synth -top {top} -flatten
+dfflibmap -liberty {liberty}
+abc -liberty {liberty}
+opt_clean -purge
+setundef -zero
+splitnets -format __
+opt_clean -purge
+rename -enumerate
+stat -liberty {liberty}
+write_verilog -noattr -noexpr -nohex -nodec {netlist}
+write_json {netlist_json}
+"""
+
+
+@dataclass(frozen=True)
+class SynthesisResult:
+    netlist: Path
+    netlist_json: Path
+    area_um2: float
+    cells: dict[str, int]
+    flip_flops: int
+    flip_flop_area_um2: float
+    log: Path
+
+
+STAT_CELL = re.compile(r"^\s+(\S+)\s+(\d+)\s*$")
+STAT_AREA = re.compile(r"Chip area for module .*: ([0-9.]+)")
+
+
+def parse_stat(log_text: str, library_cells: set[str]) -> tuple[float, dict[str, int]]:
+    """Area and cell counts from Yosys 0.23's `stat -liberty` text (the last one in the log)."""
+    block = log_text[log_text.rindex("Number of cells:"):]
+    area = STAT_AREA.search(block)
+    if area is None:
+        raise ToolError("yosys printed no chip area: the liberty may lack areas")
+    cells = {}
+    for line in block[:area.start()].splitlines()[1:]:
+        match = STAT_CELL.match(line)
+        if match and match.group(1) in library_cells:
+            cells[match.group(1)] = int(match.group(2))
+    return float(area.group(1)), cells
+
+
+def synthesize(verilog: Path, *, top: str, library: CellLibrary, out_dir: Path) -> SynthesisResult:
+    liberty = library.require()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    netlist = out_dir / "netlist.v"
+    netlist_json = out_dir / "netlist.json"
+    script = out_dir / "synth.ys"
+    script.write_text(YOSYS_SCRIPT.format(verilog=Path(verilog).resolve(), top=top, liberty=liberty,
+                                          netlist=netlist.resolve(), netlist_json=netlist_json.resolve()))
+    log = run_tool(["yosys", "-q", "-l", str(out_dir / "yosys.log"), str(script)], log=out_dir / "yosys.stdout")
+    log = out_dir / "yosys.log"
+    lib = read_liberty(liberty)
+    area, cells = parse_stat(log.read_text(), set(lib.cells))
+    flops = {name: n for name, n in cells.items() if "DFF" in name or name == "LATCH"}
+    return SynthesisResult(
+        netlist=netlist, netlist_json=netlist_json, area_um2=area, cells=cells,
+        flip_flops=sum(flops.values()),
+        flip_flop_area_um2=sum(n * lib.cells[name].area_um2 for name, n in flops.items()),
+        log=log)
