@@ -1,0 +1,152 @@
+"""The spikefab command line: a thin layer over the Python API."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from model.compiled import CompiledNetwork, CompiledNetworkError, Integration, Readout, Reset
+from model.datasets import DATASETS, DatasetError, load_dataset
+from model.encoding import rate_encode
+from model.surrogate import SURROGATES
+
+from .flow import StepRecord, run_flow
+from .liberty_library import CellLibrary, LibraryError
+from .report import build_report, summary, write_report
+from .run_config import RunConfig
+from .steps.hardware_steps import VerificationError, verify_network
+from .test_set import EncodedTestSet
+from .tools import ToolError
+
+EXIT_MISMATCH = 1
+EXIT_ERROR = 2
+
+
+def _images(text: str) -> int | None:
+    if text == "all":
+        return None
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive number or 'all', not {text}")
+    return value
+
+
+def _leak(text: str) -> int | None:
+    return None if text == "none" else int(text)
+
+
+def _progress(number: int, total: int, step, record: StepRecord | None) -> None:
+    if record is None:
+        print(f"[{number}/{total}] {step.id} ...", file=sys.stderr, flush=True)
+        return
+    how = "cached" if record.cached else f"{record.seconds:.1f} s"
+    highlights = {k: v for k, v in record.metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    shown = ", ".join(f"{k} {v:.4g}" for k, v in list(highlights.items())[:3])
+    print(f"[{number}/{total}] {step.id} done ({how}){': ' + shown if shown else ''}", file=sys.stderr, flush=True)
+
+
+def _add_run(sub) -> None:
+    p = sub.add_parser("run", help="train, quantize, compile, verify and estimate, into one run folder")
+    p.add_argument("--dataset", choices=DATASETS, default="digits")
+    p.add_argument("--data-path", help="folder holding the data set's files (else the standard search)")
+    p.add_argument("--out", type=Path, required=True, help="run folder (steps already done there are reused)")
+    p.add_argument("--hidden", type=int, nargs="+", default=[64], help="hidden layer sizes")
+    p.add_argument("--timesteps", type=int, default=8)
+    p.add_argument("--leak-shift", type=_leak, default=3, help="membrane decay V -= V >> k, or 'none'")
+    p.add_argument("--integration", choices=[m.value for m in Integration], default="continuous")
+    p.add_argument("--reset", choices=[m.value for m in Reset], default="subtract")
+    p.add_argument("--readout", choices=[m.value for m in Readout], default="membrane")
+    p.add_argument("--surrogate", choices=sorted(SURROGATES), default="fast-sigmoid")
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--qat-epochs", type=int, default=10)
+    p.add_argument("--weight-bits", type=int, default=8)
+    p.add_argument("--lanes", type=int, default=8)
+    p.add_argument("--test-images", type=_images, default=None, help="test images for the reference ('all')")
+    p.add_argument("--verify-images", type=_images, default=100, help="images through the RTL, or 'all'")
+    p.add_argument("--energy-images", type=int, default=4, help="inferences simulated at gate level")
+    p.add_argument("--simulator", choices=["icarus"], default="icarus")
+    p.add_argument("--library", choices=[m.value for m in CellLibrary], default="osu018")
+    p.add_argument("--seed", type=int, default=0)
+
+
+def _add_verify(sub) -> None:
+    p = sub.add_parser("verify", help="run a compiled network's RTL against the reference on test images")
+    p.add_argument("--network", type=Path, required=True, help="a compiled network file (network.npz)")
+    p.add_argument("--dataset", choices=DATASETS, default="digits")
+    p.add_argument("--data-path")
+    p.add_argument("--images", type=_images, default=100, help="how many test images, or 'all'")
+    p.add_argument("--lanes", type=int, default=8)
+    p.add_argument("--simulator", choices=["icarus"], default="icarus")
+    p.add_argument("--encoding-seed", type=int, default=1)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, required=True)
+
+
+def command_run(args) -> int:
+    config = RunConfig(
+        dataset=args.dataset, data_path=args.data_path, hidden=tuple(args.hidden), timesteps=args.timesteps,
+        leak_shift=args.leak_shift, integration=Integration(args.integration), reset=Reset(args.reset),
+        readout=Readout(args.readout), surrogate=SURROGATES[args.surrogate](), epochs=args.epochs,
+        qat_epochs=args.qat_epochs, weight_bits=args.weight_bits, lanes=args.lanes, test_images=args.test_images,
+        verify_images=args.verify_images, energy_images=args.energy_images, simulator=args.simulator,
+        library=CellLibrary(args.library), seed=args.seed)
+    start = time.perf_counter()
+    records = run_flow(config.steps(), args.out, progress=_progress)
+    report = build_report(config, records)
+    report["total_seconds"] = round(time.perf_counter() - start, 1)
+    write_report(args.out, report)
+    print(summary(report, args.out))
+    return 0
+
+
+def command_verify(args) -> int:
+    network = CompiledNetwork.load(args.network)
+    data = load_dataset(args.dataset, args.data_path)
+    if data.n_features != network.n_inputs:
+        raise ValueError(f"{args.dataset} has {data.n_features} inputs per image, the network takes {network.n_inputs}")
+    x, y = data.test_x, data.test_y
+    if args.images is not None:
+        x, y = x[:args.images], y[:args.images]
+    test = EncodedTestSet(rate_encode(x, network.timesteps, seed=args.encoding_seed), y, data.class_names)
+    args.out.mkdir(parents=True, exist_ok=True)
+    metrics = verify_network(network, test, lanes=args.lanes, simulator=args.simulator, seed=args.seed,
+                             work_dir=args.out / "rtl")
+    report = {
+        "dataset": args.dataset,
+        "network": list(network.layer_sizes),
+        "timesteps": network.timesteps,
+        "accuracy": {"rtl": metrics["accuracy_rtl"]},
+        "verify": {k: metrics[k] for k in ("simulator", "images", "mismatched_images", "cycle_mismatches",
+                                           "first_mismatch")},
+        "hardware": {"lanes": args.lanes, "cycles_per_inference_mean": metrics["rtl_cycles_mean"]},
+    }
+    (args.out / "report.json").write_text(json.dumps(report, indent=2))
+    print(f"verified {metrics['images']} images on {metrics['simulator']}: {metrics['mismatched_images']} mismatched, "
+          f"{metrics['cycle_mismatches']} cycle mismatches; RTL accuracy {metrics['accuracy_rtl']:.4f}")
+    if metrics["mismatched_images"]:
+        print(f"first mismatch: {metrics['first_mismatch']}", file=sys.stderr)
+        return EXIT_MISMATCH
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="spikefab", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_run(sub)
+    _add_verify(sub)
+    args = parser.parse_args(argv)
+    try:
+        return {"run": command_run, "verify": command_verify}[args.command](args)
+    except VerificationError as exc:
+        print(f"spikefab: verification failed: {exc}", file=sys.stderr)
+        return EXIT_MISMATCH
+    except (ToolError, DatasetError, CompiledNetworkError, LibraryError, ValueError, TypeError) as exc:
+        print(f"spikefab: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,170 @@
+"""report.json, report.md and a plot for a run folder, and the one-screen summary."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .flow import StepRecord
+from .run_config import RunConfig
+from .step import to_jsonable
+
+# Published figures for context only: other processes, other networks; not comparable as measured.
+LITERATURE = [
+    ("ODIN (28 nm, 256 neurons)", "12.7 pJ/SOP"),
+    ("ReckOn (28 nm)", "5.3 pJ/SOP"),
+    ("Seed chip, MNIST (40 nm per its arXiv text)", "48.4-773 nJ/image"),
+]
+
+
+def build_report(config: RunConfig, records: list[StepRecord]) -> dict[str, Any]:
+    m = {r.id: r.metrics for r in records}
+    ref, verify, synth, timing, energy = m["reference"], m["verify"], m["synth"], m["timing"], m["power"]
+    return {
+        "dataset": config.dataset,
+        "network": list(config.sizes),
+        "timesteps": config.timesteps,
+        "test_images": m["encode"]["images"],
+        "accuracy": {
+            "float": m["train"]["accuracy_float"],
+            "quantized_torch": m["quantize"]["accuracy_quantized_torch"],
+            "quantized_reference": ref["accuracy_quantized_reference"],
+            "reference_agrees_with_torch": ref["agreement_with_torch_quantized"],
+            "rtl": verify["accuracy_rtl"],
+            "rtl_images": verify["images"],
+        },
+        "verify": {k: verify[k] for k in ("simulator", "images", "mismatched_images", "cycle_mismatches",
+                                          "first_mismatch")},
+        "hardware": {
+            "lanes": config.lanes,
+            "weight_bits": config.weight_bits,
+            "membrane_bits": m["quantize"]["membrane_bits"],
+            "words_per_layer": m["compile"]["words_per_layer"],
+            "clock_mhz": timing["clock_mhz"],
+            "cycles_per_inference_mean": ref["cycles_per_inference_mean"],
+            "cycles_per_inference_p99": ref["cycles_per_inference_p99"],
+            "cycles_lower_bound_mean": ref["cycles_lower_bound_mean"],
+            "cycles_over_bound": ref["cycles_over_bound"],
+            "latency_us_mean": ref["cycles_per_inference_mean"] * timing["clock_period_ns"] / 1000,
+            "spike_rate_per_layer": ref["spike_rate_per_layer"],
+            "input_spike_rate": ref["input_spike_rate"],
+        },
+        "area": {
+            "library": synth["library"],
+            "total_um2": synth["total_um2"],
+            "cell_count": synth["cell_count"],
+            "flip_flops": synth["flip_flops"],
+            "flip_flop_area_share": synth["flip_flop_area_share"],
+            "cells": synth["cells"],
+            "memory_style": synth["memory_style"],
+        },
+        "timing": {k: timing[k] for k in ("critical_path_ns", "fmax_mhz", "clock_period_ns", "corner",
+                                          "assumptions")},
+        "energy": {
+            "method": energy["method"],
+            "activity_source": energy["activity_source"],
+            "activity_coverage": energy["activity_coverage"],
+            "images": energy["images"],
+            "nj_per_inference": energy["nj_per_inference"],
+            "nj_per_inference_each": energy["nj_per_inference_each"],
+            "nj_per_inference_spread": energy["nj_per_inference_spread"],
+            "pj_per_sop": energy["pj_per_sop"],
+            "breakdown_nj_per_inference": energy["breakdown_nj_per_inference"],
+            "memory_model": energy["memory_model"],
+            "clock_mhz": 1000 / energy["clock_period_ns"],
+            "input_transition_ns": energy["input_transition_ns"],
+        },
+        "sops_per_inference_mean": ref["sops_per_inference_mean"],
+        "config": to_jsonable(config),
+        "steps": {r.id: {"seconds": round(r.seconds, 2), "cached": r.cached, "folder": r.folder.name}
+                  for r in records},
+    }
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def markdown(report: dict[str, Any]) -> str:
+    a, v, h, ar, t, e = (report[k] for k in ("accuracy", "verify", "hardware", "area", "timing", "energy"))
+    rows = [
+        ("Data set", f"{report['dataset']} ({report['test_images']} test images)"),
+        ("Network", "-".join(map(str, report["network"])) + f", T = {report['timesteps']}"),
+        ("Accuracy float / quantized (torch) / reference", f"{a['float']:.4f} / {a['quantized_torch']:.4f} / "
+                                                          f"{a['quantized_reference']:.4f}"),
+        ("Accuracy RTL", f"{a['rtl']:.4f} on {a['rtl_images']} images"),
+        ("Verification", f"{v['simulator']}: {v['images']} images, {v['mismatched_images']} mismatched, "
+                         f"{v['cycle_mismatches']} cycle mismatches"),
+        ("Lanes / weight bits / membrane bits", f"{h['lanes']} / {h['weight_bits']} / {h['membrane_bits']}"),
+        ("Cycles per inference (mean, p99)", f"{h['cycles_per_inference_mean']:.0f}, {h['cycles_per_inference_p99']:.0f}"),
+        ("Cycles / event-driven lower bound", f"{h['cycles_over_bound']:.3f} (bound {h['cycles_lower_bound_mean']:.0f})"),
+        ("Synaptic operations per inference", f"{report['sops_per_inference_mean']:.0f}"),
+        ("Area", f"{ar['total_um2']:,.0f} um^2 ({ar['library']}), {ar['cell_count']} cells, "
+                 f"{ar['flip_flops']} flip-flops ({ar['flip_flop_area_share']:.0%} of area)"),
+        ("Critical path / Fmax", f"{t['critical_path_ns']:.2f} ns / {t['fmax_mhz']:.1f} MHz ({t['corner']})"),
+        ("Clock used", f"{h['clock_mhz']:.2f} MHz; latency {h['latency_us_mean']:.1f} us per inference"),
+        ("Energy per inference", f"{e['nj_per_inference']:.1f} nJ (spread {e['nj_per_inference_spread']:.1%} "
+                                 f"over {e['images']} images)"),
+        ("Energy per synaptic operation", f"{e['pj_per_sop']:.1f} pJ/SOP"),
+        ("Energy split (nJ)", ", ".join(f"{k} {val:.1f}" for k, val in e["breakdown_nj_per_inference"].items())),
+        ("Activity", f"{e['activity_source']}, coverage {e['activity_coverage']:.1%}"),
+    ]
+    lines = ["# spikefab run report", "", "| figure | value |", "| --- | --- |"]
+    lines += [f"| {k} | {val} |" for k, val in rows]
+    lines += ["", "## How the figures were made", "",
+              f"- Energy: {e['method']}; clock {e['clock_mhz']:.2f} MHz, input transition "
+              f"{e['input_transition_ns']} ns for every table look-up; memories: {e['memory_model']}.",
+              f"- Timing: {t['assumptions']}.",
+              f"- Area: Yosys `stat -liberty`; memory style: {ar['memory_style']}.",
+              "", "## Published figures, for context only (other processes and networks; not scaled)", ""]
+    lines += [f"- {name}: {figure}" for name, figure in LITERATURE]
+    lines += ["", "![run figures](report.png)", ""]
+    return "\n".join(lines)
+
+
+def plot(report: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
+    rates = report["hardware"]["spike_rate_per_layer"]
+    names = ["input"] + [f"layer {k}" for k in range(len(rates))]
+    axes[0].bar(names, [report["hardware"]["input_spike_rate"], *rates])
+    axes[0].set_ylabel("spikes per neuron per step")
+    axes[0].set_title("Activity (reference)")
+    split = report["energy"]["breakdown_nj_per_inference"]
+    axes[1].bar(list(split), list(split.values()))
+    axes[1].set_ylabel("nJ per inference")
+    axes[1].set_title(f"Energy ({report['area']['library']})")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def write_report(run_dir: Path, report: dict[str, Any]) -> None:
+    plot(report, run_dir / "report.png")
+    _atomic_write(run_dir / "report.md", markdown(report))
+    _atomic_write(run_dir / "report.json", json.dumps(report, indent=2))
+
+
+def summary(report: dict[str, Any], run_dir: Path) -> str:
+    a, v, h, e = report["accuracy"], report["verify"], report["hardware"], report["energy"]
+    return "\n".join([
+        f"spikefab run: {report['dataset']}, network {'-'.join(map(str, report['network']))}, T={report['timesteps']}",
+        f"  accuracy   float {a['float']:.4f}  quantized {a['quantized_reference']:.4f}  RTL {a['rtl']:.4f}",
+        f"  verify     {v['simulator']}: {v['images']} images, {v['mismatched_images']} mismatched, "
+        f"{v['cycle_mismatches']} cycle mismatches",
+        f"  hardware   {h['lanes']} lanes, {h['weight_bits']}-bit weights, {h['cycles_per_inference_mean']:.0f} cycles/inference "
+        f"({h['cycles_over_bound']:.3f}x the lower bound) at {h['clock_mhz']:.1f} MHz",
+        f"  area       {report['area']['total_um2']:,.0f} um^2 ({report['area']['library']})",
+        f"  energy     {e['nj_per_inference']:.1f} nJ/inference, {e['pj_per_sop']:.1f} pJ/SOP ({e['activity_source']})",
+        f"  report     {run_dir / 'report.md'}",
+    ])

@@ -1,0 +1,101 @@
+"""Everything a `spikefab run` needs, as one frozen, validated configuration; each step receives the
+part it depends on, so changing, say, the lanes redoes the hardware steps but not the training."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from model.compiled import Integration, Readout, Reset
+from model.datasets import DATASETS
+from model.network import SNNConfig
+from model.quantize import QuantizationConfig
+from model.surrogate import FastSigmoid, Surrogate
+from model.train import TrainConfig
+from sim.rtl_run import SIMULATOR_TOOLS
+
+from .liberty_library import CellLibrary
+from .step import Step
+from .steps.hardware_steps import (CompileStep, PowerStep, PowerStepConfig, ReferenceStep, CoreConfig,
+                                   SynthStep, LibraryConfig, TimingStep, VerifyStep, VerifyStepConfig)
+from .steps.model_steps import (DataConfig, EncodeStep, QuantizeStep, QuantizeStepConfig, TrainStep,
+                                TrainStepConfig)
+
+DATASET_INPUTS = {"digits": 64, "mnist": 784, "fashion_mnist": 784}
+DATASET_CLASSES = 10
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunConfig:
+    dataset: str = "digits"
+    data_path: str | None = None
+    hidden: tuple[int, ...] = (64,)
+    timesteps: int = 8
+    leak_shift: int | None = 3
+    integration: Integration = Integration.CONTINUOUS
+    reset: Reset = Reset.SUBTRACT
+    readout: Readout = Readout.MEMBRANE
+    surrogate: Surrogate = field(default_factory=FastSigmoid)
+    epochs: int = 30
+    qat_epochs: int = 10
+    batch_size: int = 64
+    learning_rate: float = 2e-3
+    qat_learning_rate: float = 5e-4
+    weight_bits: int = 8
+    lanes: int = 8
+    test_images: int | None = None      # None: the whole test set for the reference
+    verify_images: int | None = 100     # None: every test image through the RTL
+    energy_images: int = 4
+    simulator: str = "icarus"
+    library: CellLibrary = CellLibrary.OSU018
+    seed: int = 0
+    encoding_seed: int = 1
+
+    def __post_init__(self) -> None:
+        if self.dataset not in DATASETS:
+            raise ValueError(f"dataset must be one of {', '.join(DATASETS)}, not {self.dataset!r}")
+        if not all(isinstance(n, int) and n >= 1 for n in self.hidden):
+            raise ValueError(f"hidden sizes must be positive ints, not {self.hidden!r}")
+        if not isinstance(self.lanes, int) or self.lanes < 1:
+            raise ValueError(f"lanes must be a positive int, not {self.lanes!r}")
+        for name in ("test_images", "verify_images"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise ValueError(f"{name} must be a positive int or None (all), not {value!r}")
+        if not isinstance(self.energy_images, int) or self.energy_images < 1:
+            raise ValueError(f"energy_images must be a positive int, not {self.energy_images!r}")
+        if self.simulator not in SIMULATOR_TOOLS:
+            raise ValueError(f"simulator must be one of {', '.join(SIMULATOR_TOOLS)}, not {self.simulator!r}")
+        if not isinstance(self.library, CellLibrary):
+            raise TypeError(f"library must be a CellLibrary, not {self.library!r}")
+        QuantizationConfig(weight_bits=self.weight_bits)  # validates the width
+        self.snn()  # validates the network settings
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        return (DATASET_INPUTS[self.dataset], *self.hidden, DATASET_CLASSES)
+
+    def snn(self) -> SNNConfig:
+        return SNNConfig(sizes=self.sizes, timesteps=self.timesteps, leak_shift=self.leak_shift,
+                         integration=self.integration, reset=self.reset, readout=self.readout,
+                         surrogate=self.surrogate)
+
+    def steps(self) -> list[Step]:
+        data = DataConfig(dataset=self.dataset, data_path=self.data_path, timesteps=self.timesteps,
+                          encoding_seed=self.encoding_seed, test_images=self.test_images)
+        train = TrainStepConfig(data=data, snn=self.snn(), training=TrainConfig(
+            epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate, seed=self.seed))
+        quantize = QuantizeStepConfig(train=train, quantization=QuantizationConfig(weight_bits=self.weight_bits),
+                                      qat=TrainConfig(epochs=self.qat_epochs, batch_size=self.batch_size,
+                                                      learning_rate=self.qat_learning_rate, seed=self.seed + 1))
+        return [
+            EncodeStep(data),
+            TrainStep(train),
+            QuantizeStep(quantize),
+            ReferenceStep(CoreConfig(lanes=self.lanes)),
+            CompileStep(CoreConfig(lanes=self.lanes)),
+            VerifyStep(VerifyStepConfig(lanes=self.lanes, simulator=self.simulator, images=self.verify_images,
+                                        seed=self.seed)),
+            SynthStep(LibraryConfig(library=self.library)),
+            TimingStep(LibraryConfig(library=self.library)),
+            PowerStep(PowerStepConfig(lanes=self.lanes, library=self.library, images=self.energy_images)),
+        ]

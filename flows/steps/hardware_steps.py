@@ -1,0 +1,252 @@
+"""The hardware side of the flow: reference, Verilog, RTL verification, synthesis, timing, energy."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from hw.verilog import TOP_NAME, write_core_verilog
+from model.architecture import CoreArchitecture
+from model.compiled import CompiledNetwork
+from sim.compare import compare_with_reference
+from sim.cycles import predict_cycles
+from sim.reference import ref_run
+from sim.rtl_run import rtl_run
+
+from ..energy import INPUT_TRANSITION_NS, build_net_model, estimate_energy
+from ..gate_level import simulate_netlist
+from ..liberty_library import CellLibrary, read_liberty
+from ..step import Step, StepOutcome
+from ..synthesis import synthesize
+from ..test_set import EncodedTestSet
+from ..timing import analyse_timing
+from ..vcd_activity import count_toggles
+
+
+class VerificationError(RuntimeError):
+    """The RTL differs from the reference."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CoreConfig:
+    lanes: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class VerifyStepConfig:
+    lanes: int
+    simulator: str
+    images: int | None  # None: the whole test set
+    seed: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class LibraryConfig:
+    library: CellLibrary
+
+
+@dataclass(frozen=True, kw_only=True)
+class PowerStepConfig:
+    lanes: int
+    library: CellLibrary
+    images: int
+
+
+def _architecture(lanes: int, *, trace: bool) -> CoreArchitecture:
+    return CoreArchitecture(lanes=lanes, trace=trace)
+
+
+class ReferenceStep(Step):
+    """The bit-exact integer reference on the whole encoded test set, with exact cycle counts."""
+
+    id = "reference"
+    inputs = ("network", "test_set", "torch_predictions")
+    outputs = ("reference",)
+
+    def run(self, inputs, folder: Path) -> StepOutcome:
+        net = CompiledNetwork.load(inputs["network"])
+        test = EncodedTestSet.load(inputs["test_set"])
+        result = ref_run(net, test.spikes)
+        cycles = predict_cycles(net, _architecture(self.config.lanes, trace=False), result)
+        torch_predicted = np.load(inputs["torch_predictions"])
+        path = folder / "reference.npz"
+        np.savez_compressed(path, predicted=result.predicted, timesteps_used=result.timesteps_used,
+                            cycles=cycles.cycles, lower_bound=cycles.lower_bound, synaptic_ops=cycles.synaptic_ops,
+                            layer_spike_counts=result.layer_spike_counts())
+        rates = [float(s.mean()) for s in result.spikes]
+        return StepOutcome({"reference": path}, {
+            "accuracy_quantized_reference": float((result.predicted == test.labels).mean()),
+            "agreement_with_torch_quantized": float((result.predicted == torch_predicted).mean()),
+            "cycles_per_inference_mean": float(cycles.cycles.mean()),
+            "cycles_per_inference_p99": float(np.percentile(cycles.cycles, 99)),
+            "cycles_lower_bound_mean": float(cycles.lower_bound.mean()),
+            "cycles_over_bound": float((cycles.cycles / np.maximum(cycles.lower_bound, 1)).mean()),
+            "sops_per_inference_mean": float(cycles.synaptic_ops.mean()),
+            "timesteps_used_mean": float(result.timesteps_used.mean()),
+            "spike_rate_per_layer": rates,
+            "input_spike_rate": float(test.spikes.mean()),
+        })
+
+
+class CompileStep(Step):
+    """Verilog of the core: with the trace port for verification, without it for synthesis."""
+
+    id = "compile"
+    inputs = ("network",)
+    outputs = ("verilog_trace", "verilog")
+
+    def run(self, inputs, folder: Path) -> StepOutcome:
+        net = CompiledNetwork.load(inputs["network"])
+        traced = write_core_verilog(net, _architecture(self.config.lanes, trace=True), folder / f"{TOP_NAME}_trace.v")
+        plain = write_core_verilog(net, _architecture(self.config.lanes, trace=False), folder / f"{TOP_NAME}.v")
+        arch = _architecture(self.config.lanes, trace=False)
+        return StepOutcome({"verilog_trace": traced, "verilog": plain}, {
+            "lanes": self.config.lanes,
+            "words_per_layer": list(arch.words(net)),
+            "verilog_lines": len(plain.read_text().splitlines()),
+        })
+
+
+def verify_network(net: CompiledNetwork, test: EncodedTestSet, *, lanes: int, simulator: str, seed: int,
+                   work_dir: Path, verilog: Path | None = None) -> dict:
+    """Run the images through the RTL under cocotb and compare with the reference, exactly."""
+    arch = _architecture(lanes, trace=True)
+    observation = rtl_run(net, arch, test.spikes, work_dir=work_dir, simulator=simulator, seed=seed,
+                          verilog_path=verilog)
+    comparison = compare_with_reference(net, arch, test.spikes, observation)
+    metrics = {
+        "simulator": simulator,
+        "images": comparison.images,
+        "mismatched_images": len(comparison.mismatched_images),
+        "cycle_mismatches": comparison.cycle_mismatches,
+        "first_mismatch": comparison.first_mismatch,
+        "accuracy_rtl": float((observation.predicted == test.labels).mean()),
+        "rtl_cycles_mean": float(observation.cycles.mean()),
+    }
+    (work_dir / "verify.json").write_text(json.dumps(metrics, indent=2))
+    return metrics
+
+
+class VerifyStep(Step):
+    """cocotb on the generated Verilog against the reference: every spike, result and cycle count."""
+
+    id = "verify"
+    inputs = ("network", "test_set", "verilog_trace")
+    outputs = ("verification",)
+
+    def run(self, inputs, folder: Path) -> StepOutcome:
+        cfg: VerifyStepConfig = self.config
+        net = CompiledNetwork.load(inputs["network"])
+        test = EncodedTestSet.load(inputs["test_set"]).head(cfg.images)
+        metrics = verify_network(net, test, lanes=cfg.lanes, simulator=cfg.simulator, seed=cfg.seed,
+                                 work_dir=folder, verilog=inputs["verilog_trace"])
+        if metrics["mismatched_images"]:
+            raise VerificationError(
+                f"RTL and reference differ on {metrics['mismatched_images']} of {metrics['images']} images; "
+                f"first: {metrics['first_mismatch']} (logs in {folder})")
+        return StepOutcome({"verification": folder / "verify.json"}, metrics)
+
+
+class SynthStep(Step):
+    id = "synth"
+    inputs = ("verilog",)
+    outputs = ("netlist", "netlist_json")
+
+    def run(self, inputs, folder: Path) -> StepOutcome:
+        library = self.config.library
+        result = synthesize(inputs["verilog"], top=TOP_NAME, library=library, out_dir=folder)
+        return StepOutcome({"netlist": result.netlist, "netlist_json": result.netlist_json}, {
+            "library": library.liberty_path.name,
+            "total_um2": result.area_um2,
+            "cells": result.cells,
+            "cell_count": sum(result.cells.values()),
+            "flip_flops": result.flip_flops,
+            "flip_flop_area_share": result.flip_flop_area_um2 / result.area_um2,
+            "memory_style": "flip-flops (weight and bias ROMs become logic; membranes are registers)",
+        })
+
+
+class TimingStep(Step):
+    id = "timing"
+    inputs = ("netlist",)
+    outputs = ("timing",)
+
+    def run(self, inputs, folder: Path) -> StepOutcome:
+        result = analyse_timing(inputs["netlist"], top=TOP_NAME, library=self.config.library, out_dir=folder)
+        metrics = {
+            "critical_path_ns": result.critical_path_ns,
+            "fmax_mhz": result.fmax_mhz,
+            "clock_period_ns": result.clock_period_ns,
+            "clock_mhz": 1000.0 / result.clock_period_ns,
+            "startpoint": result.startpoint,
+            "endpoint": result.endpoint,
+            "corner": "typical (1.8 V, 25 C)" if self.config.library is CellLibrary.OSU018 else "typical",
+            "assumptions": "ideal clock, zero input/output delay, no wire load (none in the liberty), "
+                           "no fanout buffering (Yosys inserts none)",
+        }
+        path = folder / "timing.json"
+        path.write_text(json.dumps(metrics, indent=2))
+        return StepOutcome({"timing": path}, metrics)
+
+
+class PowerStep(Step):
+    """Energy per inference from real activity of the mapped netlist on real test inferences."""
+
+    id = "power"
+    inputs = ("netlist", "netlist_json", "network", "test_set", "timing")
+    outputs = ("energy",)
+
+    def run(self, inputs, folder: Path) -> StepOutcome:
+        cfg: PowerStepConfig = self.config
+        net = CompiledNetwork.load(inputs["network"])
+        test = EncodedTestSet.load(inputs["test_set"]).head(cfg.images)
+        arch = _architecture(cfg.lanes, trace=False)
+        period = json.loads(Path(inputs["timing"]).read_text())["clock_period_ns"]
+        reference = ref_run(net, test.spikes)
+        cycles = predict_cycles(net, arch, reference)
+        budget = int(cycles.cycles.sum() * 2 + 1000)
+        run = simulate_netlist(inputs["netlist"], net, arch, test.spikes, library=cfg.library,
+                               clock_period_ns=period, max_cycles=budget, out_dir=folder)
+        gate_predicted = np.array([r["predicted"] for r in run.results])
+        gate_cycles = np.array([r["cycles"] for r in run.results])
+        if not (np.array_equal(gate_predicted, reference.predicted) and np.array_equal(gate_cycles, cycles.cycles)):
+            raise VerificationError("the gate-level netlist disagrees with the reference on "
+                                    f"{int((gate_predicted != reference.predicted).sum())} classes or cycle counts; "
+                                    f"see {folder}")
+        activity = count_toggles(run.vcd, run.result_times_ns)
+        edges = np.concatenate([[activity.start_ns], run.result_times_ns])
+        windows_ns = np.append(np.diff(edges), 0.0)
+        liberty = read_liberty(cfg.library.require())
+        estimate = estimate_energy(build_net_model(inputs["netlist_json"], TOP_NAME, liberty), activity, windows_ns)
+        run.vcd.unlink()  # hundreds of MB; the toggle counts are what matter, and they are kept
+        per_image_nj = estimate.total_pj[:-1] / 1000.0
+        sops = cycles.synaptic_ops
+        np.savez(folder / "toggles.npz", rises=activity.rises, falls=activity.falls)
+        metrics = {
+            "method": "gate-level simulation (Icarus, zero delay) of the mapped netlist; per-net toggles x liberty "
+                      "switching (1/2 C V^2, pin capacitances) and internal-energy tables; leakage x time",
+            "activity_source": "vcd:gate-level",
+            "activity_coverage": estimate.activity_coverage,
+            "toggled_net_share": estimate.toggled_share,
+            "images": int(test.spikes.shape[0]),
+            "clock_period_ns": period,
+            "input_transition_ns": INPUT_TRANSITION_NS,
+            "nj_per_inference": float(per_image_nj.mean()),
+            "nj_per_inference_each": per_image_nj.tolist(),
+            "nj_per_inference_spread": float(per_image_nj.std() / per_image_nj.mean()),
+            "pj_per_sop": float(estimate.total_pj[:-1].sum() / sops.sum()),
+            "sops_per_inference_mean": float(sops.mean()),
+            "breakdown_nj_per_inference": {
+                "switching": float(estimate.switching_pj[:-1].mean() / 1000),
+                "internal": float(estimate.internal_pj[:-1].mean() / 1000),
+                "leakage": float(estimate.leakage_pj[:-1].mean() / 1000),
+            },
+            "leakage_nw": estimate.leakage_nw,
+            "memory_model": "flip-flops (no SRAM macros)",
+        }
+        path = folder / "energy.json"
+        path.write_text(json.dumps(metrics, indent=2))
+        return StepOutcome({"energy": path}, metrics)

@@ -1,0 +1,57 @@
+"""Static timing with OpenSTA on the mapped netlist: critical path, slack, Fmax, and the clock the
+energy estimate then uses (one the design meets)."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .liberty_library import CellLibrary
+from .tools import ToolError, run_tool
+
+# A period far beyond any path here, so the slack measures the path: min period = period - slack.
+PROBE_PERIOD_NS = 1000.0
+# The clock for energy: the minimum period rounded up to this grid.
+CLOCK_GRID_NS = 1.0
+
+STA_SCRIPT = """\
+read_liberty {liberty}
+read_verilog {netlist}
+link_design {top}
+create_clock -name clk -period {period} [get_ports clk]
+set_input_delay 0 -clock clk [delete_from_list [all_inputs] [get_ports clk]]
+set_output_delay 0 -clock clk [all_outputs]
+report_checks -path_delay max -digits 3
+exit
+"""
+
+
+@dataclass(frozen=True)
+class TimingResult:
+    critical_path_ns: float   # data arrival + setup of the worst register-to-register/port path
+    fmax_mhz: float
+    clock_period_ns: float    # the clock the rest of the flow uses (meets timing)
+    startpoint: str
+    endpoint: str
+    log: Path
+
+
+def analyse_timing(netlist: Path, *, top: str, library: CellLibrary, out_dir: Path) -> TimingResult:
+    liberty = library.require()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    script = out_dir / "sta.tcl"
+    script.write_text(STA_SCRIPT.format(liberty=liberty, netlist=Path(netlist).resolve(), top=top,
+                                        period=PROBE_PERIOD_NS))
+    log = run_tool(["sta", "-no_splash", "-exit", str(script)], log=out_dir / "sta.log")
+    text = log.read_text()
+    slack = re.search(r"(-?[0-9.]+)\s+slack \((MET|VIOLATED)\)", text)
+    start = re.search(r"Startpoint: (\S+)", text)
+    end = re.search(r"Endpoint: (\S+)", text)
+    if slack is None or start is None or end is None:
+        raise ToolError(f"OpenSTA reported no timing path; see {log}")
+    critical = PROBE_PERIOD_NS - float(slack.group(1))
+    period = math.ceil(critical / CLOCK_GRID_NS) * CLOCK_GRID_NS
+    return TimingResult(critical_path_ns=critical, fmax_mhz=1000.0 / critical, clock_period_ns=period,
+                        startpoint=start.group(1), endpoint=end.group(1), log=log)
