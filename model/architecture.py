@@ -17,9 +17,10 @@ class CoreArchitecture:
     trace: bool = True
 
     def __post_init__(self) -> None:
-        if not isinstance(self.lanes, int) or isinstance(self.lanes, bool) or not 1 <= self.lanes <= 4096:
-            raise TypeError(f"lanes must be an int 1..4096, not {self.lanes!r}") if not isinstance(self.lanes, int) \
-                else ValueError(f"lanes must be 1..4096, not {self.lanes}")
+        if not isinstance(self.lanes, int) or isinstance(self.lanes, bool):
+            raise TypeError(f"lanes must be an int, not {self.lanes!r}")
+        if not 1 <= self.lanes <= 4096:
+            raise ValueError(f"lanes must be 1..4096, not {self.lanes}")
         if not isinstance(self.trace, bool):
             raise TypeError(f"trace must be a bool, not {self.trace!r}")
 

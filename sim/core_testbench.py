@@ -33,7 +33,9 @@ class EventDriver:
         self.rng = rng
         self.gap_probability = gap_probability
         self.entries = []
+        self.first_entry_of_image = []
         for image in spikes:
+            self.first_entry_of_image.append(len(self.entries))
             for frame in image:
                 self.entries.extend(codec.event(index=int(i)) for i in np.flatnonzero(frame))
                 self.entries.append(codec.event(end_of_step=True))
@@ -41,22 +43,22 @@ class EventDriver:
         self.driving = False
         self.gaps = 0
 
-    def before_edge(self, ready: bool) -> bool:
-        """Called at a falling edge with the core's ready; returns whether an entry transfers at the
-        coming rising edge, and drives the bus for it."""
+    def before_edge(self, ready: bool) -> int | None:
+        """Called at a falling edge with the core's ready; drives the bus and returns the index of the
+        entry that transfers at the coming rising edge, if one does."""
         if self.position >= len(self.entries):
             self.dut.events_in__valid.value = 0
-            return False
+            return None
         if self.gap_probability and self.rng.random() < self.gap_probability:
             self.dut.events_in__valid.value = 0
             self.gaps += 1
-            return False
+            return None
         self.dut.events_in__valid.value = 1
         self.dut.events_in__payload.value = self.entries[self.position]
         if ready:
             self.position += 1
-            return True
-        return False
+            return self.position - 1
+        return None
 
 
 class Testbench:
@@ -89,6 +91,7 @@ class Testbench:
         dut, driver = self.dut, self.driver
         cycle = 0
         first_accept = None
+        first_entries = set(driver.first_entry_of_image)
         waiting_result = False
         while len(self.results) < self.images:
             await FallingEdge(dut.clk)
@@ -96,7 +99,9 @@ class Testbench:
             if int(dut.trace__valid.value):
                 self.trace_rows.append((len(self.results), *self.codec.trace(int(dut.trace__payload.value))))
             accepted = driver.before_edge(bool(int(dut.events_in__ready.value)))
-            if accepted and first_accept is None:
+            # An image's cycles start at its own first entry: after an early exit the core also takes
+            # (and discards) the rest of the previous image's entries.
+            if accepted is not None and accepted in first_entries:
                 first_accept = cycle
             if int(dut.result__valid.value):
                 if not waiting_result:
@@ -107,7 +112,6 @@ class Testbench:
                 dut.result__ready.value = int(take)
                 if take:
                     self.results.append(self.codec.result(int(dut.result__payload.value)))
-                    first_accept = None
                     waiting_result = False
             else:
                 dut.result__ready.value = 0

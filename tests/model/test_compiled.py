@@ -1,0 +1,90 @@
+import json
+import zipfile
+
+import numpy as np
+import pytest
+
+from model.compiled import (CompiledLayer, CompiledNetwork, CompiledNetworkError, EarlyExit, Integration, Readout,
+                            Reset)
+from network_factory import NetworkSpec, random_network
+
+
+def layer(weights, *, bits=4, spiking=True, integration=Integration.CONTINUOUS, membrane_bits=12):
+    weights = np.asarray(weights)
+    return CompiledLayer(weights=weights, bias=np.zeros(weights.shape[1], dtype=int), weight_bits=bits, threshold=3,
+                         leak_shift=None, reset=Reset.SUBTRACT, integration=integration,
+                         membrane_bits=membrane_bits, spiking=spiking)
+
+
+def test_save_and_load_give_the_same_network(tmp_path):
+    net = random_network(NetworkSpec(sizes=(6, 5, 3), early_exit=EarlyExit(min_steps=2, margin=1), seed=3))
+    loaded = CompiledNetwork.load(net.save(tmp_path / "net.npz"))
+    assert loaded.timesteps == net.timesteps and loaded.readout is net.readout and loaded.early_exit == net.early_exit
+    for a, b in zip(loaded.layers, net.layers):
+        assert np.array_equal(a.weights, b.weights) and np.array_equal(a.bias, b.bias)
+        assert (a.threshold, a.leak_shift, a.reset, a.membrane_bits) == (b.threshold, b.leak_shift, b.reset,
+                                                                        b.membrane_bits)
+
+
+@pytest.mark.parametrize("bits, value", [(4, 8), (4, -9), (8, 128), (1, 0)])
+def test_a_weight_that_does_not_fit_its_bits_is_refused(bits, value):
+    weights = np.zeros((2, 2), dtype=int) + (1 if bits == 1 else 0)
+    weights[1, 0] = value
+    with pytest.raises(CompiledNetworkError, match=rf"weight \[1, 0\] = {value} does not fit {bits} bits"):
+        layer(weights, bits=bits)
+
+
+def test_a_file_of_another_format_version_is_refused(tmp_path):
+    path = random_network(NetworkSpec(sizes=(4, 3))).save(tmp_path / "net.npz")
+    with np.load(path) as f:
+        arrays = {name: f[name] for name in f.files}
+    meta = json.loads(arrays["meta"].tobytes())
+    meta["format_version"] = 99
+    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    np.savez(path, **arrays)
+    with pytest.raises(CompiledNetworkError, match="format version 99.*re-export"):
+        CompiledNetwork.load(path)
+
+
+def test_a_truncated_file_is_reported_as_corrupted(tmp_path):
+    path = random_network(NetworkSpec(sizes=(4, 3))).save(tmp_path / "net.npz")
+    path.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(CompiledNetworkError, match="corrupted or truncated"):
+        CompiledNetwork.load(path)
+
+
+def test_a_file_that_is_not_a_network_is_refused(tmp_path):
+    path = tmp_path / "other.npz"
+    np.savez(path, meta=np.frombuffer(b'{"magic": "something else"}', dtype=np.uint8))
+    with pytest.raises(CompiledNetworkError, match="no spikefab header"):
+        CompiledNetwork.load(path)
+    assert zipfile.is_zipfile(path)
+
+
+def test_layers_must_chain():
+    with pytest.raises(CompiledNetworkError, match="layer 1 takes 4 inputs but layer 0 has 3 neurons"):
+        CompiledNetwork(layers=(layer(np.ones((2, 3), int)), layer(np.ones((4, 2), int))), timesteps=2,
+                        readout=Readout.SPIKE_COUNT)
+
+
+def test_only_the_output_layer_may_be_non_spiking():
+    with pytest.raises(CompiledNetworkError, match="layer 0 is hidden and must spike"):
+        CompiledNetwork(layers=(layer(np.ones((2, 3), int), spiking=False), layer(np.ones((3, 2), int))),
+                        timesteps=2, readout=Readout.SPIKE_COUNT)
+
+
+def test_a_membrane_readout_needs_a_continuous_accumulator():
+    with pytest.raises(CompiledNetworkError, match="must integrate continuously"):
+        layer(np.ones((2, 3), int), spiking=False, integration=Integration.DISCONTINUOUS)
+
+
+@pytest.mark.parametrize("leak_shift", [None, 1, 3])
+@pytest.mark.parametrize("timesteps", [1, 4, 16])
+def test_membranes_are_sized_to_the_fewest_bits_that_cannot_saturate(leak_shift, timesteps):
+    net = random_network(NetworkSpec(sizes=(20, 8), weight_bits=6, leak_shift=leak_shift, timesteps=timesteps))
+    sized = net.layers[0]
+    assert not sized.can_saturate(timesteps)
+    narrower = CompiledLayer(weights=sized.weights, bias=sized.bias, weight_bits=6, threshold=sized.threshold,
+                             leak_shift=leak_shift, reset=sized.reset, integration=sized.integration,
+                             membrane_bits=sized.membrane_bits - 1)
+    assert narrower.can_saturate(timesteps)

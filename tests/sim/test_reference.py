@@ -1,0 +1,87 @@
+import numpy as np
+import pytest
+
+from model.architecture import CoreArchitecture
+from model.compiled import EarlyExit, Integration, Readout, Reset
+from model.export import compiled_forward
+from network_factory import NetworkSpec, random_network, random_spikes
+from sim.cycles import predict_cycles
+from sim.reference import ref_run
+
+SPECS = [
+    NetworkSpec(sizes=(12, 10, 4), seed=1),
+    NetworkSpec(sizes=(12, 10, 4), leak_shift=None, reset=Reset.ZERO, seed=2),
+    NetworkSpec(sizes=(16, 9, 7, 3), integration=Integration.DISCONTINUOUS, seed=3),
+    NetworkSpec(sizes=(10, 12, 5), readout=Readout.MEMBRANE, weight_bits=8, timesteps=6, seed=4),
+    NetworkSpec(sizes=(8, 6, 3), weight_bits=1, seed=5),
+    NetworkSpec(sizes=(9, 5, 3), weight_bits=16, leak_shift=4, timesteps=3, seed=6),
+]
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: f"{'-'.join(map(str, s.sizes))}-w{s.weight_bits}-seed{s.seed}")
+def test_reference_equals_the_quantized_torch_model(spec):
+    net = random_network(spec)
+    spikes = random_spikes(net, images=32, rate=0.4, seed=spec.seed)
+    ref = ref_run(net, spikes)
+    torch_out = compiled_forward(net, spikes)
+    assert sum(int(s.sum()) for s in ref.spikes) > 0, "the test network never spikes; it would prove nothing"
+    for k, layer_spikes in enumerate(ref.spikes):
+        if net.layers[k].spiking:
+            np.testing.assert_array_equal(torch_out.spikes[k].numpy().astype(bool), layer_spikes, err_msg=f"layer {k}")
+    np.testing.assert_array_equal(torch_out.readout.numpy().astype(np.int64), ref.readout)
+
+
+def test_saturation_happens_after_every_addition_in_ascending_input_order():
+    # One neuron, 4-bit membrane (-8..7), weights +5, +5, -6: ascending order saturates at 7 after the
+    # second input, so the result is 7 - 6 = 1; summing first would give 4.
+    from model.compiled import CompiledLayer, CompiledNetwork
+
+    layer = CompiledLayer(weights=np.array([[5], [5], [-6]]), bias=np.array([0]), weight_bits=4, threshold=7,
+                          leak_shift=None, reset=Reset.SUBTRACT, integration=Integration.CONTINUOUS,
+                          membrane_bits=4, spiking=False)
+    net = CompiledNetwork(layers=(layer,), timesteps=1, readout=Readout.MEMBRANE)
+    assert net.can_saturate()
+    result = ref_run(net, np.ones((1, 1, 3), dtype=bool))
+    assert result.readout.tolist() == [[1]]
+
+
+def test_early_exit_stops_at_the_margin_and_freezes_the_readout():
+    spec = NetworkSpec(sizes=(12, 10, 4), timesteps=8, early_exit=EarlyExit(min_steps=2, margin=2), seed=7)
+    net = random_network(spec)
+    full = random_network(NetworkSpec(**{**spec.__dict__, "early_exit": None}))
+    spikes = random_spikes(net, images=64, rate=0.5, seed=7)
+    early, late = ref_run(net, spikes), ref_run(full, spikes)
+    used = early.timesteps_used
+    assert used.min() >= 2 and used.max() <= 8 and (used < 8).any(), "exercise both exits and full runs"
+    for b in range(spikes.shape[0]):
+        t = used[b]
+        for k in range(len(net.layers)):
+            np.testing.assert_array_equal(early.spikes[k][b, :t], late.spikes[k][b, :t])
+            assert not early.spikes[k][b, t:].any()
+        counts = late.spikes[-1][b, :t].sum(axis=0)
+        np.testing.assert_array_equal(early.readout[b], counts)
+        top = np.sort(counts)
+        if t < 8:
+            assert top[-1] - top[-2] >= 2
+        assert early.predicted[b] == int(np.argmax(counts))
+
+
+@pytest.mark.parametrize("lanes", [1, 3, 10])
+def test_cycles_are_at_least_the_event_driven_lower_bound(lanes):
+    net = random_network(NetworkSpec(sizes=(12, 10, 4), seed=8))
+    result = ref_run(net, random_spikes(net, images=16, rate=0.3, seed=8))
+    counts = predict_cycles(net, CoreArchitecture(lanes=lanes), result)
+    words = [-(-10 // min(lanes, 10)), -(-4 // min(lanes, 4))]
+    incoming = result.input_spikes.sum(axis=1) * words[0] + result.spikes[0].sum(axis=(1, 2)) * words[1]
+    np.testing.assert_array_equal(counts.lower_bound, incoming)
+    assert (counts.cycles > counts.lower_bound).all()
+    np.testing.assert_array_equal(counts.synaptic_ops, result.input_spikes.sum(axis=1) * 10 +
+                                  result.spikes[0].sum(axis=(1, 2)) * 4)
+
+
+@pytest.mark.parametrize("shape, dtype, message", [((2, 3, 12), bool, r"shape \(images, 4, 12\)"),
+                                                   ((2, 4, 12), np.int8, "must be bool")])
+def test_wrong_input_shapes_and_types_are_refused(shape, dtype, message):
+    net = random_network(NetworkSpec(sizes=(12, 4)))
+    with pytest.raises(ValueError, match=message):
+        ref_run(net, np.zeros(shape, dtype=dtype))

@@ -1,0 +1,80 @@
+"""The generated Verilog under cocotb on Icarus against the reference: every spike of every layer,
+the result and the cycle count, with exact equality."""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from model.architecture import CoreArchitecture
+from model.compiled import EarlyExit, Integration, Readout, Reset
+from network_factory import NetworkSpec, random_network, random_spikes
+from sim.compare import compare_with_reference
+from sim.rtl_run import rtl_run
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    spec: NetworkSpec
+    lanes: int
+    gaps: float = 0.0
+    backpressure: float = 0.0
+    rate: float = 0.4
+
+
+CASES = [
+    Case("two-layer", NetworkSpec(sizes=(12, 10, 4), seed=11), lanes=4),
+    Case("one-lane", NetworkSpec(sizes=(9, 6, 3), seed=12), lanes=1),
+    Case("lanes-equal-n_out", NetworkSpec(sizes=(8, 6, 3), seed=13), lanes=6),
+    Case("uneven-lanes-zero-reset", NetworkSpec(sizes=(10, 7, 5), reset=Reset.ZERO, leak_shift=None, seed=14),
+         lanes=3),
+    Case("three-layers-discontinuous", NetworkSpec(sizes=(14, 9, 8, 4), integration=Integration.DISCONTINUOUS,
+                                                   seed=15), lanes=4),
+    Case("binary-weights", NetworkSpec(sizes=(10, 7, 3), weight_bits=1, seed=16), lanes=2),
+    Case("16-bit-weights", NetworkSpec(sizes=(6, 5, 3), weight_bits=16, timesteps=3, seed=17), lanes=2),
+    Case("membrane-readout", NetworkSpec(sizes=(10, 8, 4), readout=Readout.MEMBRANE, weight_bits=6, seed=18),
+         lanes=4),
+    # Margins chosen so that some images exit early and some do not (checked with the reference).
+    Case("early-exit", NetworkSpec(sizes=(12, 10, 4), timesteps=6, readout=Readout.MEMBRANE, weight_bits=6,
+                                   early_exit=EarlyExit(min_steps=2, margin=20), seed=19), lanes=4, rate=0.5),
+    Case("saturating-membranes", NetworkSpec(sizes=(12, 8, 3), weight_bits=6, membrane_bits=6, seed=20), lanes=4),
+    Case("gaps-and-backpressure", NetworkSpec(sizes=(10, 8, 4), timesteps=5, readout=Readout.MEMBRANE,
+                                              weight_bits=6, early_exit=EarlyExit(min_steps=1, margin=60), seed=21),
+         lanes=3, gaps=0.3, backpressure=0.5),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_rtl_equals_reference_on_random_networks(case, tmp_path):
+    net = random_network(case.spec)
+    arch = CoreArchitecture(lanes=case.lanes, trace=True)
+    spikes = random_spikes(net, images=6, rate=case.rate, seed=case.spec.seed)
+    observation = rtl_run(net, arch, spikes, work_dir=tmp_path, seed=case.spec.seed, gap_probability=case.gaps,
+                          backpressure_probability=case.backpressure)
+    comparison = compare_with_reference(net, arch, spikes, observation)
+    print(f"seed {case.spec.seed}: cycles {observation.cycles.tolist()}")
+    assert comparison.first_mismatch is None, f"seed {case.spec.seed}: {comparison.first_mismatch}"
+    assert comparison.mismatched_images == () and comparison.cycle_mismatches == 0
+    assert observation.trace.shape[0] > 0, "no spikes traced: the case proves nothing"
+    if case.spec.membrane_bits is not None:
+        assert net.can_saturate()
+    if case.spec.early_exit is not None:
+        assert (comparison.reference.timesteps_used < net.timesteps).any(), "no image exited early"
+    if case.gaps:
+        assert observation.input_gaps > 0 and (observation.observed_cycles > observation.cycles).any()
+
+
+def test_a_mismatch_names_image_timestep_layer_and_neuron(tmp_path):
+    net = random_network(NetworkSpec(sizes=(8, 6, 3), seed=22))
+    arch = CoreArchitecture(lanes=3, trace=True)
+    spikes = random_spikes(net, images=3, rate=0.5, seed=22)
+    observation = rtl_run(net, arch, spikes, work_dir=tmp_path)
+    # Drop the first traced spike word: the checker must point at it.
+    tampered = type(observation)(**{**observation.__dict__, "trace": observation.trace[1:]})
+    image, timestep, layer, word, bits = observation.trace[0]
+    neuron = word * arch.lanes_of(net.layers[layer].n_out) + (int(bits) & -int(bits)).bit_length() - 1
+    comparison = compare_with_reference(net, arch, spikes, tampered)
+    assert comparison.first_mismatch.startswith(
+        f"image {image}, timestep {timestep}, layer {layer}, neuron {neuron}: RTL spike 0, reference 1")
+    assert image in comparison.mismatched_images
