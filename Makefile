@@ -37,7 +37,7 @@ $(PIP_STAMP): pyproject.toml
 	@touch $@
 
 demo: setup
-	$(BIN)/spikefab run --dataset digits --out runs/demo
+	$(BIN)/spikefab run --dataset digits --verify-images all --out runs/demo
 
 test: setup
 	$(BIN)/python -m pytest -m "not slow" -n 2 tests

@@ -1,6 +1,7 @@
 """Runs a list of steps into a run folder, one sub-folder per step. A step whose config and input
 files are unchanged is not redone; a step is written to `<folder>.partial` and renamed when it
-succeeds, so an interrupted or failed run leaves no half-written step and resumes where it stopped."""
+succeeds, so an interrupted or failed run leaves no half-written step and resumes where it stopped.
+A failed step's logs are kept in `<folder>.failed` for inspection."""
 
 from __future__ import annotations
 
@@ -54,6 +55,19 @@ def _load_cached(folder: Path, key: str, outputs: Sequence[str]) -> dict | None:
     return record
 
 
+BOOKKEEPING = {"config.json", "inputs.json"}
+
+
+def _set_aside(partial: Path, folder: Path) -> None:
+    """A failed step leaves no step folder: its logs, if it wrote any, move to `<folder>.failed`."""
+    failed = folder.with_name(folder.name + ".failed")
+    shutil.rmtree(failed, ignore_errors=True)
+    if {p.name for p in partial.iterdir()} <= BOOKKEEPING:
+        shutil.rmtree(partial, ignore_errors=True)
+    else:
+        partial.rename(failed)
+
+
 def run_flow(steps: Sequence[Step], run_dir: Path, *,
              progress: Callable[[int, int, Step, StepRecord | None], None] | None = None) -> list[StepRecord]:
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -76,7 +90,11 @@ def run_flow(steps: Sequence[Step], run_dir: Path, *,
             (partial / "config.json").write_text(json.dumps(step.describe_config(), indent=2))
             (partial / "inputs.json").write_text(json.dumps({k: str(v) for k, v in inputs.items()}, indent=2))
             start = time.perf_counter()
-            outcome = step.run(inputs, partial)
+            try:
+                outcome = step.run(inputs, partial)
+            except BaseException:
+                _set_aside(partial, folder)
+                raise
             seconds = time.perf_counter() - start
             if set(outcome.artifacts) != set(step.outputs):
                 raise RuntimeError(f"step {step.id} produced {sorted(outcome.artifacts)}, declared {list(step.outputs)}")

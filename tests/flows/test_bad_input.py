@@ -1,0 +1,78 @@
+"""Bad input: a clear error naming the problem, a non-zero exit, no half-written files."""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from flows.cli import EXIT_ERROR, main
+from flows.liberty_library import CellLibrary
+from flows.synthesis import synthesize
+from flows.tools import ToolError
+from model.architecture import CoreArchitecture
+from network_factory import NetworkSpec, random_network, random_spikes
+from sim.rtl_run import rtl_run
+
+
+@pytest.fixture
+def empty_path(monkeypatch, tmp_path):
+    """A PATH with nothing on it but the Python the runner needs."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    monkeypatch.setenv("PATH", str(bin_dir))
+    return bin_dir
+
+
+def test_a_missing_simulator_is_named(empty_path, tmp_path):
+    net = random_network(NetworkSpec(sizes=(4, 3)))
+    with pytest.raises(ToolError, match="iverilog not found on PATH: install Debian's iverilog"):
+        rtl_run(net, CoreArchitecture(lanes=2), random_spikes(net, 1, 0.5, 0), work_dir=tmp_path / "rtl")
+    assert not (tmp_path / "rtl").exists()
+
+
+def test_a_missing_yosys_is_named(empty_path, tmp_path):
+    verilog = tmp_path / "x.v"
+    verilog.write_text("module x; endmodule\n")
+    with pytest.raises(ToolError, match="yosys not found on PATH"):
+        synthesize(verilog, top="x", library=CellLibrary.OSU018, out_dir=tmp_path / "syn")
+
+
+def test_a_failing_tool_reports_its_command_and_log(tmp_path):
+    verilog = tmp_path / "broken.v"
+    verilog.write_text("module broken(; endmodule\n")
+    with pytest.raises(ToolError, match=r"(?s)yosys failed \(exit \d+\).*last lines of.*syntax error"):
+        synthesize(verilog, top="broken", library=CellLibrary.OSU018, out_dir=tmp_path / "syn")
+
+
+def test_verify_with_a_corrupted_network_file_exits_with_an_error(tmp_path, capsys):
+    bad = tmp_path / "network.npz"
+    bad.write_bytes(b"PK\x03\x04 this is not a network")
+    assert main(["verify", "--network", str(bad), "--out", str(tmp_path / "out")]) == EXIT_ERROR
+    assert "not a spikefab compiled network (corrupted or truncated" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_verify_with_a_network_of_the_wrong_input_size_exits_with_an_error(tmp_path, capsys):
+    path = random_network(NetworkSpec(sizes=(5, 3))).save(tmp_path / "net.npz")
+    assert main(["verify", "--network", str(path), "--out", str(tmp_path / "out")]) == EXIT_ERROR
+    assert "digits has 64 inputs per image, the network takes 5" in capsys.readouterr().err
+
+
+def test_a_weight_width_out_of_range_exits_with_an_error(tmp_path, capsys):
+    assert main(["run", "--weight-bits", "40", "--out", str(tmp_path / "run")]) == EXIT_ERROR
+    assert "weight_bits must be 2..16 for training, not 40" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_missing_data_set_says_where_to_put_it(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("model.datasets.SHARED_DATASETS", tmp_path / "nowhere")
+    monkeypatch.setitem(__import__("model.datasets").datasets.IDX_SYSTEM_LOCATIONS, "fashion_mnist",
+                        tmp_path / "nowhere")
+    monkeypatch.delenv("SPIKEFAB_DATA", raising=False)
+    assert main(["run", "--dataset", "fashion_mnist", "--out", str(tmp_path / "run")]) == EXIT_ERROR
+    err = capsys.readouterr().err
+    assert "fashion_mnist not found" in err and "Put the four Fashion-MNIST IDX gz files" in err
+    run = tmp_path / "run"
+    assert not (run / "report.json").exists()
+    assert [p.name for p in run.iterdir()] == [] if run.exists() else True

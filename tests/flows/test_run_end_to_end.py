@@ -1,0 +1,85 @@
+"""The whole flow on a tiny digits configuration, through the CLI, once per session."""
+
+import json
+
+import numpy as np
+import pytest
+
+from flows.cli import main
+
+TINY = ["--dataset", "digits", "--hidden", "16", "--timesteps", "4", "--epochs", "4", "--qat-epochs", "1",
+        "--verify-images", "12", "--energy-images", "2", "--lanes", "4"]
+
+REQUIRED_KEYS = [
+    "dataset", "network", "timesteps", "accuracy.float", "accuracy.quantized_reference", "accuracy.rtl",
+    "verify.simulator", "verify.images", "verify.mismatched_images", "verify.cycle_mismatches", "hardware.lanes",
+    "hardware.weight_bits", "hardware.clock_mhz", "hardware.cycles_per_inference_mean", "area.library",
+    "area.total_um2", "energy.method", "energy.nj_per_inference", "energy.pj_per_sop", "sops_per_inference_mean",
+]
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    assert main(["run", *TINY, "--out", str(out)]) == 0
+    return out
+
+
+def lookup(report, dotted):
+    value = report
+    for part in dotted.split("."):
+        value = value[part]
+    return value
+
+
+def test_report_has_every_key_and_no_mismatch(tiny_run):
+    report = json.loads((tiny_run / "report.json").read_text())
+    for key in REQUIRED_KEYS:
+        lookup(report, key)
+    assert report["verify"]["mismatched_images"] == 0 and report["verify"]["cycle_mismatches"] == 0
+    assert report["verify"]["images"] == 12 and report["verify"]["simulator"] == "icarus"
+    assert report["network"] == [64, 16, 10]
+    assert report["area"]["total_um2"] > 0 and report["energy"]["nj_per_inference"] > 0
+    assert report["energy"]["activity_coverage"] == 1.0
+    assert report["accuracy"]["quantized_reference"] == report["accuracy"]["quantized_torch"]
+    assert (tiny_run / "report.md").read_text().startswith("# spikefab run report")
+
+
+def test_energy_per_sop_is_the_energy_over_the_operations(tiny_run):
+    energy = json.loads((tiny_run / "09-power" / "energy.json").read_text())
+    each = np.array(energy["nj_per_inference_each"])
+    assert each.shape == (2,) and (each > 0).all()
+    assert energy["pj_per_sop"] == pytest.approx(each.sum() * 1000 / (energy["sops_per_inference_mean"] * 2))
+    split = energy["breakdown_nj_per_inference"]
+    assert sum(split.values()) == pytest.approx(energy["nj_per_inference"])
+
+
+def test_a_second_run_reuses_every_step(tiny_run, capsys):
+    assert main(["run", *TINY, "--out", str(tiny_run)]) == 0
+    progress = capsys.readouterr().err
+    assert progress.count("(cached)") == 9
+
+
+def test_changing_the_lanes_redoes_only_the_hardware_steps(tiny_run, tmp_path, capsys):
+    import shutil
+
+    copy = tmp_path / "run"
+    shutil.copytree(tiny_run, copy)
+    args = [a if a != "4" or i != TINY.index("--lanes") + 1 else "2" for i, a in enumerate(TINY)]
+    assert main(["run", *args, "--out", str(copy)]) == 0
+    progress = capsys.readouterr().err
+    for step in ("encode", "train", "quantize"):
+        assert f"{step} done (cached)" in progress
+    for step in ("reference", "compile", "verify", "synth"):
+        assert f"{step} done (cached)" not in progress
+    report = json.loads((copy / "report.json").read_text())
+    assert report["hardware"]["lanes"] == 2 and report["verify"]["mismatched_images"] == 0
+
+
+def test_verify_command_writes_a_report(tiny_run, tmp_path):
+    out = tmp_path / "verify"
+    assert main(["verify", "--network", str(tiny_run / "03-quantize" / "network.npz"), "--images", "5",
+                 "--lanes", "3", "--out", str(out)]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["verify"]["images"] == 5 and report["verify"]["mismatched_images"] == 0
+    assert 0 <= report["accuracy"]["rtl"] <= 1

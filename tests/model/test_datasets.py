@@ -1,0 +1,73 @@
+import gzip
+import struct
+
+import numpy as np
+import pytest
+
+from model.datasets import DatasetError, SHARED_DATASETS, load_dataset, read_idx
+
+
+def write_idx(path, array):
+    header = bytes([0, 0, 0x08, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+    with gzip.open(path, "wb") as f:
+        f.write(header + array.astype(np.uint8).tobytes())
+
+
+def make_idx_folder(folder, train=7, test=3):
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    write_idx(folder / "train-images-idx3-ubyte.gz", rng.integers(0, 256, (train, 28, 28)))
+    write_idx(folder / "train-labels-idx1-ubyte.gz", rng.integers(0, 10, train))
+    write_idx(folder / "t10k-images-idx3-ubyte.gz", rng.integers(0, 256, (test, 28, 28)))
+    write_idx(folder / "t10k-labels-idx1-ubyte.gz", rng.integers(0, 10, test))
+
+
+def test_digits_ship_inside_scikit_learn_and_split_the_same_way_every_time():
+    a, b = load_dataset("digits"), load_dataset("digits")
+    assert a.train_x.shape == (1437, 64) and a.test_x.shape == (360, 64)
+    assert 0.0 <= a.train_x.min() and a.train_x.max() == 1.0
+    np.testing.assert_array_equal(a.test_y, b.test_y)
+    assert sorted(np.unique(a.test_y)) == list(range(10))
+
+
+def test_idx_files_are_read_with_their_header_dimensions(tmp_path):
+    data = np.arange(24, dtype=np.uint8).reshape(2, 3, 4)
+    write_idx(tmp_path / "x.gz", data)
+    np.testing.assert_array_equal(read_idx(tmp_path / "x.gz"), data)
+
+
+def test_a_truncated_idx_file_is_an_error(tmp_path):
+    path = tmp_path / "x.gz"
+    with gzip.open(path, "wb") as f:
+        f.write(bytes([0, 0, 8, 1]) + struct.pack(">I", 10) + b"abc")
+    with pytest.raises(DatasetError, match="holds 3 values, its header says 10"):
+        read_idx(path)
+
+
+def test_an_explicit_path_comes_before_the_environment(tmp_path, monkeypatch):
+    make_idx_folder(tmp_path / "explicit", train=5)
+    make_idx_folder(tmp_path / "env" / "mnist", train=9)
+    monkeypatch.setenv("SPIKEFAB_DATA", str(tmp_path / "env"))
+    assert load_dataset("mnist", tmp_path / "explicit").train_x.shape == (5, 784)
+    assert load_dataset("mnist").train_x.shape == (9, 784)
+
+
+def test_a_missing_data_set_says_where_to_put_it(tmp_path, monkeypatch):
+    monkeypatch.setattr("model.datasets.SHARED_DATASETS", tmp_path / "none")
+    monkeypatch.setitem(__import__("model.datasets").datasets.IDX_SYSTEM_LOCATIONS, "mnist", tmp_path / "none")
+    monkeypatch.delenv("SPIKEFAB_DATA", raising=False)
+    with pytest.raises(DatasetError, match="mnist not found .*Put the four MNIST IDX gz files"):
+        load_dataset("mnist")
+
+
+def test_unknown_data_set_names_the_choices():
+    with pytest.raises(DatasetError, match="choose one of digits, mnist, fashion_mnist"):
+        load_dataset("cifar")
+
+
+@pytest.mark.skipif(not (SHARED_DATASETS / "mnist").is_dir(),
+                    reason=f"MNIST not found: put the four IDX gz files in {SHARED_DATASETS / 'mnist'}")
+def test_the_real_mnist_files_load():
+    data = load_dataset("mnist")
+    assert data.train_x.shape == (60000, 784) and data.test_x.shape == (10000, 784)
+    assert np.bincount(data.test_y).tolist()[:2] == [980, 1135]  # the published class counts
