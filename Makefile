@@ -40,13 +40,13 @@ demo: setup
 	$(BIN)/spikefab run --dataset digits --verify-images all --out runs/demo
 
 test: setup
-	$(BIN)/python -m pytest -m "not slow" -n 2 tests
+	$(BIN)/python -m pytest -m "not slow" -n 2 --dist loadfile tests
 
 test-all: setup
-	$(BIN)/python -m pytest -n 2 tests
+	$(BIN)/python -m pytest -n 2 --dist loadfile tests
 
 bench: setup
 	$(BIN)/python -m flows.bench --out bench
 
 clean:
-	rm -rf runs bench build .pytest_cache
+	rm -rf runs bench/run-* build .pytest_cache
