@@ -13,6 +13,8 @@ from model.datasets import DATASETS, DatasetError, load_dataset
 from model.encoding import rate_encode
 from model.surrogate import SURROGATES
 
+from sim.rtl_run import AUTO_VERILATOR_IMAGES, SIMULATORS
+
 from .flow import StepRecord, run_flow
 from .liberty_library import CellLibrary, LibraryError
 from .report import build_report, summary, write_report
@@ -48,6 +50,11 @@ def _progress(number: int, total: int, step, record: StepRecord | None) -> None:
     print(f"[{number}/{total}] {step.id} done ({how}){': ' + shown if shown else ''}", file=sys.stderr, flush=True)
 
 
+def _add_simulator(p) -> None:
+    p.add_argument("--simulator", choices=["auto", *SIMULATORS], default="auto",
+                   help=f"RTL simulator; auto: Icarus below {AUTO_VERILATOR_IMAGES} images, Verilator from there")
+
+
 def _add_run(sub) -> None:
     p = sub.add_parser("run", help="train, quantize, compile, verify and estimate, into one run folder")
     p.add_argument("--dataset", choices=DATASETS, default="digits")
@@ -67,7 +74,7 @@ def _add_run(sub) -> None:
     p.add_argument("--test-images", type=_images, default=None, help="test images for the reference ('all')")
     p.add_argument("--verify-images", type=_images, default=100, help="images through the RTL, or 'all'")
     p.add_argument("--energy-images", type=int, default=4, help="inferences simulated at gate level")
-    p.add_argument("--simulator", choices=["icarus"], default="icarus")
+    _add_simulator(p)
     p.add_argument("--library", choices=[m.value for m in CellLibrary], default="osu018")
     p.add_argument("--seed", type=int, default=0)
 
@@ -79,7 +86,7 @@ def _add_verify(sub) -> None:
     p.add_argument("--data-path")
     p.add_argument("--images", type=_images, default=100, help="how many test images, or 'all'")
     p.add_argument("--lanes", type=int, default=8)
-    p.add_argument("--simulator", choices=["icarus"], default="icarus")
+    _add_simulator(p)
     p.add_argument("--encoding-seed", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, required=True)

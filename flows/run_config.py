@@ -11,7 +11,7 @@ from model.network import SNNConfig
 from model.quantize import QuantizationConfig
 from model.surrogate import FastSigmoid, Surrogate
 from model.train import TrainConfig
-from sim.rtl_run import SIMULATOR_TOOLS
+from sim.rtl_run import choose_simulator
 
 from .liberty_library import CellLibrary
 from .step import Step
@@ -45,7 +45,7 @@ class RunConfig:
     test_images: int | None = None      # None: the whole test set for the reference
     verify_images: int | None = 100     # None: every test image through the RTL
     energy_images: int = 4
-    simulator: str = "icarus"
+    simulator: str = "auto"
     library: CellLibrary = CellLibrary.OSU018
     seed: int = 0
     encoding_seed: int = 1
@@ -63,8 +63,7 @@ class RunConfig:
                 raise ValueError(f"{name} must be a positive int or None (all), not {value!r}")
         if not isinstance(self.energy_images, int) or self.energy_images < 1:
             raise ValueError(f"energy_images must be a positive int, not {self.energy_images!r}")
-        if self.simulator not in SIMULATOR_TOOLS:
-            raise ValueError(f"simulator must be one of {', '.join(SIMULATOR_TOOLS)}, not {self.simulator!r}")
+        choose_simulator(self.simulator, 0)  # validates the name
         if not isinstance(self.library, CellLibrary):
             raise TypeError(f"library must be a CellLibrary, not {self.library!r}")
         QuantizationConfig(weight_bits=self.weight_bits)  # validates the width

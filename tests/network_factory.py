@@ -60,3 +60,42 @@ def random_network(spec: NetworkSpec) -> CompiledNetwork:
 def random_spikes(network: CompiledNetwork, images: int, rate: float, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     return rng.random((images, network.timesteps, network.n_inputs)) < rate
+
+
+@dataclass(frozen=True)
+class CosimCase:
+    """One randomized co-simulation: a network, an architecture and how the host drives it."""
+
+    spec: NetworkSpec
+    lanes: int
+    gap_probability: float
+    backpressure_probability: float
+    spike_rate: float
+    images: int
+
+
+def random_cosim_case(seed: int) -> CosimCase:
+    """Every setting drawn from `seed`, so a failure is reproduced from the seed alone."""
+    rng = np.random.default_rng(10_000 + seed)
+    depth = int(rng.integers(1, 4))
+    sizes = tuple(int(n) for n in rng.integers(2, 33, size=depth + 1))
+    readout = Readout.MEMBRANE if rng.random() < 0.3 else Readout.SPIKE_COUNT
+    timesteps = int(rng.integers(1, 7))
+    early_exit = None
+    if sizes[-1] >= 2 and rng.random() < 0.4:
+        margin = int(rng.integers(1, 4)) if readout is Readout.SPIKE_COUNT else int(rng.integers(1, 60))
+        early_exit = EarlyExit(min_steps=int(rng.integers(1, timesteps + 1)), margin=margin)
+    weight_bits = int(rng.choice([1, 2, 3, 4, 6, 8, 12, 16]))
+    spec = NetworkSpec(
+        sizes=sizes, weight_bits=weight_bits, timesteps=timesteps,
+        leak_shift=None if rng.random() < 0.3 else int(rng.integers(1, 5)),
+        reset=Reset.ZERO if rng.random() < 0.5 else Reset.SUBTRACT,
+        integration=Integration.DISCONTINUOUS if rng.random() < 0.3 else Integration.CONTINUOUS,
+        readout=readout, early_exit=early_exit,
+        # Now and then a membrane too narrow for the sums, so saturation is exercised.
+        membrane_bits=int(rng.integers(max(4, weight_bits + 1), 18)) if rng.random() < 0.15 else None,
+        seed=seed)
+    return CosimCase(spec=spec, lanes=int(rng.integers(1, max(sizes[1:]) + 1)),
+                     gap_probability=float(rng.choice([0.0, 0.0, 0.2, 0.5])),
+                     backpressure_probability=float(rng.choice([0.0, 0.0, 0.3, 0.7])),
+                     spike_rate=float(rng.uniform(0.05, 0.7)), images=int(rng.integers(2, 7)))

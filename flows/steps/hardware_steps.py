@@ -14,7 +14,7 @@ from model.compiled import CompiledNetwork
 from sim.compare import compare_with_reference
 from sim.cycles import predict_cycles
 from sim.reference import ref_run
-from sim.rtl_run import rtl_run
+from sim.rtl_run import choose_simulator, rtl_run
 
 from ..energy import INPUT_TRANSITION_NS, build_net_model, estimate_energy
 from ..gate_level import simulate_netlist
@@ -113,6 +113,7 @@ class CompileStep(Step):
 def verify_network(net: CompiledNetwork, test: EncodedTestSet, *, lanes: int, simulator: str, seed: int,
                    work_dir: Path, verilog: Path | None = None) -> dict:
     """Run the images through the RTL under cocotb and compare with the reference, exactly."""
+    simulator = choose_simulator(simulator, test.spikes.shape[0])
     arch = _architecture(lanes, trace=True)
     observation = rtl_run(net, arch, test.spikes, work_dir=work_dir, simulator=simulator, seed=seed,
                           verilog_path=verilog)
