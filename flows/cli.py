@@ -23,6 +23,7 @@ from .steps.hardware_steps import VerificationError, verify_network
 from .test_set import EncodedTestSet
 from .tools import ToolError
 
+STEP_IDS = [step.id for step in RunConfig().steps()]
 EXIT_MISMATCH = 1
 EXIT_ERROR = 2
 
@@ -68,6 +69,7 @@ def _add_run(sub) -> None:
     p.add_argument("--readout", choices=[m.value for m in Readout], default="membrane")
     p.add_argument("--surrogate", choices=sorted(SURROGATES), default="fast-sigmoid")
     p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--qat-epochs", type=int, default=10)
     p.add_argument("--weight-bits", type=int, default=8)
     p.add_argument("--lanes", type=int, default=8)
@@ -77,6 +79,8 @@ def _add_run(sub) -> None:
     _add_simulator(p)
     p.add_argument("--library", choices=[m.value for m in CellLibrary], default="osu018")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--until", choices=STEP_IDS,
+                   help="stop after this step (e.g. verify, for networks too large to synthesize as flip-flops)")
 
 
 def _add_verify(sub) -> None:
@@ -96,12 +100,12 @@ def command_run(args) -> int:
     config = RunConfig(
         dataset=args.dataset, data_path=args.data_path, hidden=tuple(args.hidden), timesteps=args.timesteps,
         leak_shift=args.leak_shift, integration=Integration(args.integration), reset=Reset(args.reset),
-        readout=Readout(args.readout), surrogate=SURROGATES[args.surrogate](), epochs=args.epochs,
+        readout=Readout(args.readout), surrogate=SURROGATES[args.surrogate](), epochs=args.epochs, batch_size=args.batch_size,
         qat_epochs=args.qat_epochs, weight_bits=args.weight_bits, lanes=args.lanes, test_images=args.test_images,
         verify_images=args.verify_images, energy_images=args.energy_images, simulator=args.simulator,
         library=CellLibrary(args.library), seed=args.seed)
     start = time.perf_counter()
-    records = run_flow(config.steps(), args.out, progress=_progress)
+    records = run_flow(config.steps(until=args.until), args.out, progress=_progress)
     report = build_report(config, records)
     report["total_seconds"] = round(time.perf_counter() - start, 1)
     write_report(args.out, report)

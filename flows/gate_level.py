@@ -98,15 +98,11 @@ def simulate_netlist(netlist: Path, network: CompiledNetwork, architecture: Core
         raise ToolError(f"cell models {library.cell_models_path} not found: install Debian's {library.package}")
     out_dir.mkdir(parents=True, exist_ok=True)
     codec = PortCodec(network, architecture)
-    entries = []
-    for image in spikes:
-        for frame in image:
-            entries.extend(codec.event(index=int(i)) for i in np.flatnonzero(frame))
-            entries.append(codec.event(end_of_step=True))
-    (out_dir / "events.hex").write_text("".join(f"{e:x}\n" for e in entries))
+    entries, _ = codec.event_stream(spikes)
+    np.savetxt(out_dir / "events.hex", entries, fmt="%x")
     half = clock_period_ns / 2
     tb = TESTBENCH.format(
-        events=len(entries), event_msb=event_layout(network).size - 1, result_msb=result_layout(network).size - 1,
+        events=entries.size, event_msb=event_layout(network).size - 1, result_msb=result_layout(network).size - 1,
         top=TOP_NAME, half_period=f"{half:.3f}", events_file="events.hex", results_file="results.txt",
         vcd_file="activity.vcd", reset_cycles=RESET_CYCLES, images=spikes.shape[0], max_cycles=max_cycles)
     (out_dir / "gate_level_tb.v").write_text(tb)

@@ -21,9 +21,10 @@ LITERATURE = [
 
 
 def build_report(config: RunConfig, records: list[StepRecord]) -> dict[str, Any]:
+    """The run's figures; sections of steps a shortened flow (--until) did not run are left out."""
     m = {r.id: r.metrics for r in records}
-    ref, verify, synth, timing, energy = m["reference"], m["verify"], m["synth"], m["timing"], m["power"]
-    return {
+    ref = m["reference"]
+    report: dict[str, Any] = {
         "dataset": config.dataset,
         "network": list(config.sizes),
         "timesteps": config.timesteps,
@@ -33,55 +34,48 @@ def build_report(config: RunConfig, records: list[StepRecord]) -> dict[str, Any]
             "quantized_torch": m["quantize"]["accuracy_quantized_torch"],
             "quantized_reference": ref["accuracy_quantized_reference"],
             "reference_agrees_with_torch": ref["agreement_with_torch_quantized"],
-            "rtl": verify["accuracy_rtl"],
-            "rtl_images": verify["images"],
         },
-        "verify": {k: verify[k] for k in ("simulator", "images", "mismatched_images", "cycle_mismatches",
-                                          "first_mismatch")},
         "hardware": {
             "lanes": config.lanes,
             "weight_bits": config.weight_bits,
             "membrane_bits": m["quantize"]["membrane_bits"],
-            "words_per_layer": m["compile"]["words_per_layer"],
-            "clock_mhz": timing["clock_mhz"],
             "cycles_per_inference_mean": ref["cycles_per_inference_mean"],
             "cycles_per_inference_p99": ref["cycles_per_inference_p99"],
             "cycles_lower_bound_mean": ref["cycles_lower_bound_mean"],
             "cycles_over_bound": ref["cycles_over_bound"],
-            "latency_us_mean": ref["cycles_per_inference_mean"] * timing["clock_period_ns"] / 1000,
             "spike_rate_per_layer": ref["spike_rate_per_layer"],
             "input_spike_rate": ref["input_spike_rate"],
         },
-        "area": {
-            "library": synth["library"],
-            "total_um2": synth["total_um2"],
-            "cell_count": synth["cell_count"],
-            "flip_flops": synth["flip_flops"],
-            "flip_flop_area_share": synth["flip_flop_area_share"],
-            "cells": synth["cells"],
-            "memory_style": synth["memory_style"],
-        },
-        "timing": {k: timing[k] for k in ("critical_path_ns", "fmax_mhz", "clock_period_ns", "corner",
-                                          "assumptions")},
-        "energy": {
-            "method": energy["method"],
-            "activity_source": energy["activity_source"],
-            "activity_coverage": energy["activity_coverage"],
-            "images": energy["images"],
-            "nj_per_inference": energy["nj_per_inference"],
-            "nj_per_inference_each": energy["nj_per_inference_each"],
-            "nj_per_inference_spread": energy["nj_per_inference_spread"],
-            "pj_per_sop": energy["pj_per_sop"],
-            "breakdown_nj_per_inference": energy["breakdown_nj_per_inference"],
-            "memory_model": energy["memory_model"],
-            "clock_mhz": 1000 / energy["clock_period_ns"],
-            "input_transition_ns": energy["input_transition_ns"],
-        },
         "sops_per_inference_mean": ref["sops_per_inference_mean"],
-        "config": to_jsonable(config),
-        "steps": {r.id: {"seconds": round(r.seconds, 2), "cached": r.cached, "folder": r.folder.name}
-                  for r in records},
     }
+    if "compile" in m:
+        report["hardware"]["words_per_layer"] = m["compile"]["words_per_layer"]
+    if "verify" in m:
+        verify = m["verify"]
+        report["accuracy"].update(rtl=verify["accuracy_rtl"], rtl_images=verify["images"])
+        report["verify"] = {k: verify[k] for k in ("simulator", "images", "mismatched_images", "cycle_mismatches",
+                                                   "first_mismatch")}
+    if "synth" in m:
+        synth = m["synth"]
+        report["area"] = {k: synth[k] for k in ("library", "total_um2", "cell_count", "flip_flops",
+                                                "flip_flop_area_share", "cells", "memory_style")}
+    if "timing" in m:
+        timing = m["timing"]
+        report["timing"] = {k: timing[k] for k in ("critical_path_ns", "fmax_mhz", "clock_period_ns", "corner",
+                                                   "assumptions")}
+        report["hardware"]["clock_mhz"] = timing["clock_mhz"]
+        report["hardware"]["latency_us_mean"] = ref["cycles_per_inference_mean"] * timing["clock_period_ns"] / 1000
+    if "power" in m:
+        energy = m["power"]
+        report["energy"] = {k: energy[k] for k in (
+            "method", "activity_source", "activity_coverage", "images", "nj_per_inference", "nj_per_inference_each",
+            "nj_per_inference_spread", "pj_per_sop", "breakdown_nj_per_inference", "memory_model",
+            "input_transition_ns")}
+        report["energy"]["clock_mhz"] = 1000 / energy["clock_period_ns"]
+    report["config"] = to_jsonable(config)
+    report["steps"] = {r.id: {"seconds": round(r.seconds, 2), "cached": r.cached, "folder": r.folder.name}
+                       for r in records}
+    return report
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -92,36 +86,49 @@ def _atomic_write(path: Path, text: str) -> None:
 
 
 def markdown(report: dict[str, Any]) -> str:
-    a, v, h, ar, t, e = (report[k] for k in ("accuracy", "verify", "hardware", "area", "timing", "energy"))
+    a, h = report["accuracy"], report["hardware"]
     rows = [
         ("Data set", f"{report['dataset']} ({report['test_images']} test images)"),
         ("Network", "-".join(map(str, report["network"])) + f", T = {report['timesteps']}"),
         ("Accuracy float / quantized (torch) / reference", f"{a['float']:.4f} / {a['quantized_torch']:.4f} / "
                                                           f"{a['quantized_reference']:.4f}"),
-        ("Accuracy RTL", f"{a['rtl']:.4f} on {a['rtl_images']} images"),
-        ("Verification", f"{v['simulator']}: {v['images']} images, {v['mismatched_images']} mismatched, "
-                         f"{v['cycle_mismatches']} cycle mismatches"),
+    ]
+    if "verify" in report:
+        v = report["verify"]
+        rows += [("Accuracy RTL", f"{a['rtl']:.4f} on {a['rtl_images']} images"),
+                 ("Verification", f"{v['simulator']}: {v['images']} images, {v['mismatched_images']} mismatched, "
+                                  f"{v['cycle_mismatches']} cycle mismatches")]
+    rows += [
         ("Lanes / weight bits / membrane bits", f"{h['lanes']} / {h['weight_bits']} / {h['membrane_bits']}"),
         ("Cycles per inference (mean, p99)", f"{h['cycles_per_inference_mean']:.0f}, {h['cycles_per_inference_p99']:.0f}"),
         ("Cycles / event-driven lower bound", f"{h['cycles_over_bound']:.3f} (bound {h['cycles_lower_bound_mean']:.0f})"),
         ("Synaptic operations per inference", f"{report['sops_per_inference_mean']:.0f}"),
-        ("Area", f"{ar['total_um2']:,.0f} um^2 ({ar['library']}), {ar['cell_count']} cells, "
-                 f"{ar['flip_flops']} flip-flops ({ar['flip_flop_area_share']:.0%} of area)"),
-        ("Critical path / Fmax", f"{t['critical_path_ns']:.2f} ns / {t['fmax_mhz']:.1f} MHz ({t['corner']})"),
-        ("Clock used", f"{h['clock_mhz']:.2f} MHz; latency {h['latency_us_mean']:.1f} us per inference"),
-        ("Energy per inference", f"{e['nj_per_inference']:.1f} nJ (spread {e['nj_per_inference_spread']:.1%} "
-                                 f"over {e['images']} images)"),
-        ("Energy per synaptic operation", f"{e['pj_per_sop']:.1f} pJ/SOP"),
-        ("Energy split (nJ)", ", ".join(f"{k} {val:.1f}" for k, val in e["breakdown_nj_per_inference"].items())),
-        ("Activity", f"{e['activity_source']}, coverage {e['activity_coverage']:.1%}"),
     ]
+    notes = []
+    if "area" in report:
+        ar = report["area"]
+        rows.append(("Area", f"{ar['total_um2']:,.0f} um^2 ({ar['library']}), {ar['cell_count']} cells, "
+                             f"{ar['flip_flops']} flip-flops ({ar['flip_flop_area_share']:.0%} of area)"))
+        notes.append(f"- Area: Yosys `stat -liberty`; memory style: {ar['memory_style']}.")
+    if "timing" in report:
+        t = report["timing"]
+        rows += [("Critical path / Fmax", f"{t['critical_path_ns']:.2f} ns / {t['fmax_mhz']:.1f} MHz ({t['corner']})"),
+                 ("Clock used", f"{h['clock_mhz']:.2f} MHz; latency {h['latency_us_mean']:.1f} us per inference")]
+        notes.append(f"- Timing: {t['assumptions']}.")
+    if "energy" in report:
+        e = report["energy"]
+        rows += [
+            ("Energy per inference", f"{e['nj_per_inference']:.1f} nJ (spread {e['nj_per_inference_spread']:.1%} "
+                                     f"over {e['images']} images)"),
+            ("Energy per synaptic operation", f"{e['pj_per_sop']:.1f} pJ/SOP"),
+            ("Energy split (nJ)", ", ".join(f"{k} {val:.1f}" for k, val in e["breakdown_nj_per_inference"].items())),
+            ("Activity", f"{e['activity_source']}, coverage {e['activity_coverage']:.1%}"),
+        ]
+        notes.insert(0, f"- Energy: {e['method']}; clock {e['clock_mhz']:.2f} MHz, input transition "
+                        f"{e['input_transition_ns']} ns for every table look-up; memories: {e['memory_model']}.")
     lines = ["# spikefab run report", "", "| figure | value |", "| --- | --- |"]
     lines += [f"| {k} | {val} |" for k, val in rows]
-    lines += ["", "## How the figures were made", "",
-              f"- Energy: {e['method']}; clock {e['clock_mhz']:.2f} MHz, input transition "
-              f"{e['input_transition_ns']} ns for every table look-up; memories: {e['memory_model']}.",
-              f"- Timing: {t['assumptions']}.",
-              f"- Area: Yosys `stat -liberty`; memory style: {ar['memory_style']}.",
+    lines += ["", "## How the figures were made", "", *notes,
               "", "## Published figures, for context only (other processes and networks; not scaled)", ""]
     lines += [f"- {name}: {figure}" for name, figure in LITERATURE]
     lines += ["", "![run figures](report.png)", ""]
@@ -140,10 +147,13 @@ def plot(report: dict[str, Any], path: Path) -> None:
     axes[0].bar(names, [report["hardware"]["input_spike_rate"], *rates])
     axes[0].set_ylabel("spikes per neuron per step")
     axes[0].set_title("Activity (reference)")
-    split = report["energy"]["breakdown_nj_per_inference"]
-    axes[1].bar(list(split), list(split.values()))
-    axes[1].set_ylabel("nJ per inference")
-    axes[1].set_title(f"Energy ({report['area']['library']})")
+    if "energy" in report:
+        split = report["energy"]["breakdown_nj_per_inference"]
+        axes[1].bar(list(split), list(split.values()))
+        axes[1].set_ylabel("nJ per inference")
+        axes[1].set_title(f"Energy ({report['area']['library']})")
+    else:
+        axes[1].axis("off")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
@@ -156,15 +166,24 @@ def write_report(run_dir: Path, report: dict[str, Any]) -> None:
 
 
 def summary(report: dict[str, Any], run_dir: Path) -> str:
-    a, v, h, e = report["accuracy"], report["verify"], report["hardware"], report["energy"]
-    return "\n".join([
-        f"spikefab run: {report['dataset']}, network {'-'.join(map(str, report['network']))}, T={report['timesteps']}",
-        f"  accuracy   float {a['float']:.4f}  quantized {a['quantized_reference']:.4f}  RTL {a['rtl']:.4f}",
-        f"  verify     {v['simulator']}: {v['images']} images, {v['mismatched_images']} mismatched, "
-        f"{v['cycle_mismatches']} cycle mismatches",
-        f"  hardware   {h['lanes']} lanes, {h['weight_bits']}-bit weights, {h['cycles_per_inference_mean']:.0f} cycles/inference "
-        f"({h['cycles_over_bound']:.3f}x the lower bound) at {h['clock_mhz']:.1f} MHz",
-        f"  area       {report['area']['total_um2']:,.0f} um^2 ({report['area']['library']})",
-        f"  energy     {e['nj_per_inference']:.1f} nJ/inference, {e['pj_per_sop']:.1f} pJ/SOP ({e['activity_source']})",
-        f"  report     {run_dir / 'report.md'}",
-    ])
+    a, h = report["accuracy"], report["hardware"]
+    lines = [f"spikefab run: {report['dataset']}, network {'-'.join(map(str, report['network']))}, "
+             f"T={report['timesteps']}",
+             f"  accuracy   float {a['float']:.4f}  quantized {a['quantized_reference']:.4f}"
+             + (f"  RTL {a['rtl']:.4f}" if "rtl" in a else "")]
+    if "verify" in report:
+        v = report["verify"]
+        lines.append(f"  verify     {v['simulator']}: {v['images']} images, {v['mismatched_images']} mismatched, "
+                     f"{v['cycle_mismatches']} cycle mismatches")
+    clock = f" at {h['clock_mhz']:.1f} MHz" if "clock_mhz" in h else ""
+    lines.append(f"  hardware   {h['lanes']} lanes, {h['weight_bits']}-bit weights, "
+                 f"{h['cycles_per_inference_mean']:.0f} cycles/inference ({h['cycles_over_bound']:.3f}x the lower "
+                 f"bound){clock}")
+    if "area" in report:
+        lines.append(f"  area       {report['area']['total_um2']:,.0f} um^2 ({report['area']['library']})")
+    if "energy" in report:
+        e = report["energy"]
+        lines.append(f"  energy     {e['nj_per_inference']:.1f} nJ/inference, {e['pj_per_sop']:.1f} pJ/SOP "
+                     f"({e['activity_source']})")
+    lines.append(f"  report     {run_dir / 'report.md'}")
+    return "\n".join(lines)

@@ -78,7 +78,17 @@ class RunConfig:
                          integration=self.integration, reset=self.reset, readout=self.readout,
                          surrogate=self.surrogate)
 
-    def steps(self) -> list[Step]:
+    def steps(self, *, until: str | None = None) -> list[Step]:
+        """The flow's steps, or those up to and including `until`."""
+        steps = self._all_steps()
+        if until is None:
+            return steps
+        ids = [step.id for step in steps]
+        if until not in ids:
+            raise ValueError(f"--until must name a step ({', '.join(ids)}), not {until!r}")
+        return steps[:ids.index(until) + 1]
+
+    def _all_steps(self) -> list[Step]:
         data = DataConfig(dataset=self.dataset, data_path=self.data_path, timesteps=self.timesteps,
                           encoding_seed=self.encoding_seed, test_images=self.test_images)
         train = TrainStepConfig(data=data, snn=self.snn(), training=TrainConfig(

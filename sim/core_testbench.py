@@ -34,35 +34,30 @@ def probability_threshold(p: float) -> int:
 
 
 class Driver:
-    """Turns images into event entries (ascending spike indices, then end-of-step, per timestep; the
-    first entry of an image flagged) and hands them to the harness in batches that fit its memory."""
+    """Turns images into event entries (PortCodec.event_stream), flags each image's first entry at bit
+    `entry_width`, and hands them to the harness in batches that fit its memory."""
 
     def __init__(self, codec: PortCodec, spikes: np.ndarray, entry_width: int):
-        self.images = []
-        for image in spikes:
-            entries = []
-            for frame in image:
-                entries.extend(codec.event(index=int(i)) for i in np.flatnonzero(frame))
-                entries.append(codec.event(end_of_step=True))
-            entries[0] |= 1 << entry_width
-            self.images.append(entries)
+        entries, first = codec.event_stream(spikes)
+        entries[first] |= 1 << entry_width
+        self.images = np.split(entries, first[1:])
 
     def batches(self):
         batch, size = [], 0
         for entries in self.images:
-            if batch and size + len(entries) > MAX_ENTRIES:
+            if batch and size + entries.size > MAX_ENTRIES:
                 yield batch
                 batch, size = [], 0
             batch.append(entries)
-            size += len(entries)
+            size += entries.size
         if batch:
             yield batch
 
     @staticmethod
     def write(batch, path: Path) -> int:
-        lines = [f"{e:x}\n" for entries in batch for e in entries]
-        path.write_text("".join(lines))
-        return len(lines)
+        entries = np.concatenate(batch)
+        np.savetxt(path, entries, fmt="%x")
+        return int(entries.size)
 
 
 class Monitor:

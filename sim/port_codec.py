@@ -4,7 +4,9 @@ ports. The bit positions come from the same Amaranth layouts the core is built f
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
+import numpy as np
 from amaranth.lib import data
 
 from hw.core import event_layout, result_layout, trace_layout
@@ -36,6 +38,24 @@ class PortCodec:
         end_offset, _ = _field(layout, "end_of_step")
         return (index << index_offset) | (int(end_of_step) << end_offset)
 
+    def event_stream(self, spikes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """All the entries a host sends for spike frames (B, T, n): per timestep the spike indices in
+        ascending order, then an end-of-step entry. Returns (entries, index of each image's first entry)."""
+        layout = event_layout(self.network)
+        index_offset, _ = _field(layout, "index")
+        end_offset, _ = _field(layout, "end_of_step")
+        images, steps, _ = spikes.shape
+        _, _, index = np.nonzero(spikes)  # ordered by image, timestep, then index
+        per_step = spikes.sum(axis=2).ravel()
+        step_end = np.cumsum(per_step + 1) - 1  # where each timestep's end-of-step entry goes
+        entries = np.empty(int(step_end[-1]) + 1 if step_end.size else 0, dtype=np.int64)
+        is_spike = np.ones(entries.size, dtype=bool)
+        is_spike[step_end] = False
+        entries[is_spike] = index.astype(np.int64) << index_offset
+        entries[step_end] = 1 << end_offset
+        first = (step_end - per_step)[::steps]
+        return entries, first
+
     def result(self, word: int) -> dict:
         layout = result_layout(self.network)
         readout_offset, _ = _field(layout, "readout")
@@ -52,7 +72,11 @@ class PortCodec:
             "readout": readout,
         }
 
+    @cached_property
+    def _trace_fields(self) -> tuple[tuple[int, int], ...]:
+        layout = trace_layout(self.network, self.architecture)
+        return tuple(_field(layout, name) for name in ("timestep", "layer", "word", "spikes"))
+
     def trace(self, word: int) -> tuple[int, int, int, int]:
         """(timestep, layer, word, spike bits) of one trace entry."""
-        layout = trace_layout(self.network, self.architecture)
-        return tuple(_get(word, *_field(layout, name)) for name in ("timestep", "layer", "word", "spikes"))
+        return tuple(_get(word, offset, width) for offset, width in self._trace_fields)
