@@ -25,12 +25,26 @@ from model.compiled import CompiledNetwork, Readout, signed_range
 
 from .layer_engine import LayerEngine, LayerOp
 from .lowest_set_bit import LowestSetBit, index_bits
+from .rate_encoder import RateEncoderUnit, pixel_word_layout
 
 CYCLE_COUNTER_BITS = 32
 
 
 def event_layout(net: CompiledNetwork) -> data.StructLayout:
     return data.StructLayout({"index": unsigned(index_bits(net.n_inputs)), "end_of_step": 1})
+
+
+def pixel_layout(arch: CoreArchitecture) -> data.StructLayout:
+    return data.StructLayout({"intensities": pixel_word_layout(arch.encoder)})
+
+
+def input_layout(net: CompiledNetwork, arch: CoreArchitecture) -> data.StructLayout:
+    """The input stream's payload: pixel words with the on-chip encoder, spike events without."""
+    return pixel_layout(arch) if arch.encoder is not None else event_layout(net)
+
+
+def input_port_name(arch: CoreArchitecture) -> str:
+    return "pixels_in" if arch.encoder is not None else "events_in"
 
 
 def result_layout(net: CompiledNetwork) -> data.StructLayout:
@@ -60,7 +74,7 @@ class SpikingCore(wiring.Component):
         self.network = network
         self.architecture = architecture
         ports = {
-            "events_in": In(stream.Signature(event_layout(network))),
+            input_port_name(architecture): In(stream.Signature(input_layout(network, architecture))),
             "result": Out(stream.Signature(result_layout(network))),
         }
         if architecture.trace:
@@ -142,9 +156,23 @@ class SpikingCore(wiring.Component):
                         self.trace.payload.spikes.eq(engine.fired),
                     ]
 
-        events = self.events_in
         exit_rule = net.early_exit
         v_min = signed_range(net.readout_bits)[0]
+        encoder = arch.encoder
+        if encoder is None:
+            events = self.events_in
+            start_state = "INTEGRATE0"
+        else:
+            pixels = self.pixels_in
+            start_state = "LOAD"
+            groups = encoder.groups(net.n_inputs)
+            m.submodules.encoder = unit = RateEncoderUnit(encoder=encoder, n_inputs=net.n_inputs)
+            load_group = Signal(range(groups))
+            draw_group = Signal(range(groups + 1))
+            drawn = Signal(encoder.lanes)         # this group's spikes not yet integrated
+            drawn_base = Signal(range(groups * encoder.lanes))
+            m.submodules.next_pixel = next_pixel = LowestSetBit(width=encoder.lanes)
+            m.d.comb += [next_pixel.bits.eq(drawn), unit.group.eq(draw_group)]
 
         with m.FSM(name="control"):
             def initialise_membranes(then: str) -> None:
@@ -159,7 +187,19 @@ class SpikingCore(wiring.Component):
 
             with m.State("POWER_ON"):
                 # Membrane memories have no reset: initialise them before the first inference.
-                initialise_membranes("INTEGRATE0")
+                initialise_membranes(start_state)
+
+            if encoder is not None:
+                with m.State("LOAD"):
+                    # The inference's pixel words, once; the encoder draws every timestep from them.
+                    m.d.comb += [pixels.ready.eq(1), unit.write_group.eq(load_group),
+                                 unit.write_data.eq(pixels.payload.intensities)]
+                    with m.If(pixels.valid):
+                        m.d.comb += [counting.eq(1), unit.write_enable.eq(1)]
+                        m.d.sync += load_group.eq(load_group + 1)
+                        with m.If(load_group == groups - 1):
+                            m.d.sync += load_group.eq(0)
+                            m.next = "INTEGRATE0"
 
             for k, engine in enumerate(engines):
                 last_word = words[k] - 1
@@ -171,22 +211,42 @@ class SpikingCore(wiring.Component):
                         with m.If(word == last_word):
                             m.d.sync += busy.eq(0)
                     with m.Else():
-                        if k == 0:
-                            m.d.comb += events.ready.eq(1)
-                            valid, end, index = events.valid, events.payload.end_of_step, events.payload.index
-                        else:
-                            valid, end, index = 1, ~finders[k - 1].found, finders[k - 1].index
-                        with m.If(valid):
+                        def begin_row(index, engine=engine, last_word=last_word, k=k) -> None:
+                            """Issue word 0 of input `index`'s row now, the rest on the next cycles."""
+                            m.d.comb += [counting.eq(1), engine.op.eq(LayerOp.INTEGRATE), engine.row.eq(index),
+                                         engine.word.eq(0)]
+                            if last_word > 0:
+                                m.d.sync += [busy.eq(1), word.eq(1), row.eq(index)]
+
+                        def end_of_step(k=k) -> None:
                             m.d.comb += counting.eq(1)
-                            with m.If(end):
-                                m.d.sync += word.eq(0)
-                                m.next = f"UPDATE{k}"
+                            m.d.sync += word.eq(0)
+                            m.next = f"UPDATE{k}"
+
+                        if k == 0 and encoder is not None:
+                            # Drawn spikes first, lowest pixel first; then draw the next group.
+                            with m.If(next_pixel.found):
+                                begin_row(drawn_base + next_pixel.index)
+                                m.d.sync += drawn.bit_select(next_pixel.index, 1).eq(0)
+                            with m.Elif(draw_group < groups):
+                                m.d.comb += [counting.eq(1), unit.draw.eq(1)]
+                                m.d.sync += [drawn.eq(unit.spikes), drawn_base.eq(draw_group * encoder.lanes),
+                                             draw_group.eq(draw_group + 1)]
                             with m.Else():
-                                m.d.comb += [engine.op.eq(LayerOp.INTEGRATE), engine.row.eq(index), engine.word.eq(0)]
-                                if k > 0:
-                                    m.d.sync += pending[k - 1].bit_select(index, 1).eq(0)
-                                if last_word > 0:
-                                    m.d.sync += [busy.eq(1), word.eq(1), row.eq(index)]
+                                m.d.sync += draw_group.eq(0)
+                                end_of_step()
+                        elif k == 0:
+                            m.d.comb += events.ready.eq(1)
+                            with m.If(events.valid & events.payload.end_of_step):
+                                end_of_step()
+                            with m.Elif(events.valid):
+                                begin_row(events.payload.index)
+                        else:
+                            with m.If(finders[k - 1].found):
+                                begin_row(finders[k - 1].index)
+                                m.d.sync += pending[k - 1].bit_select(finders[k - 1].index, 1).eq(0)
+                            with m.Else():
+                                end_of_step()
 
                 with m.State(f"UPDATE{k}"):
                     m.d.comb += [counting.eq(1), engine.op.eq(LayerOp.UPDATE), engine.word.eq(word)]
@@ -254,20 +314,27 @@ class SpikingCore(wiring.Component):
                     m.d.comb += self.result.payload.readout[j].eq(readout[j])
                 with m.If(self.result.ready):
                     m.d.sync += [cycles.eq(0), *(readout[j].eq(0) for j in range(n_classes))]
-                    with m.If(used == steps):
+                    if encoder is not None:
+                        # Pixels come once per inference: nothing to discard after an early exit.
+                        m.d.comb += unit.restart.eq(1)
                         m.d.sync += timestep.eq(0)
-                        m.next = "INTEGRATE0"
-                    with m.Else():
-                        m.d.sync += timestep.eq(used)
-                        m.next = "DISCARD"
+                        m.next = "LOAD"
+                    else:
+                        with m.If(used == steps):
+                            m.d.sync += timestep.eq(0)
+                            m.next = "INTEGRATE0"
+                        with m.Else():
+                            m.d.sync += timestep.eq(used)
+                            m.next = "DISCARD"
 
-            with m.State("DISCARD"):
-                # After an early exit: take the inference's remaining input entries, unused.
-                m.d.comb += events.ready.eq(1)
-                with m.If(events.valid & events.payload.end_of_step):
-                    with m.If(timestep == steps - 1):
-                        m.d.sync += timestep.eq(0)
-                        m.next = "INTEGRATE0"
-                    with m.Else():
-                        m.d.sync += timestep.eq(timestep + 1)
+            if encoder is None:
+                with m.State("DISCARD"):
+                    # After an early exit: take the inference's remaining input entries, unused.
+                    m.d.comb += events.ready.eq(1)
+                    with m.If(events.valid & events.payload.end_of_step):
+                        with m.If(timestep == steps - 1):
+                            m.d.sync += timestep.eq(0)
+                            m.next = "INTEGRATE0"
+                        with m.Else():
+                            m.d.sync += timestep.eq(timestep + 1)
         return m

@@ -8,13 +8,53 @@ from dataclasses import dataclass
 from .compiled import CompiledNetwork
 
 
+# The on-chip rate encoder's random source: per pixel lane a 16-bit Galois LFSR, advanced
+# DRAW_STEPS steps per draw so that successive draws share no bits; a pixel spikes when the draw's
+# low byte is below its 8-bit intensity.
+LFSR_BITS = 16
+LFSR_TAPS = 0xB400  # x^16 + x^14 + x^13 + x^11 + 1, maximal length
+DRAW_STEPS = 8
+INTENSITY_BITS = 8
+
+
+def lfsr_step(state: int) -> int:
+    """One Galois step: shift right, and XOR the taps in when the bit shifted out was 1."""
+    return (state >> 1) ^ (LFSR_TAPS if state & 1 else 0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RateEncoder:
+    """An on-chip rate encoder: the host sends each inference's pixel intensities once, `lanes`
+    pixels per entry, and the core draws every timestep's spikes itself, `lanes` pixels per cycle.
+    Its LFSRs restart from their seeds at every inference, so an image always gives the same spikes."""
+
+    lanes: int = 8
+    seed: int = 1
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.lanes, int) or isinstance(self.lanes, bool) or not 1 <= self.lanes <= 64:
+            raise ValueError(f"encoder lanes must be an int 1..64, not {self.lanes!r}")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
+            raise ValueError(f"encoder seed must be a non-negative int, not {self.seed!r}")
+
+    def lane_seed(self, lane: int) -> int:
+        """Each lane's start state: distinct per lane, never zero (an LFSR's stuck state)."""
+        return ((self.seed * 0x9E37 + lane * 0x7F4B + 1) & ((1 << LFSR_BITS) - 1)) or 1
+
+    def groups(self, n_inputs: int) -> int:
+        """Pixel words per image: ceil(n_inputs / lanes)."""
+        return -(-n_inputs // self.lanes)
+
+
 @dataclass(frozen=True, kw_only=True)
 class CoreArchitecture:
     """lanes: neurons updated per cycle (one membrane word holds `lanes` neurons; a layer with fewer
-    neurons uses one word of n_out lanes). trace: build the spike trace port (for verification)."""
+    neurons uses one word of n_out lanes). trace: build the spike trace port (for verification).
+    encoder: None, the host sends spike events; or an on-chip RateEncoder fed pixel intensities."""
 
     lanes: int = 8
     trace: bool = True
+    encoder: RateEncoder | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.lanes, int) or isinstance(self.lanes, bool):
@@ -23,6 +63,8 @@ class CoreArchitecture:
             raise ValueError(f"lanes must be 1..4096, not {self.lanes}")
         if not isinstance(self.trace, bool):
             raise TypeError(f"trace must be a bool, not {self.trace!r}")
+        if self.encoder is not None and not isinstance(self.encoder, RateEncoder):
+            raise TypeError(f"encoder must be None or a RateEncoder, not {self.encoder!r}")
 
     def lanes_of(self, n_out: int) -> int:
         return min(self.lanes, n_out)

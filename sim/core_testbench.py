@@ -16,11 +16,11 @@ import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, RisingEdge
 
-from model.architecture import CoreArchitecture
 from model.compiled import CompiledNetwork
 from sim.compare import compare_with_reference
 from sim.harness import EVENTS_FILE, LOG_FILE, MAX_ENTRIES
 from sim.port_codec import PortCodec
+from sim.rate_encoder import core_input_spikes
 from sim.rtl_observation import RtlObservation, Stimulus
 
 CLOCK_PERIOD_NS = 10
@@ -40,12 +40,13 @@ def lfsr_seed(seed: int) -> int:
 
 
 class Driver:
-    """Turns images into event entries (PortCodec.event_stream), flags each image's first entry at bit
-    `entry_width`, and hands them to the harness in batches that fit its memory."""
+    """Turns images into input entries (PortCodec.input_stream), flags each image's first entry above
+    the payload, and hands them to the harness in batches that fit its memory."""
 
-    def __init__(self, codec: PortCodec, spikes: np.ndarray, entry_width: int):
-        entries, first = codec.event_stream(spikes)
-        entries[first] |= 1 << entry_width
+    def __init__(self, codec: PortCodec, inputs: np.ndarray):
+        entries, first = codec.input_stream(inputs)
+        for k in first:
+            entries[k] |= 1 << codec.input_width
         self.images = np.split(entries, first[1:])
 
     def batches(self):
@@ -93,9 +94,9 @@ class Testbench:
         self.dut = dut
         self.stimulus = stimulus
         self.network = network
-        self.architecture = CoreArchitecture(lanes=stimulus.lanes, trace=True)
+        self.architecture = stimulus.architecture
         codec = PortCodec(network, self.architecture)
-        self.driver = Driver(codec, stimulus.spikes, entry_width=len(dut.core.events_in__payload))
+        self.driver = Driver(codec, stimulus.inputs)
         self.monitor = Monitor(codec)
 
     async def run(self) -> None:
@@ -134,5 +135,6 @@ async def core_matches_reference(dut):
     await bench.run()
     observation = bench.observation()
     observation.save(os.environ["SPIKEFAB_TB_OUTPUT"])
-    report = compare_with_reference(network, bench.architecture, stimulus.spikes, observation)
+    spikes = core_input_spikes(network, bench.architecture, stimulus.inputs)
+    report = compare_with_reference(network, bench.architecture, spikes, observation)
     assert report.first_mismatch is None, report.first_mismatch

@@ -8,6 +8,8 @@ the result; cycles spent waiting for input or for the result to be taken are not
   readout check C + 1 cycles (scan of C classes, decide) at the last step and, with early exit,
                 at every step t >= min_steps
   re-initialise max_l n_l cycles once, at the end of the inference
+  on-chip encoder G = ceil(n_inputs / encoder lanes) cycles to load the pixel words, and G more at
+                every timestep to draw the spikes (its end of step replaces the marker)
 The event-driven lower bound is the sum over spikes of n_l (integrate work alone).
 """
 
@@ -45,6 +47,9 @@ def predict_cycles(net: CompiledNetwork, arch: CoreArchitecture, result: Referen
         checked = checked | (steps >= net.early_exit.min_steps)
     checks = (ran & checked[None, :]).sum(axis=1)
     cycles = cycles + checks * (net.n_classes + 1) + int(words.max())
+    if arch.encoder is not None:
+        # Load the pixel words once, then draw every group at every timestep.
+        cycles = cycles + arch.encoder.groups(net.n_inputs) * (result.timesteps_used + 1)
     lower = (incoming * words * ran[:, :, None]).sum(axis=(1, 2))
     sops = (incoming * fan_out * ran[:, :, None]).sum(axis=(1, 2))
     return CycleCounts(cycles=cycles, lower_bound=lower, synaptic_ops=sops)

@@ -1,7 +1,7 @@
 """The Verilog half of the testbench: a driver and a monitor in the simulator, so the simulation runs
 free and cocotb handles whole batches of images instead of waking up every clock cycle.
 
-The driver streams a batch of event entries (loaded with $readmemh) into the core, idling a cycle
+The driver streams a batch of input entries (spike events, or pixel words for the on-chip encoder) (loaded with $readmemh) into the core, idling a cycle
 when a 32-bit LFSR says so; the monitor writes every trace word and every result, with the cycles it
 counted itself from the image's first accepted entry to the result, to a text log; result ready is
 withdrawn at random the same way. cocotb seeds it, loads a batch, starts it and waits for `done`.
@@ -9,7 +9,7 @@ withdrawn at random the same way. cocotb seeds it, loads a batch, starts it and 
 
 from __future__ import annotations
 
-from hw.core import event_layout, result_layout, trace_layout
+from hw.core import input_layout, input_port_name, result_layout, trace_layout
 from hw.verilog import TOP_NAME
 from model.architecture import CoreArchitecture
 from model.compiled import CompiledNetwork
@@ -47,19 +47,18 @@ module {name}(input clk, input rst);
   reg stall = 0;
   integer log;
 
-  wire events_in__ready;
+  wire in_ready;
   wire result__valid;
   wire [{result_msb}:0] result__payload;
-  wire events_in__valid = running && (position < n_entries) && !gap;
-  wire [EW-1:0] events_in__payload = entries[position][EW-1:0];
+  wire in_valid = running && (position < n_entries) && !gap;
+  wire [EW-1:0] in_payload = entries[position][EW-1:0];
   wire result__ready = running && !stall;
   wire trace__valid;
   wire [{trace_msb}:0] trace__payload;
 
   {top} core(
     .clk(clk), .rst(rst),
-    .events_in__valid(events_in__valid), .events_in__ready(events_in__ready),
-    .events_in__payload(events_in__payload),
+    .{port}__valid(in_valid), .{port}__ready(in_ready), .{port}__payload(in_payload),
     .result__valid(result__valid), .result__ready(result__ready), .result__payload(result__payload),
     .trace__valid(trace__valid), .trace__payload(trace__payload));
 
@@ -80,7 +79,7 @@ module {name}(input clk, input rst);
       lfsr <= seed;
     end else if (running) begin
       if (gap && position < n_entries) gaps <= gaps + 1;
-      if (events_in__valid && events_in__ready) begin
+      if (in_valid && in_ready) begin
         position <= position + 1;
         if (entries[position][EW]) image_start <= cycle;
       end
@@ -111,6 +110,7 @@ def harness_verilog(network: CompiledNetwork, architecture: CoreArchitecture) ->
     if not architecture.trace:
         raise ValueError("the harness records the trace port: build the core with trace=True")
     return HARNESS.format(
-        name=HARNESS_NAME, top=TOP_NAME, event_width=event_layout(network).size,
+        name=HARNESS_NAME, top=TOP_NAME, port=input_port_name(architecture),
+        event_width=input_layout(network, architecture).size,
         result_msb=result_layout(network).size - 1, trace_msb=trace_layout(network, architecture).size - 1,
         max_entries=MAX_ENTRIES, log_file=LOG_FILE, events_file=EVENTS_FILE)

@@ -9,7 +9,8 @@ from functools import cached_property
 import numpy as np
 from amaranth.lib import data
 
-from hw.core import event_layout, result_layout, trace_layout
+from hw.core import event_layout, input_layout, result_layout, trace_layout
+from model.architecture import INTENSITY_BITS
 from model.architecture import CoreArchitecture
 from model.compiled import CompiledNetwork
 
@@ -55,6 +56,29 @@ class PortCodec:
         entries[step_end] = 1 << end_offset
         first = (step_end - per_step)[::steps]
         return entries, first
+
+    def pixel_stream(self, intensities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The pixel words a host sends to the on-chip encoder for (B, n) 8-bit intensities, as Python
+        ints (a word may be wider than 64 bits), and the index of each image's first word."""
+        lanes = self.architecture.encoder.lanes
+        images, n = intensities.shape
+        groups = self.architecture.encoder.groups(n)
+        padded = np.zeros((images, groups * lanes), dtype=np.int64)
+        padded[:, :n] = intensities
+        words = np.empty(images * groups, dtype=object)
+        for k, row in enumerate(padded.reshape(images * groups, lanes)):
+            words[k] = sum(int(v) << (lane * INTENSITY_BITS) for lane, v in enumerate(row))
+        return words, np.arange(images) * groups
+
+    def input_stream(self, inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """What the host sends: events for spike frames, or pixel words with the on-chip encoder."""
+        if self.architecture.encoder is None:
+            return self.event_stream(inputs)
+        return self.pixel_stream(inputs)
+
+    @property
+    def input_width(self) -> int:
+        return input_layout(self.network, self.architecture).size
 
     def result(self, word: int) -> dict:
         layout = result_layout(self.network)

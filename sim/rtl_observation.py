@@ -8,27 +8,40 @@ from pathlib import Path
 
 import numpy as np
 
+from model.architecture import CoreArchitecture, RateEncoder
+
+
+NO_ENCODER = -1
+
 
 @dataclass(frozen=True, eq=False)
 class Stimulus:
-    """Input spike frames (B, T, n_in) for one simulation, and how to drive them."""
+    """One simulation's inputs and how to drive them. inputs: spike frames (B, T, n) bool, or 8-bit
+    intensities (B, n) when the architecture has the on-chip encoder."""
 
     network_path: str
-    spikes: np.ndarray
-    lanes: int
+    inputs: np.ndarray
+    architecture: CoreArchitecture
     seed: int = 0
     gap_probability: float = 0.0
     backpressure_probability: float = 0.0
 
     def save(self, path: str | os.PathLike) -> None:
-        np.savez(path, network_path=np.array(self.network_path), spikes=self.spikes, lanes=self.lanes,
+        encoder = self.architecture.encoder
+        np.savez(path, network_path=np.array(self.network_path), inputs=self.inputs, lanes=self.architecture.lanes,
+                 encoder_lanes=NO_ENCODER if encoder is None else encoder.lanes,
+                 encoder_seed=NO_ENCODER if encoder is None else encoder.seed,
                  seed=self.seed, gap_probability=self.gap_probability,
                  backpressure_probability=self.backpressure_probability)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Stimulus":
         with np.load(path) as f:
-            return cls(network_path=str(f["network_path"]), spikes=f["spikes"].astype(bool), lanes=int(f["lanes"]),
+            encoder = None
+            if int(f["encoder_lanes"]) != NO_ENCODER:
+                encoder = RateEncoder(lanes=int(f["encoder_lanes"]), seed=int(f["encoder_seed"]))
+            return cls(network_path=str(f["network_path"]), inputs=f["inputs"],
+                       architecture=CoreArchitecture(lanes=int(f["lanes"]), trace=True, encoder=encoder),
                        seed=int(f["seed"]), gap_probability=float(f["gap_probability"]),
                        backpressure_probability=float(f["backpressure_probability"]))
 

@@ -62,12 +62,13 @@ def prepare_simulator(simulator: str) -> None:
         os.environ["MAKEFLAGS"] = f"{flags} {VERILATOR_MAKEFLAGS}".strip()
 
 
-def rtl_run(network: CompiledNetwork, architecture: CoreArchitecture, spikes: np.ndarray, *,
+def rtl_run(network: CompiledNetwork, architecture: CoreArchitecture, inputs: np.ndarray, *,
             work_dir: str | os.PathLike, simulator: str = "icarus", seed: int = 0,
             gap_probability: float = 0.0, backpressure_probability: float = 0.0,
             verilog_path: str | os.PathLike | None = None) -> RtlObservation:
-    """Build the core's Verilog (or use `verilog_path`), simulate every image of `spikes` (B, T, n_in)
-    and return what the monitor saw. Logs and build products stay in `work_dir`."""
+    """Build the core's Verilog (or use `verilog_path`), simulate every image of `inputs` and return
+    what the monitor saw. inputs: spike frames (B, T, n_in) bool, or 8-bit intensities (B, n_in) for
+    a core with the on-chip encoder. Logs and build products stay in `work_dir`."""
     if simulator not in SIMULATORS:
         raise ValueError(f"simulator must be one of {', '.join(SIMULATORS)}, not {simulator!r}")
     prepare_simulator(simulator)
@@ -82,8 +83,14 @@ def rtl_run(network: CompiledNetwork, architecture: CoreArchitecture, spikes: np
     harness_path = work / f"{HARNESS_NAME}.v"
     harness_path.write_text(harness_verilog(network, architecture))
     stimulus_path = work / "stimulus.npz"
-    Stimulus(network_path=str(network_path), spikes=np.asarray(spikes, dtype=bool), lanes=architecture.lanes,
-             seed=seed, gap_probability=gap_probability,
+    expected = (network.timesteps, network.n_inputs) if architecture.encoder is None else (network.n_inputs,)
+    inputs = np.asarray(inputs)
+    if inputs.ndim != len(expected) + 1 or inputs.shape[1:] != expected:
+        what = "spike frames" if architecture.encoder is None else "8-bit intensities for the on-chip encoder"
+        raise ValueError(f"inputs must be {what} of shape (images, {', '.join(map(str, expected))}), "
+                         f"not {inputs.shape}")
+    Stimulus(network_path=str(network_path), inputs=inputs, architecture=architecture, seed=seed,
+             gap_probability=gap_probability,
              backpressure_probability=backpressure_probability).save(stimulus_path)
     output_path = work / "observation.npz"
     output_path.unlink(missing_ok=True)

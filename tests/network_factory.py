@@ -8,6 +8,7 @@ import numpy as np
 
 from model.compiled import (CompiledLayer, CompiledNetwork, EarlyExit, Integration, Readout, Reset,
                             weight_range)
+from model.architecture import CoreArchitecture, RateEncoder
 from model.export import sized_layer
 
 
@@ -62,6 +63,15 @@ def random_spikes(network: CompiledNetwork, images: int, rate: float, seed: int)
     return rng.random((images, network.timesteps, network.n_inputs)) < rate
 
 
+def random_inputs(network: CompiledNetwork, architecture: CoreArchitecture, images: int, rate: float,
+                  seed: int) -> np.ndarray:
+    """What the host sends: spike frames, or 8-bit intensities averaging `rate` for the on-chip encoder."""
+    if architecture.encoder is None:
+        return random_spikes(network, images, rate, seed)
+    rng = np.random.default_rng(seed)
+    return np.clip(rng.normal(rate * 255, 60, size=(images, network.n_inputs)), 0, 255).astype(np.int64)
+
+
 @dataclass(frozen=True)
 class CosimCase:
     """One randomized co-simulation: a network, an architecture and how the host drives it."""
@@ -72,6 +82,7 @@ class CosimCase:
     backpressure_probability: float
     spike_rate: float
     images: int
+    encoder: RateEncoder | None
 
 
 def random_cosim_case(seed: int) -> CosimCase:
@@ -98,4 +109,6 @@ def random_cosim_case(seed: int) -> CosimCase:
     return CosimCase(spec=spec, lanes=int(rng.integers(1, max(sizes[1:]) + 1)),
                      gap_probability=float(rng.choice([0.0, 0.0, 0.2, 0.5])),
                      backpressure_probability=float(rng.choice([0.0, 0.0, 0.3, 0.7])),
-                     spike_rate=float(rng.uniform(0.05, 0.7)), images=int(rng.integers(2, 7)))
+                     spike_rate=float(rng.uniform(0.05, 0.7)), images=int(rng.integers(2, 7)),
+                     encoder=RateEncoder(lanes=int(rng.integers(1, 17)), seed=int(rng.integers(0, 1000)))
+                     if rng.random() < 0.25 else None)

@@ -4,7 +4,8 @@ the seed in its test id. 200 seeds in all; `make test` runs the first FAST_SEEDS
 import pytest
 
 from model.architecture import CoreArchitecture
-from network_factory import random_cosim_case, random_network, random_spikes
+from network_factory import random_cosim_case, random_inputs, random_network
+from sim.rate_encoder import core_input_spikes
 from sim.compare import compare_with_reference
 from sim.rtl_run import rtl_run
 
@@ -19,10 +20,11 @@ def test_random_network_rtl_equals_reference(seed, tmp_path):
     case = random_cosim_case(seed)
     net = random_network(case.spec)
     lanes = min(case.lanes, max(layer.n_out for layer in net.layers))
-    arch = CoreArchitecture(lanes=lanes, trace=True)
-    spikes = random_spikes(net, images=case.images, rate=case.spike_rate, seed=seed)
-    observation = rtl_run(net, arch, spikes, work_dir=tmp_path, seed=seed, gap_probability=case.gap_probability,
+    arch = CoreArchitecture(lanes=lanes, trace=True, encoder=case.encoder)
+    inputs = random_inputs(net, arch, images=case.images, rate=case.spike_rate, seed=seed)
+    observation = rtl_run(net, arch, inputs, work_dir=tmp_path, seed=seed, gap_probability=case.gap_probability,
                           backpressure_probability=case.backpressure_probability)
+    spikes = core_input_spikes(net, arch, inputs)
     comparison = compare_with_reference(net, arch, spikes, observation)
     assert comparison.first_mismatch is None, f"reproduce with seed {seed} ({case}): {comparison.first_mismatch}"
     assert comparison.mismatched_images == () and comparison.cycle_mismatches == 0

@@ -8,7 +8,9 @@ import pytest
 
 from model.architecture import CoreArchitecture
 from model.compiled import EarlyExit, Integration, Readout, Reset
-from network_factory import NetworkSpec, random_network, random_spikes
+from model.architecture import RateEncoder
+from network_factory import NetworkSpec, random_inputs, random_network, random_spikes
+from sim.rate_encoder import core_input_spikes
 from sim.compare import compare_with_reference
 from sim.rtl_run import rtl_run
 
@@ -21,6 +23,7 @@ class Case:
     gaps: float = 0.0
     backpressure: float = 0.0
     rate: float = 0.4
+    encoder: RateEncoder | None = None
 
 
 CASES = [
@@ -42,11 +45,17 @@ CASES = [
     Case("gaps-and-backpressure", NetworkSpec(sizes=(10, 8, 4), timesteps=5, readout=Readout.MEMBRANE,
                                               weight_bits=6, early_exit=EarlyExit(min_steps=1, margin=60), seed=21),
          lanes=3, gaps=0.3, backpressure=0.5),
+    Case("on-chip-encoder", NetworkSpec(sizes=(21, 9, 4), seed=23), lanes=4, encoder=RateEncoder(lanes=8, seed=2)),
+    Case("on-chip-encoder-one-lane-early-exit", NetworkSpec(sizes=(7, 6, 3), timesteps=6, readout=Readout.MEMBRANE,
+                                                            weight_bits=6, early_exit=EarlyExit(min_steps=1, margin=30),
+                                                            seed=24),
+         lanes=2, gaps=0.3, backpressure=0.3, encoder=RateEncoder(lanes=1, seed=9)),
 ]
 
 
 # Verilator runs the cases that stress the protocol and the arithmetic; its build takes 15-25 s.
-VERILATOR_CASES = {"three-layers-discontinuous", "early-exit", "gaps-and-backpressure", "saturating-membranes"}
+VERILATOR_CASES = {"three-layers-discontinuous", "early-exit", "gaps-and-backpressure", "saturating-membranes",
+                   "on-chip-encoder"}
 RUNS = [pytest.param(case, "icarus", id=f"{case.name}-icarus") for case in CASES] + [
     pytest.param(case, "verilator", id=f"{case.name}-verilator") for case in CASES if case.name in VERILATOR_CASES]
 
@@ -54,10 +63,11 @@ RUNS = [pytest.param(case, "icarus", id=f"{case.name}-icarus") for case in CASES
 @pytest.mark.parametrize("case, simulator", RUNS)
 def test_rtl_equals_reference_on_random_networks(case, simulator, tmp_path):
     net = random_network(case.spec)
-    arch = CoreArchitecture(lanes=case.lanes, trace=True)
-    spikes = random_spikes(net, images=6, rate=case.rate, seed=case.spec.seed)
-    observation = rtl_run(net, arch, spikes, work_dir=tmp_path, seed=case.spec.seed, gap_probability=case.gaps,
+    arch = CoreArchitecture(lanes=case.lanes, trace=True, encoder=case.encoder)
+    inputs = random_inputs(net, arch, images=6, rate=case.rate, seed=case.spec.seed)
+    observation = rtl_run(net, arch, inputs, work_dir=tmp_path, seed=case.spec.seed, gap_probability=case.gaps,
                           backpressure_probability=case.backpressure, simulator=simulator)
+    spikes = core_input_spikes(net, arch, inputs)
     comparison = compare_with_reference(net, arch, spikes, observation)
     print(f"seed {case.spec.seed}: cycles {observation.cycles.tolist()}")
     assert comparison.first_mismatch is None, f"seed {case.spec.seed}: {comparison.first_mismatch}"
