@@ -10,7 +10,7 @@ from pathlib import Path
 
 from model.compiled import CompiledNetwork, CompiledNetworkError, Integration, Readout, Reset
 from model.datasets import DATASETS, DatasetError, load_dataset
-from model.encoding import rate_encode
+from model.architecture import CoreArchitecture, RateEncoder
 from model.surrogate import SURROGATES
 
 from sim.rtl_run import AUTO_VERILATOR_IMAGES, SIMULATORS
@@ -20,7 +20,7 @@ from .liberty_library import CellLibrary, LibraryError
 from .report import build_report, summary, write_report
 from .run_config import RunConfig
 from .steps.hardware_steps import VerificationError, verify_network
-from .test_set import EncodedTestSet
+from .test_set import encode_test_set
 from .tools import ToolError
 
 STEP_IDS = [step.id for step in RunConfig().steps()]
@@ -56,6 +56,13 @@ def _add_simulator(p) -> None:
                    help=f"RTL simulator; auto: Icarus below {AUTO_VERILATOR_IMAGES} images, Verilator from there")
 
 
+def _add_encoder(p) -> None:
+    p.add_argument("--encoder-lanes", type=int, default=None,
+                   help="build the on-chip rate encoder with this many pixel lanes: the host sends 8-bit "
+                        "intensities once per inference instead of spike events every timestep")
+    p.add_argument("--encoder-seed", type=int, default=1)
+
+
 def _add_run(sub) -> None:
     p = sub.add_parser("run", help="train, quantize, compile, verify and estimate, into one run folder")
     p.add_argument("--dataset", choices=DATASETS, default="digits")
@@ -73,6 +80,7 @@ def _add_run(sub) -> None:
     p.add_argument("--qat-epochs", type=int, default=10)
     p.add_argument("--weight-bits", type=int, default=8)
     p.add_argument("--lanes", type=int, default=8)
+    _add_encoder(p)
     p.add_argument("--test-images", type=_images, default=None, help="test images for the reference ('all')")
     p.add_argument("--verify-images", type=_images, default=100, help="images through the RTL, or 'all'")
     p.add_argument("--energy-images", type=int, default=4, help="inferences simulated at gate level")
@@ -90,6 +98,7 @@ def _add_verify(sub) -> None:
     p.add_argument("--data-path")
     p.add_argument("--images", type=_images, default=100, help="how many test images, or 'all'")
     p.add_argument("--lanes", type=int, default=8)
+    _add_encoder(p)
     _add_simulator(p)
     p.add_argument("--encoding-seed", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
@@ -101,7 +110,8 @@ def command_run(args) -> int:
         dataset=args.dataset, data_path=args.data_path, hidden=tuple(args.hidden), timesteps=args.timesteps,
         leak_shift=args.leak_shift, integration=Integration(args.integration), reset=Reset(args.reset),
         readout=Readout(args.readout), surrogate=SURROGATES[args.surrogate](), epochs=args.epochs, batch_size=args.batch_size,
-        qat_epochs=args.qat_epochs, weight_bits=args.weight_bits, lanes=args.lanes, test_images=args.test_images,
+        qat_epochs=args.qat_epochs, weight_bits=args.weight_bits, lanes=args.lanes,
+        encoder_lanes=args.encoder_lanes, encoder_seed=args.encoder_seed, test_images=args.test_images,
         verify_images=args.verify_images, energy_images=args.energy_images, simulator=args.simulator,
         library=CellLibrary(args.library), seed=args.seed)
     start = time.perf_counter()
@@ -121,9 +131,12 @@ def command_verify(args) -> int:
     x, y = data.test_x, data.test_y
     if args.images is not None:
         x, y = x[:args.images], y[:args.images]
-    test = EncodedTestSet(rate_encode(x, network.timesteps, seed=args.encoding_seed), y, data.class_names)
+    encoder = None if args.encoder_lanes is None else RateEncoder(lanes=args.encoder_lanes, seed=args.encoder_seed)
+    test = encode_test_set(x, y, data.class_names, timesteps=network.timesteps, seed=args.encoding_seed,
+                           encoder=encoder)
     args.out.mkdir(parents=True, exist_ok=True)
-    metrics = verify_network(network, test, lanes=args.lanes, simulator=args.simulator, seed=args.seed,
+    architecture = CoreArchitecture(lanes=args.lanes, trace=True, encoder=encoder)
+    metrics = verify_network(network, test, architecture=architecture, simulator=args.simulator, seed=args.seed,
                              work_dir=args.out / "rtl")
     report = {
         "dataset": args.dataset,
@@ -132,7 +145,8 @@ def command_verify(args) -> int:
         "accuracy": {"rtl": metrics["accuracy_rtl"]},
         "verify": {k: metrics[k] for k in ("simulator", "images", "mismatched_images", "cycle_mismatches",
                                            "first_mismatch")},
-        "hardware": {"lanes": args.lanes, "cycles_per_inference_mean": metrics["rtl_cycles_mean"]},
+        "hardware": {"lanes": args.lanes, "input": "on-chip rate encoder" if encoder else "spike events",
+                     "cycles_per_inference_mean": metrics["rtl_cycles_mean"]},
     }
     (args.out / "report.json").write_text(json.dumps(report, indent=2))
     print(f"verified {metrics['images']} images on {metrics['simulator']}: {metrics['mismatched_images']} mismatched, "

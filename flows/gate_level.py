@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hw.core import event_layout, result_layout
+from hw.core import input_port_name, result_layout
 from hw.verilog import TOP_NAME
 from model.architecture import CoreArchitecture
 from model.compiled import CompiledNetwork
@@ -26,10 +26,10 @@ module gate_level_tb;
   localparam EVENTS = {events};
   reg clk = 0;
   reg rst = 1;
-  reg events_in__valid = 0;
-  reg [{event_msb}:0] events_in__payload = 0;
+  reg in_valid = 0;
+  reg [{event_msb}:0] in_payload = 0;
   reg result__ready = 0;
-  wire events_in__ready;
+  wire in_ready;
   wire result__valid;
   wire [{result_msb}:0] result__payload;
   reg [{event_msb}:0] entries [0:EVENTS-1];
@@ -38,8 +38,8 @@ module gate_level_tb;
   integer cycle = 0;
   integer out;
 
-  {top} dut(.clk(clk), .rst(rst), .events_in__valid(events_in__valid), .events_in__payload(events_in__payload),
-            .events_in__ready(events_in__ready), .result__valid(result__valid),
+  {top} dut(.clk(clk), .rst(rst), .{port}__valid(in_valid), .{port}__payload(in_payload),
+            .{port}__ready(in_ready), .result__valid(result__valid),
             .result__payload(result__payload), .result__ready(result__ready));
 
   always #{half_period} clk = ~clk;
@@ -57,11 +57,11 @@ module gate_level_tb;
   always @(negedge clk) if (!rst) begin
     cycle = cycle + 1;
     if (position < EVENTS) begin
-      events_in__valid = 1;
-      events_in__payload = entries[position];
-      if (events_in__ready) position = position + 1;
+      in_valid = 1;
+      in_payload = entries[position];
+      if (in_ready) position = position + 1;
     end else
-      events_in__valid = 0;
+      in_valid = 0;
     result__ready = result__valid;
     if (result__valid) begin
       $fwrite(out, "%0d %h\\n", $time, result__payload);
@@ -89,30 +89,31 @@ class GateLevelRun:
     clock_period_ns: float
 
 
-def simulate_netlist(netlist: Path, network: CompiledNetwork, architecture: CoreArchitecture, spikes: np.ndarray,
+def simulate_netlist(netlist: Path, network: CompiledNetwork, architecture: CoreArchitecture, inputs: np.ndarray,
                      *, library: CellLibrary, clock_period_ns: float, max_cycles: int, out_dir: Path) -> GateLevelRun:
-    """Run the images of `spikes` (B, T, n_in) through the netlist; the clock is `clock_period_ns`."""
+    """Run the images of `inputs` (spike frames, or intensities for the on-chip encoder) through the
+    netlist; the clock is `clock_period_ns`."""
     require_tool("iverilog")
     require_tool("vvp")
     if not library.cell_models_path.is_file():
         raise ToolError(f"cell models {library.cell_models_path} not found: install Debian's {library.package}")
     out_dir.mkdir(parents=True, exist_ok=True)
     codec = PortCodec(network, architecture)
-    entries, _ = codec.event_stream(spikes)
+    entries, _ = codec.input_stream(inputs)
     np.savetxt(out_dir / "events.hex", entries, fmt="%x")
     half = clock_period_ns / 2
     tb = TESTBENCH.format(
-        events=entries.size, event_msb=event_layout(network).size - 1, result_msb=result_layout(network).size - 1,
+        events=entries.size, port=input_port_name(architecture), event_msb=codec.input_width - 1, result_msb=result_layout(network).size - 1,
         top=TOP_NAME, half_period=f"{half:.3f}", events_file="events.hex", results_file="results.txt",
-        vcd_file="activity.vcd", reset_cycles=RESET_CYCLES, images=spikes.shape[0], max_cycles=max_cycles)
+        vcd_file="activity.vcd", reset_cycles=RESET_CYCLES, images=inputs.shape[0], max_cycles=max_cycles)
     (out_dir / "gate_level_tb.v").write_text(tb)
     run_tool(["iverilog", "-g2005", "-o", "gate_level.vvp", "-s", "gate_level_tb", "gate_level_tb.v",
               str(Path(netlist).resolve()), str(library.cell_models_path)], log=out_dir / "iverilog.log", cwd=out_dir)
     run_tool(["vvp", "-n", "gate_level.vvp"], log=out_dir / "vvp.log", cwd=out_dir)
     lines = (out_dir / "results.txt").read_text().split()
     times = np.array([float(t) for t in lines[0::2]])
-    if times.size != spikes.shape[0]:
-        raise ToolError(f"the gate-level simulation returned {times.size} of {spikes.shape[0]} results; "
+    if times.size != inputs.shape[0]:
+        raise ToolError(f"the gate-level simulation returned {times.size} of {inputs.shape[0]} results; "
                         f"see {out_dir / 'vvp.log'}")
     results = [codec.result(int(h, 16)) for h in lines[1::2]]
     return GateLevelRun(vcd=out_dir / "activity.vcd", result_times_ns=times, results=results,

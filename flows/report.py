@@ -45,6 +45,8 @@ def build_report(config: RunConfig, records: list[StepRecord]) -> dict[str, Any]
             "cycles_over_bound": ref["cycles_over_bound"],
             "spike_rate_per_layer": ref["spike_rate_per_layer"],
             "input_spike_rate": ref["input_spike_rate"],
+            "input": "on-chip rate encoder" if config.encoder_lanes else "spike events",
+            "interface_bits_per_inference": ref["interface_bits_per_inference"],
         },
         "sops_per_inference_mean": ref["sops_per_inference_mean"],
     }
@@ -103,6 +105,8 @@ def markdown(report: dict[str, Any]) -> str:
         ("Cycles per inference (mean, p99)", f"{h['cycles_per_inference_mean']:.0f}, {h['cycles_per_inference_p99']:.0f}"),
         ("Cycles / event-driven lower bound", f"{h['cycles_over_bound']:.3f} (bound {h['cycles_lower_bound_mean']:.0f})"),
         ("Synaptic operations per inference", f"{report['sops_per_inference_mean']:.0f}"),
+        ("Input / host bits per inference", f"{h['input']}; spike events {h['interface_bits_per_inference']['events_mean']:.0f} "
+                                            f"bits, on-chip encoder {h['interface_bits_per_inference']['on_chip_encoder']} bits"),
     ]
     notes = []
     if "area" in report:

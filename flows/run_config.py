@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from model.architecture import RateEncoder
 from model.compiled import Integration, Readout, Reset
 from model.datasets import DATASETS
 from model.network import SNNConfig
@@ -42,6 +43,8 @@ class RunConfig:
     qat_learning_rate: float = 5e-4
     weight_bits: int = 8
     lanes: int = 8
+    encoder_lanes: int | None = None    # None: the host sends spike events; else the on-chip encoder
+    encoder_seed: int = 1
     test_images: int | None = None      # None: the whole test set for the reference
     verify_images: int | None = 100     # None: every test image through the RTL
     energy_images: int = 4
@@ -67,7 +70,12 @@ class RunConfig:
         if not isinstance(self.library, CellLibrary):
             raise TypeError(f"library must be a CellLibrary, not {self.library!r}")
         QuantizationConfig(weight_bits=self.weight_bits)  # validates the width
+        _ = self.encoder  # validates the encoder settings
         self.snn()  # validates the network settings
+
+    @property
+    def encoder(self) -> RateEncoder | None:
+        return None if self.encoder_lanes is None else RateEncoder(lanes=self.encoder_lanes, seed=self.encoder_seed)
 
     @property
     def sizes(self) -> tuple[int, ...]:
@@ -90,7 +98,7 @@ class RunConfig:
 
     def _all_steps(self) -> list[Step]:
         data = DataConfig(dataset=self.dataset, data_path=self.data_path, timesteps=self.timesteps,
-                          encoding_seed=self.encoding_seed, test_images=self.test_images)
+                          encoding_seed=self.encoding_seed, test_images=self.test_images, encoder=self.encoder)
         train = TrainStepConfig(data=data, snn=self.snn(), training=TrainConfig(
             epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate, seed=self.seed))
         quantize = QuantizeStepConfig(train=train, quantization=QuantizationConfig(weight_bits=self.weight_bits),
@@ -100,11 +108,12 @@ class RunConfig:
             EncodeStep(data),
             TrainStep(train),
             QuantizeStep(quantize),
-            ReferenceStep(CoreConfig(lanes=self.lanes)),
-            CompileStep(CoreConfig(lanes=self.lanes)),
-            VerifyStep(VerifyStepConfig(lanes=self.lanes, simulator=self.simulator, images=self.verify_images,
-                                        seed=self.seed)),
+            ReferenceStep(CoreConfig(lanes=self.lanes, encoder=self.encoder)),
+            CompileStep(CoreConfig(lanes=self.lanes, encoder=self.encoder)),
+            VerifyStep(VerifyStepConfig(lanes=self.lanes, encoder=self.encoder, simulator=self.simulator,
+                                        images=self.verify_images, seed=self.seed)),
             SynthStep(LibraryConfig(library=self.library)),
             TimingStep(LibraryConfig(library=self.library)),
-            PowerStep(PowerStepConfig(lanes=self.lanes, library=self.library, images=self.energy_images)),
+            PowerStep(PowerStepConfig(lanes=self.lanes, encoder=self.encoder, library=self.library,
+                                      images=self.energy_images)),
         ]

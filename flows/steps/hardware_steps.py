@@ -8,8 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
+from hw.core import event_layout
 from hw.verilog import TOP_NAME, write_core_verilog
-from model.architecture import CoreArchitecture
+from model.architecture import INTENSITY_BITS, CoreArchitecture, RateEncoder
 from model.compiled import CompiledNetwork
 from sim.compare import compare_with_reference
 from sim.cycles import predict_cycles
@@ -33,11 +34,13 @@ class VerificationError(RuntimeError):
 @dataclass(frozen=True, kw_only=True)
 class CoreConfig:
     lanes: int
+    encoder: RateEncoder | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
 class VerifyStepConfig:
     lanes: int
+    encoder: RateEncoder | None
     simulator: str
     images: int | None  # None: the whole test set
     seed: int
@@ -51,12 +54,22 @@ class LibraryConfig:
 @dataclass(frozen=True, kw_only=True)
 class PowerStepConfig:
     lanes: int
+    encoder: RateEncoder | None
     library: CellLibrary
     images: int
 
 
-def _architecture(lanes: int, *, trace: bool) -> CoreArchitecture:
-    return CoreArchitecture(lanes=lanes, trace=trace)
+def _architecture(config, *, trace: bool) -> CoreArchitecture:
+    return CoreArchitecture(lanes=config.lanes, trace=trace, encoder=config.encoder)
+
+
+def interface_bits(net: CompiledNetwork, test: EncodedTestSet, encoder: RateEncoder) -> dict:
+    """Bits a host sends per inference: spike events (every spike of all T steps and a marker per
+    step, whatever early exit does) against pixel words for the on-chip encoder."""
+    events = (test.spikes.sum(axis=2) + 1).sum(axis=1) * event_layout(net).size
+    return {"events_mean": float(events.mean()),
+            "on_chip_encoder": encoder.groups(net.n_inputs) * encoder.lanes * INTENSITY_BITS,
+            "on_chip_encoder_lanes": encoder.lanes}
 
 
 class ReferenceStep(Step):
@@ -70,7 +83,7 @@ class ReferenceStep(Step):
         net = CompiledNetwork.load(inputs["network"])
         test = EncodedTestSet.load(inputs["test_set"])
         result = ref_run(net, test.spikes)
-        cycles = predict_cycles(net, _architecture(self.config.lanes, trace=False), result)
+        cycles = predict_cycles(net, _architecture(self.config, trace=False), result)
         torch_predicted = np.load(inputs["torch_predictions"])
         path = folder / "reference.npz"
         np.savez_compressed(path, predicted=result.predicted, timesteps_used=result.timesteps_used,
@@ -88,6 +101,7 @@ class ReferenceStep(Step):
             "timesteps_used_mean": float(result.timesteps_used.mean()),
             "spike_rate_per_layer": rates,
             "input_spike_rate": float(test.spikes.mean()),
+            "interface_bits_per_inference": interface_bits(net, test, self.config.encoder or RateEncoder()),
         })
 
 
@@ -100,9 +114,9 @@ class CompileStep(Step):
 
     def run(self, inputs, folder: Path) -> StepOutcome:
         net = CompiledNetwork.load(inputs["network"])
-        traced = write_core_verilog(net, _architecture(self.config.lanes, trace=True), folder / f"{TOP_NAME}_trace.v")
-        plain = write_core_verilog(net, _architecture(self.config.lanes, trace=False), folder / f"{TOP_NAME}.v")
-        arch = _architecture(self.config.lanes, trace=False)
+        traced = write_core_verilog(net, _architecture(self.config, trace=True), folder / f"{TOP_NAME}_trace.v")
+        plain = write_core_verilog(net, _architecture(self.config, trace=False), folder / f"{TOP_NAME}.v")
+        arch = _architecture(self.config, trace=False)
         return StepOutcome({"verilog_trace": traced, "verilog": plain}, {
             "lanes": self.config.lanes,
             "words_per_layer": list(arch.words(net)),
@@ -110,12 +124,13 @@ class CompileStep(Step):
         })
 
 
-def verify_network(net: CompiledNetwork, test: EncodedTestSet, *, lanes: int, simulator: str, seed: int,
+def verify_network(net: CompiledNetwork, test: EncodedTestSet, *, architecture: CoreArchitecture, simulator: str,
+                   seed: int,
                    work_dir: Path, verilog: Path | None = None) -> dict:
     """Run the images through the RTL under cocotb and compare with the reference, exactly."""
     simulator = choose_simulator(simulator, test.spikes.shape[0])
-    arch = _architecture(lanes, trace=True)
-    observation = rtl_run(net, arch, test.spikes, work_dir=work_dir, simulator=simulator, seed=seed,
+    arch = architecture
+    observation = rtl_run(net, arch, test.core_inputs(arch), work_dir=work_dir, simulator=simulator, seed=seed,
                           verilog_path=verilog)
     comparison = compare_with_reference(net, arch, test.spikes, observation)
     metrics = {
@@ -142,7 +157,8 @@ class VerifyStep(Step):
         cfg: VerifyStepConfig = self.config
         net = CompiledNetwork.load(inputs["network"])
         test = EncodedTestSet.load(inputs["test_set"]).head(cfg.images)
-        metrics = verify_network(net, test, lanes=cfg.lanes, simulator=cfg.simulator, seed=cfg.seed,
+        metrics = verify_network(net, test, architecture=_architecture(cfg, trace=True), simulator=cfg.simulator,
+                                 seed=cfg.seed,
                                  work_dir=folder, verilog=inputs["verilog_trace"])
         if metrics["mismatched_images"]:
             raise VerificationError(
@@ -204,12 +220,12 @@ class PowerStep(Step):
         cfg: PowerStepConfig = self.config
         net = CompiledNetwork.load(inputs["network"])
         test = EncodedTestSet.load(inputs["test_set"]).head(cfg.images)
-        arch = _architecture(cfg.lanes, trace=False)
+        arch = _architecture(cfg, trace=False)
         period = json.loads(Path(inputs["timing"]).read_text())["clock_period_ns"]
         reference = ref_run(net, test.spikes)
         cycles = predict_cycles(net, arch, reference)
         budget = int(cycles.cycles.sum() * 2 + 1000)
-        run = simulate_netlist(inputs["netlist"], net, arch, test.spikes, library=cfg.library,
+        run = simulate_netlist(inputs["netlist"], net, arch, test.core_inputs(arch), library=cfg.library,
                                clock_period_ns=period, max_cycles=budget, out_dir=folder)
         gate_predicted = np.array([r["predicted"] for r in run.results])
         gate_cycles = np.array([r["cycles"] for r in run.results])

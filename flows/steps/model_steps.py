@@ -8,16 +8,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from model.architecture import RateEncoder
 from model.compiled import CompiledNetwork
 from model.datasets import load_dataset
-from model.encoding import rate_encode
 from model.export import export_network
 from model.network import SNNConfig, SpikingMLP
 from model.quantize import QuantizationConfig
 from model.train import TrainConfig, predict, train
 
 from ..step import Step, StepOutcome
-from ..test_set import EncodedTestSet
+from ..test_set import EncodedTestSet, encode_test_set
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -27,6 +27,7 @@ class DataConfig:
     timesteps: int
     encoding_seed: int
     test_images: int | None
+    encoder: RateEncoder | None = None  # on-chip: the test spikes are what the core's encoder draws
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -44,7 +45,7 @@ class QuantizeStepConfig:
 
 
 class EncodeStep(Step):
-    """Rate-code the test set once, with a fixed seed."""
+    """Rate-code the test set once: Bernoulli with a fixed seed, or as the on-chip encoder draws it."""
 
     id = "encode"
     outputs = ("test_set",)
@@ -55,9 +56,10 @@ class EncodeStep(Step):
         x, y = data.test_x, data.test_y
         if cfg.test_images is not None:
             x, y = x[:cfg.test_images], y[:cfg.test_images]
-        spikes = rate_encode(x, cfg.timesteps, seed=cfg.encoding_seed)
-        path = EncodedTestSet(spikes, y, data.class_names).save(folder / "test_set.npz")
-        return StepOutcome({"test_set": path}, {"images": int(len(y)), "input_spike_rate": float(spikes.mean()),
+        test = encode_test_set(x, y, data.class_names, timesteps=cfg.timesteps, seed=cfg.encoding_seed,
+                               encoder=cfg.encoder)
+        path = test.save(folder / "test_set.npz")
+        return StepOutcome({"test_set": path}, {"images": int(len(y)), "input_spike_rate": float(test.spikes.mean()),
                                                 "dataset": cfg.dataset})
 
 

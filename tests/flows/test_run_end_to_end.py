@@ -83,3 +83,20 @@ def test_verify_command_writes_a_report(tiny_run, tmp_path):
     report = json.loads((out / "report.json").read_text())
     assert report["verify"]["images"] == 5 and report["verify"]["mismatched_images"] == 0
     assert 0 <= report["accuracy"]["rtl"] <= 1
+
+
+def test_verify_command_with_the_on_chip_encoder(tiny_run, tmp_path):
+    out = tmp_path / "verify"
+    assert main(["verify", "--network", str(tiny_run / "03-quantize" / "network.npz"), "--images", "4",
+                 "--lanes", "4", "--encoder-lanes", "8", "--out", str(out)]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["hardware"]["input"] == "on-chip rate encoder"
+    assert report["verify"]["images"] == 4 and report["verify"]["mismatched_images"] == 0
+    assert "pixels_in__payload" in (out / "rtl" / "spikefab_core.v").read_text()
+
+
+def test_the_report_compares_the_two_input_interfaces(tiny_run):
+    bits = json.loads((tiny_run / "report.json").read_text())["hardware"]["interface_bits_per_inference"]
+    # digits: 64 pixels in 8 words of 8 lanes x 8 bits; events: (spikes + 1 marker) per step x 7 bits.
+    assert bits["on_chip_encoder"] == 64 * 8
+    assert bits["events_mean"] > 4 * 7
