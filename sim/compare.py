@@ -24,18 +24,14 @@ class Comparison:
     cycles: CycleCounts
 
 
-def trace_to_spikes(net: CompiledNetwork, arch: CoreArchitecture, trace: np.ndarray, images: int) -> tuple[np.ndarray, ...]:
-    """Rebuild (B, T, n_out) spike arrays per layer from trace rows (image, timestep, layer, word, bits)."""
+def trace_to_spikes(net: CompiledNetwork, trace: np.ndarray, images: int) -> tuple[np.ndarray, ...]:
+    """Rebuild (B, T, n_out) spike arrays per layer from trace rows (image, timestep, layer, neuron)."""
     out = [np.zeros((images, net.timesteps, layer.n_out), dtype=bool) for layer in net.layers]
     for k, layer in enumerate(net.layers):
-        lanes = arch.lanes_of(layer.n_out)
         rows = trace[trace[:, 2] == k]
-        for lane in range(lanes):
-            hit = rows[(rows[:, 4] >> lane) & 1 == 1]
-            neuron = hit[:, 3] * lanes + lane
-            if np.any(neuron >= layer.n_out) or np.any(hit[:, 0] >= images):
-                raise ValueError(f"the trace names a neuron or image that does not exist (layer {k})")
-            out[k][hit[:, 0], hit[:, 1], neuron] = True
+        if np.any(rows[:, 3] >= layer.n_out) or np.any(rows[:, 0] >= images):
+            raise ValueError(f"the trace names a neuron or image that does not exist (layer {k})")
+        out[k][rows[:, 0], rows[:, 1], rows[:, 3]] = True
     return tuple(out)
 
 
@@ -48,7 +44,7 @@ def compare_with_reference(net: CompiledNetwork, arch: CoreArchitecture, spikes:
         return Comparison(images, tuple(range(images)), images,
                           f"the RTL returned {observation.predicted.shape[0]} results for {images} images",
                           reference, cycles)
-    rtl_spikes = trace_to_spikes(net, arch, observation.trace, images)
+    rtl_spikes = trace_to_spikes(net, observation.trace, images)
     bad = np.zeros(images, dtype=bool)
     first: tuple | None = None
     for image in range(images):

@@ -72,7 +72,8 @@ class Monitor:
 
     def __init__(self, codec: PortCodec):
         self.codec = codec
-        self.trace_rows: list[tuple[int, int, int, int, int]] = []
+        self.trace_rows: list[tuple[int, int, int, int]] = []
+        self.lanes = [codec.architecture.lanes_of(layer.n_out) for layer in codec.network.layers]
         self.results: list[dict] = []
         self.observed_cycles: list[int] = []
 
@@ -82,7 +83,12 @@ class Monitor:
             for line in f:
                 kind, payload, *rest = line.split()
                 if kind == "t":
-                    self.trace_rows.append((len(self.results), *self.codec.trace(int(payload, 16))))
+                    timestep, layer, word, bits = self.codec.trace(int(payload, 16))
+                    first = word * self.lanes[layer]
+                    image = len(self.results)
+                    # One row per spike: a word of many lanes does not fit one integer column.
+                    self.trace_rows.extend((image, timestep, layer, first + lane)
+                                           for lane in range(bits.bit_length()) if bits >> lane & 1)
                 else:
                     self.results.append(self.codec.result(int(payload, 16)))
                     self.observed_cycles.append(int(rest[0]))

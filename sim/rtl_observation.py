@@ -50,7 +50,7 @@ class Stimulus:
 class RtlObservation:
     """What the monitor saw on the core's ports.
 
-    trace: (N, 5) int rows (image, timestep, layer, word, spike bits); predicted, timesteps, cycles:
+    trace: (N, 4) int rows (image, timestep, layer, neuron), one per traced spike; predicted, timesteps, cycles:
     (B,) as the core reported them; readout: (B, C); observed_cycles: (B,) counted by the testbench
     from the first accepted entry to the result (equal to `cycles` when the input never idles).
     """
@@ -66,7 +66,7 @@ class RtlObservation:
     @classmethod
     def from_rows(cls, *, trace_rows, results, observed_cycles, input_gaps: int) -> "RtlObservation":
         return cls(
-            trace=np.array(trace_rows, dtype=np.int64).reshape(-1, 5),
+            trace=np.array(trace_rows, dtype=np.int64).reshape(-1, 4),
             predicted=np.array([r["predicted"] for r in results], dtype=np.int64),
             timesteps=np.array([r["timesteps"] for r in results], dtype=np.int64),
             cycles=np.array([r["cycles"] for r in results], dtype=np.int64),

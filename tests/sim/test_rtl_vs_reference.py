@@ -86,10 +86,9 @@ def test_a_mismatch_names_image_timestep_layer_and_neuron(tmp_path):
     arch = CoreArchitecture(lanes=3, trace=True)
     spikes = random_spikes(net, images=3, rate=0.5, seed=22)
     observation = rtl_run(net, arch, spikes, work_dir=tmp_path)
-    # Drop the first traced spike word: the checker must point at it.
+    # Drop the first traced spike: the checker must point at it.
     tampered = type(observation)(**{**observation.__dict__, "trace": observation.trace[1:]})
-    image, timestep, layer, word, bits = observation.trace[0]
-    neuron = word * arch.lanes_of(net.layers[layer].n_out) + (int(bits) & -int(bits)).bit_length() - 1
+    image, timestep, layer, neuron = observation.trace[0]
     comparison = compare_with_reference(net, arch, spikes, tampered)
     assert comparison.first_mismatch.startswith(
         f"image {image}, timestep {timestep}, layer {layer}, neuron {neuron}: RTL spike 0, reference 1")
