@@ -40,10 +40,10 @@ demo: setup
 	$(BIN)/spikefab run --dataset digits --verify-images all --out runs/demo
 
 test: setup
-	$(BIN)/python -m pytest -m "not slow" -n 2 --dist loadfile tests
+	$(BIN)/python -m pytest -m "not slow" -n 2 --dist loadgroup tests
 
 test-all: setup
-	$(BIN)/python -m pytest -n 2 --dist loadfile tests
+	$(BIN)/python -m pytest -n 2 --dist loadgroup tests
 
 bench: setup
 	$(BIN)/python -m flows.bench --out bench

@@ -1,9 +1,6 @@
 """Bad input: a clear error naming the problem, a non-zero exit, no half-written files."""
 
-import os
-from pathlib import Path
 
-import numpy as np
 import pytest
 
 from flows.cli import EXIT_ERROR, main
@@ -17,7 +14,7 @@ from sim.rtl_run import rtl_run
 
 @pytest.fixture
 def empty_path(monkeypatch, tmp_path):
-    """A PATH with nothing on it but the Python the runner needs."""
+    """A PATH with no tools on it (the tests run Python by its full path)."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     monkeypatch.setenv("PATH", str(bin_dir))

@@ -7,6 +7,9 @@ import pytest
 
 from flows.cli import main
 
+# One worker runs this file, so the tiny flow (the module fixture) runs once.
+pytestmark = pytest.mark.xdist_group("tiny_run")
+
 TINY = ["--dataset", "digits", "--hidden", "16", "--timesteps", "4", "--epochs", "4", "--qat-epochs", "1",
         "--verify-images", "12", "--energy-images", "2", "--lanes", "4"]
 

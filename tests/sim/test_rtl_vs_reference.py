@@ -3,7 +3,6 @@ the result and the cycle count, with exact equality."""
 
 from dataclasses import dataclass
 
-import numpy as np
 import pytest
 
 from model.architecture import CoreArchitecture
