@@ -9,6 +9,9 @@ Ports (Verilog names follow from the signatures: events_in__valid, events_in__pa
   events_in  stream of {index, end_of_step}: a timestep's input spikes in ascending index, then one
              entry with end_of_step set. A host always sends all T timesteps; after an early exit
              the core takes and discards the rest of the inference's entries.
+  pixels_in  (instead of events_in, with the on-chip rate encoder) one word of 8-bit intensities of
+             `encoder lanes` pixels per entry, ceil(n_inputs / lanes) entries once per inference;
+             the core draws every timestep's spikes itself (hw/rate_encoder.py).
   result     stream of {predicted, timesteps, cycles, readout}.
   trace      (optional, never stalls) every non-empty word of spikes of every spiking layer:
              {timestep, layer, word, spikes}; neuron = word * lanes_of_layer + bit.
