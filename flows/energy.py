@@ -118,22 +118,24 @@ def estimate_energy(model: NetModel, activity: Activity, window_ns: np.ndarray) 
     fall_cost = np.zeros(len(activity.signals))
     switch_cost = np.zeros(len(activity.signals))
     seen = set()
+    driven_columns = []  # one VCD column per driven net bit
     for i, signal in enumerate(activity.signals):
         bit = model.bit_of_signal.get(signal)
         if bit is None or bit in seen:
             continue
         seen.add(bit)
+        if bit in model.switching_pj:
+            driven_columns.append(i)
         rise_cost[i] = model.rise_energy_pj.get(bit, 0.0)
         fall_cost[i] = model.fall_energy_pj.get(bit, 0.0)
         switch_cost[i] = model.switching_pj.get(bit, 0.0)
     toggles = activity.rises + activity.falls
     internal = activity.rises @ rise_cost + activity.falls @ fall_cost
     switching = toggles @ switch_cost
-    covered = [i for i, s in enumerate(activity.signals) if model.bit_of_signal.get(s) in model.switching_pj]
     driven = len(model.switching_pj)
-    toggled = int(np.count_nonzero(toggles[:, covered].sum(axis=0))) if covered else 0
+    toggled = int(np.count_nonzero(toggles[:, driven_columns].sum(axis=0)))
     leakage_pj = model.leakage_nw * 1e-9 * np.asarray(window_ns) * 1e-9 * 1e12
     return EnergyEstimate(
         switching_pj=switching, internal_pj=internal, leakage_pj=leakage_pj,
-        activity_coverage=len(seen & set(model.switching_pj)) / max(1, driven),
+        activity_coverage=len(driven_columns) / max(1, driven),
         toggled_share=toggled / max(1, driven), leakage_nw=model.leakage_nw)

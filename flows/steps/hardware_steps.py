@@ -125,14 +125,12 @@ class CompileStep(Step):
 
 
 def verify_network(net: CompiledNetwork, test: EncodedTestSet, *, architecture: CoreArchitecture, simulator: str,
-                   seed: int,
-                   work_dir: Path, verilog: Path | None = None) -> dict:
+                   seed: int, work_dir: Path, verilog: Path | None = None) -> dict:
     """Run the images through the RTL under cocotb and compare with the reference, exactly."""
     simulator = choose_simulator(simulator, test.spikes.shape[0])
-    arch = architecture
-    observation = rtl_run(net, arch, test.core_inputs(arch), work_dir=work_dir, simulator=simulator, seed=seed,
-                          verilog_path=verilog)
-    comparison = compare_with_reference(net, arch, test.spikes, observation)
+    observation = rtl_run(net, architecture, test.core_inputs(architecture), work_dir=work_dir, simulator=simulator,
+                          seed=seed, verilog_path=verilog)
+    comparison = compare_with_reference(net, architecture, test.spikes, observation)
     metrics = {
         "simulator": simulator,
         "images": comparison.images,
