@@ -105,6 +105,7 @@ def run_benchmark(name: str, benchmark: Benchmark, work: Path) -> dict:
     results[f"{name}.seconds.total"] = report["total_seconds"]
     verify = next(r for r in records if r.id == "verify")
     simulator = verify.metrics["simulator"]
+    results[f"{name}.rtl_simulation.{simulator}_processes"] = verify.metrics["simulator_processes"]
     results[f"{name}.rtl_simulation.{simulator}_images_per_s"] = round(verify.metrics["images"] / verify.seconds, 2)
     results[f"{name}.rtl_simulation.{simulator}_cycles_per_s"] = round(
         verify.metrics["images"] * verify.metrics["rtl_cycles_mean"] / verify.seconds, 0)

@@ -13,7 +13,7 @@ from model.datasets import DATASETS, DatasetError, load_dataset
 from model.architecture import CoreArchitecture, RateEncoder
 from model.surrogate import SURROGATES
 
-from sim.rtl_run import AUTO_VERILATOR_IMAGES, SIMULATORS
+from sim.rtl_run import AUTO_VERILATOR_IMAGES, SIMULATORS, available_cores
 
 from .flow import StepRecord, run_flow
 from .liberty_library import CellLibrary, LibraryError
@@ -54,6 +54,8 @@ def _progress(number: int, total: int, step, record: StepRecord | None) -> None:
 def _add_simulator(p) -> None:
     p.add_argument("--simulator", choices=["auto", *SIMULATORS], default="auto",
                    help=f"RTL simulator; auto: Icarus below {AUTO_VERILATOR_IMAGES} images, Verilator from there")
+    p.add_argument("--simulator-processes", type=int, default=None,
+                   help="simulator processes sharing the images (one build); default: one per available core")
 
 
 def _add_encoder(p) -> None:
@@ -113,6 +115,7 @@ def command_run(args) -> int:
         qat_epochs=args.qat_epochs, weight_bits=args.weight_bits, lanes=args.lanes,
         encoder_lanes=args.encoder_lanes, encoder_seed=args.encoder_seed, test_images=args.test_images,
         verify_images=args.verify_images, energy_images=args.energy_images, simulator=args.simulator,
+        simulator_processes=args.simulator_processes,
         library=CellLibrary(args.library), seed=args.seed)
     start = time.perf_counter()
     records = run_flow(config.steps(until=args.until), args.out, progress=_progress)
@@ -136,14 +139,15 @@ def command_verify(args) -> int:
                            encoder=encoder)
     args.out.mkdir(parents=True, exist_ok=True)
     architecture = CoreArchitecture(lanes=args.lanes, trace=True, encoder=encoder)
+    processes = available_cores() if args.simulator_processes is None else args.simulator_processes
     metrics = verify_network(network, test, architecture=architecture, simulator=args.simulator, seed=args.seed,
-                             work_dir=args.out / "rtl")
+                             work_dir=args.out / "rtl", processes=processes)
     report = {
         "dataset": args.dataset,
         "network": list(network.layer_sizes),
         "timesteps": network.timesteps,
         "accuracy": {"rtl": metrics["accuracy_rtl"]},
-        "verify": {k: metrics[k] for k in ("simulator", "images", "mismatched_images", "cycle_mismatches",
+        "verify": {k: metrics[k] for k in ("simulator", "simulator_processes", "images", "mismatched_images", "cycle_mismatches",
                                            "first_mismatch")},
         "hardware": {"lanes": args.lanes, "input": "on-chip rate encoder" if encoder else "spike events",
                      "cycles_per_inference_mean": metrics["rtl_cycles_mean"]},

@@ -57,6 +57,7 @@ def build_report(config: RunConfig, records: list[StepRecord]) -> dict[str, Any]
         report["accuracy"].update(rtl=verify["accuracy_rtl"], rtl_images=verify["images"])
         report["verify"] = {k: verify[k] for k in ("simulator", "images", "mismatched_images", "cycle_mismatches",
                                                    "first_mismatch")}
+        report["verify"]["simulator_processes"] = verify.get("simulator_processes", 1)  # runs before it had one
     if "synth" in m:
         synth = m["synth"]
         report["area"] = {k: synth[k] for k in ("library", "total_um2", "cell_count", "flip_flops",

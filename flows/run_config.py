@@ -12,7 +12,7 @@ from model.network import SNNConfig
 from model.quantize import QuantizationConfig
 from model.surrogate import FastSigmoid, Surrogate
 from model.train import TrainConfig
-from sim.rtl_run import choose_simulator
+from sim.rtl_run import available_cores, choose_simulator
 
 from .liberty_library import CellLibrary
 from .step import Step
@@ -49,6 +49,7 @@ class RunConfig:
     verify_images: int | None = 100     # None: every test image through the RTL
     energy_images: int = 4
     simulator: str = "auto"
+    simulator_processes: int | None = None  # None: one per available core
     library: CellLibrary = CellLibrary.OSU018
     seed: int = 0
     encoding_seed: int = 1
@@ -67,6 +68,10 @@ class RunConfig:
         if not isinstance(self.energy_images, int) or self.energy_images < 1:
             raise ValueError(f"energy_images must be a positive int, not {self.energy_images!r}")
         choose_simulator(self.simulator, 0)  # validates the name
+        if self.simulator_processes is not None and (
+                not isinstance(self.simulator_processes, int) or self.simulator_processes < 1):
+            raise ValueError(f"simulator_processes must be a positive int or None (one per core), "
+                             f"not {self.simulator_processes!r}")
         if not isinstance(self.library, CellLibrary):
             raise TypeError(f"library must be a CellLibrary, not {self.library!r}")
         QuantizationConfig(weight_bits=self.weight_bits)  # validates the width
@@ -111,7 +116,8 @@ class RunConfig:
             ReferenceStep(CoreConfig(lanes=self.lanes, encoder=self.encoder)),
             CompileStep(CoreConfig(lanes=self.lanes, encoder=self.encoder)),
             VerifyStep(VerifyStepConfig(lanes=self.lanes, encoder=self.encoder, simulator=self.simulator,
-                                        images=self.verify_images, seed=self.seed)),
+                                        images=self.verify_images, seed=self.seed,
+                                        processes=self.simulator_processes or available_cores())),
             SynthStep(LibraryConfig(library=self.library)),
             TimingStep(LibraryConfig(library=self.library)),
             PowerStep(PowerStepConfig(lanes=self.lanes, encoder=self.encoder, library=self.library,

@@ -35,10 +35,16 @@ class Step(abc.ABC):
         return to_jsonable(self.config)
 
 
+# Field metadata for a setting that changes how fast a step runs, never what it writes (e.g. how many
+# simulator processes share the work): left out of the step's description, so changing it reuses the step.
+SPEED_ONLY = {"speed_only": True}
+
+
 def to_jsonable(value: Any) -> Any:
-    """Configs as plain JSON: dataclasses by field (with their type), enums by value."""
+    """Configs as plain JSON: dataclasses by field (with their type, without SPEED_ONLY fields), enums by value."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        fields = {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        fields = {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)
+                  if not f.metadata.get("speed_only")}
         return {"type": type(value).__name__, **fields}
     if isinstance(value, enum.Enum):
         return value.value

@@ -75,6 +75,20 @@ class RtlObservation:
             input_gaps=input_gaps,
         )
 
+    @classmethod
+    def concatenate(cls, parts: "list[RtlObservation]") -> "RtlObservation":
+        """The observations of consecutive runs over consecutive slices of the images, as one:
+        each part's image numbers in the trace are shifted by the images before it."""
+        offsets = np.cumsum([0] + [len(part.predicted) for part in parts[:-1]])
+        trace = [part.trace + np.array([offset, 0, 0, 0]) for part, offset in zip(parts, offsets)]
+        return cls(trace=np.concatenate(trace).reshape(-1, 4),
+                   predicted=np.concatenate([part.predicted for part in parts]),
+                   timesteps=np.concatenate([part.timesteps for part in parts]),
+                   cycles=np.concatenate([part.cycles for part in parts]),
+                   readout=np.concatenate([part.readout for part in parts]),
+                   observed_cycles=np.concatenate([part.observed_cycles for part in parts]),
+                   input_gaps=sum(part.input_gaps for part in parts))
+
     def save(self, path: str | os.PathLike) -> None:
         np.savez(path, trace=self.trace, predicted=self.predicted, timesteps=self.timesteps, cycles=self.cycles,
                  readout=self.readout, observed_cycles=self.observed_cycles, input_gaps=self.input_gaps)

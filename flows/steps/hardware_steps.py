@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +20,7 @@ from sim.rtl_run import choose_simulator, rtl_run
 from ..energy import INPUT_TRANSITION_NS, build_net_model, estimate_energy
 from ..gate_level import simulate_netlist
 from ..liberty_library import CellLibrary, read_liberty
-from ..step import Step, StepOutcome
+from ..step import SPEED_ONLY, Step, StepOutcome
 from ..synthesis import synthesize
 from ..test_set import EncodedTestSet
 from ..timing import analyse_timing
@@ -44,6 +44,7 @@ class VerifyStepConfig:
     simulator: str
     images: int | None  # None: the whole test set
     seed: int
+    processes: int = field(default=1, metadata=SPEED_ONLY)  # simulator processes sharing the images
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -125,14 +126,15 @@ class CompileStep(Step):
 
 
 def verify_network(net: CompiledNetwork, test: EncodedTestSet, *, architecture: CoreArchitecture, simulator: str,
-                   seed: int, work_dir: Path, verilog: Path | None = None) -> dict:
+                   seed: int, work_dir: Path, verilog: Path | None = None, processes: int = 1) -> dict:
     """Run the images through the RTL under cocotb and compare with the reference, exactly."""
     simulator = choose_simulator(simulator, test.spikes.shape[0])
     observation = rtl_run(net, architecture, test.core_inputs(architecture), work_dir=work_dir, simulator=simulator,
-                          seed=seed, verilog_path=verilog)
+                          seed=seed, verilog_path=verilog, processes=processes)
     comparison = compare_with_reference(net, architecture, test.spikes, observation)
     metrics = {
         "simulator": simulator,
+        "simulator_processes": min(processes, comparison.images),
         "images": comparison.images,
         "mismatched_images": len(comparison.mismatched_images),
         "cycle_mismatches": comparison.cycle_mismatches,
@@ -156,8 +158,8 @@ class VerifyStep(Step):
         net = CompiledNetwork.load(inputs["network"])
         test = EncodedTestSet.load(inputs["test_set"]).head(cfg.images)
         metrics = verify_network(net, test, architecture=_architecture(cfg, trace=True), simulator=cfg.simulator,
-                                 seed=cfg.seed,
-                                 work_dir=folder, verilog=inputs["verilog_trace"])
+                                 seed=cfg.seed, work_dir=folder, verilog=inputs["verilog_trace"],
+                                 processes=cfg.processes)
         if metrics["mismatched_images"]:
             raise VerificationError(
                 f"RTL and reference differ on {metrics['mismatched_images']} of {metrics['images']} images; "

@@ -63,6 +63,20 @@ def test_a_second_run_reuses_every_step(tiny_run, capsys):
     assert progress.count("(cached)") == 9
 
 
+def test_the_number_of_simulator_processes_reuses_the_verification(tiny_run, capsys):
+    assert main(["run", *TINY, "--simulator-processes", "1", "--out", str(tiny_run)]) == 0
+    assert capsys.readouterr().err.count("(cached)") == 9
+
+
+def test_verify_command_splits_the_images_over_processes(tiny_run, tmp_path):
+    out = tmp_path / "verify"
+    assert main(["verify", "--network", str(tiny_run / "03-quantize" / "network.npz"), "--images", "5",
+                 "--lanes", "4", "--simulator-processes", "2", "--out", str(out)]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["verify"]["simulator_processes"] == 2 and report["verify"]["mismatched_images"] == 0
+    assert len(list((out / "rtl").glob("slice*/observation.npz"))) == 2
+
+
 def test_changing_the_lanes_redoes_only_the_hardware_steps(tiny_run, tmp_path, capsys):
     import shutil
 

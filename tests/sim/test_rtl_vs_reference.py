@@ -92,3 +92,24 @@ def test_a_mismatch_names_image_timestep_layer_and_neuron(tmp_path):
     assert comparison.first_mismatch.startswith(
         f"image {image}, timestep {timestep}, layer {layer}, neuron {neuron}: RTL spike 0, reference 1")
     assert image in comparison.mismatched_images
+
+
+@pytest.mark.parametrize("simulator", ["icarus", "verilator"])
+def test_images_split_over_processes_give_what_one_process_sees(simulator, tmp_path):
+    net = random_network(NetworkSpec(sizes=(10, 8, 4), timesteps=4, seed=31))
+    arch = CoreArchitecture(lanes=3, trace=True)
+    spikes = random_spikes(net, images=7, rate=0.4, seed=31)
+    whole = rtl_run(net, arch, spikes, work_dir=tmp_path / "one", simulator=simulator)
+    split = rtl_run(net, arch, spikes, work_dir=tmp_path / "three", simulator=simulator, processes=3)
+    assert len(list((tmp_path / "three").glob("slice*/observation.npz"))) == 3, "three simulator processes"
+    for name in ("trace", "predicted", "timesteps", "cycles", "readout", "observed_cycles"):
+        assert (getattr(split, name) == getattr(whole, name)).all(), name
+    assert set(split.trace[:, 0]) == set(range(7)), "every image's spikes, numbered over the whole run"
+    assert compare_with_reference(net, arch, spikes, split).first_mismatch is None
+
+
+def test_processes_must_be_a_positive_integer(tmp_path):
+    net = random_network(NetworkSpec(sizes=(6, 5, 3), seed=32))
+    with pytest.raises(ValueError, match="processes must be a positive integer"):
+        rtl_run(net, CoreArchitecture(lanes=2, trace=True), random_spikes(net, images=2, rate=0.4, seed=32),
+                work_dir=tmp_path, processes=0)
