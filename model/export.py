@@ -62,5 +62,5 @@ def compiled_forward(net: CompiledNetwork, spikes: np.ndarray) -> SNNOutput:
         layers.append(LayerTensors(torch.tensor(layer.weights.T, dtype=torch.float64),
                                    torch.tensor(layer.bias, dtype=torch.float64), neuron))
     with torch.no_grad():
-        return run_layers(torch.tensor(spikes, dtype=torch.float64), layers, net.readout, integer=True,
+        return run_layers(torch.tensor(spikes, dtype=torch.float64), layers, integer=True,
                           record_spikes=True)

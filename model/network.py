@@ -1,4 +1,4 @@
-"""A fully connected spiking network: parameters in nn.Linear layers, dynamics from lif_step."""
+"""A fully connected spiking network: parameters in nn.Linear layers, dynamics from lif_step (via lif_sequence)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import torch
 from torch import nn
 
 from .compiled import Integration, Readout, Reset
-from .neuron import LIFParameters, lif_step
+from .lif_sequence import lif_sequence
+from .neuron import LIFParameters
 from .quantize import QuantizationConfig, integer_layer
 from .surrogate import FastSigmoid, Surrogate
 
@@ -69,10 +70,11 @@ class SpikingMLP(nn.Module):
         self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(config.sizes[:-1], config.sizes[1:]))
         torch.random.set_rng_state(generator_state)
 
-    def forward(self, spikes: torch.Tensor, *, quantization: QuantizationConfig | None = None,
+    def forward(self, inputs: torch.Tensor, *, quantization: QuantizationConfig | None = None,
                 record_spikes: bool = False) -> SNNOutput:
-        """spikes: (B, T, n_inputs) of 0/1. With `quantization`, every layer runs in integer units
-        with the weights, biases and thresholds export will write (fake quantization)."""
+        """inputs: spike frames (B, T, n_inputs) of 0/1, or (B, n_inputs) values fed as a constant
+        current every timestep. With `quantization`, every layer runs in integer units with the
+        weights, biases and thresholds export will write (fake quantization)."""
         cfg = self.config
         layers, output_scale = [], 1.0
         for k, linear in enumerate(self.layers):
@@ -82,7 +84,7 @@ class SpikingMLP(nn.Module):
                 q = integer_layer(linear.weight, linear.bias, cfg.threshold, quantization)
                 layers.append(LayerTensors(q.weight, q.bias, cfg.neuron(k, float(q.threshold))))
                 output_scale = q.scale
-        return run_layers(spikes, layers, cfg.readout, integer=quantization is not None,
+        return run_layers(inputs, layers, integer=quantization is not None, timesteps=cfg.timesteps,
                           output_scale=output_scale, record_spikes=record_spikes)
 
 
@@ -93,31 +95,33 @@ class LayerTensors:
     neuron: LIFParameters
 
 
-def run_layers(spikes: torch.Tensor, layers: list[LayerTensors], readout_kind: Readout, *, integer: bool,
-               output_scale: float = 1.0, record_spikes: bool = False) -> SNNOutput:
-    """Every timestep, every layer in order: current = x W^T + b, then lif_step.
+def run_layers(inputs: torch.Tensor, layers: list[LayerTensors], *, integer: bool,
+               timesteps: int | None = None, output_scale: float = 1.0, record_spikes: bool = False) -> SNNOutput:
+    """Every layer over every timestep: current = x W^T + b, then the LIF dynamics (lif_sequence).
 
+    inputs: spike frames (B, T, n), or (B, n) values held for `timesteps` steps (direct current into
+    the first layer). A feed-forward layer needs only the previous layer's spikes, so the layers run
+    one after another over all timesteps, each with one matrix product. The non-spiking readout
+    layer never leaks or resets, so its membrane at the end is the sum of its currents.
     Logits: the output membrane x output_scale / T, or the spike count x gain / T.
     """
-    batch, steps, _ = spikes.shape
-    v = [torch.zeros(batch, layer.weight.shape[0], dtype=spikes.dtype) for layer in layers]
-    count = torch.zeros(batch, layers[-1].weight.shape[0], dtype=spikes.dtype)
-    recorded = [[] for _ in layers]
-    readout = count
-    for t in range(steps):
-        x = spikes[:, t]
-        for k, layer in enumerate(layers):
-            x, v[k], before_fire = lif_step(x @ layer.weight.t() + layer.bias, v[k], layer.neuron, integer=integer)
-            if record_spikes:
-                recorded[k].append(x.detach())
-        if readout_kind is Readout.SPIKE_COUNT:
-            count = count + x
-            readout = count
-        else:
-            readout = before_fire
-    if readout_kind is Readout.SPIKE_COUNT:
+    steps = inputs.shape[1] if inputs.dim() == 3 else timesteps
+    if steps is None:
+        raise ValueError("direct-current inputs (B, n) need the number of timesteps")
+    x = inputs
+    recorded = []
+    for layer in layers[:-1]:
+        x = lif_sequence(x @ layer.weight.t() + layer.bias, layer.neuron, timesteps=steps, integer=integer)
+        recorded.append(x.detach())
+    last = layers[-1]
+    if last.neuron.spiking:
+        x = lif_sequence(x @ last.weight.t() + last.bias, last.neuron, timesteps=steps, integer=integer)
+        recorded.append(x.detach())
+        readout = x.sum(dim=1)
         logits = readout * (SPIKE_COUNT_LOGIT_GAIN / steps)
     else:
+        total_input = x.sum(dim=1) if x.dim() == 3 else x * steps
+        readout = total_input @ last.weight.t() + steps * last.bias
+        recorded.append(torch.zeros(readout.shape[0], steps, readout.shape[1], dtype=readout.dtype))
         logits = readout * (output_scale / steps)
-    spikes_out = tuple(torch.stack(r, dim=1) for r in recorded) if record_spikes else ()
-    return SNNOutput(logits=logits, readout=readout, spikes=spikes_out)
+    return SNNOutput(logits=logits, readout=readout, spikes=tuple(recorded) if record_spikes else ())

@@ -21,10 +21,12 @@ def floor_ste(x: torch.Tensor) -> torch.Tensor:
     return x + (torch.floor(x) - x).detach()
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False)
 class LIFParameters:
     """threshold is in membrane units (1.0 in float training, an integer under quantization);
-    leak_shift k gives the decay V -= V / 2^k (float) or V -= V >> k (integer)."""
+    leak_shift k gives the decay V -= V / 2^k (float) or V -= V >> k (integer). beta, in float
+    training only, replaces the shift by V = beta V: a number, or a per-neuron tensor (DA-LIF's
+    learnable temporal decay); export maps it to a shift."""
 
     threshold: float
     leak_shift: int | None
@@ -32,6 +34,11 @@ class LIFParameters:
     reset: Reset
     spiking: bool
     surrogate: Surrogate
+    beta: float | torch.Tensor | None = None
+
+    def __post_init__(self) -> None:
+        if self.beta is not None and self.leak_shift is not None:
+            raise ValueError("give the decay as leak_shift (hardware) or as beta (float training), not both")
 
 
 def lif_step(current: torch.Tensor, v: torch.Tensor, p: LIFParameters, *, integer: bool
@@ -45,6 +52,10 @@ def lif_step(current: torch.Tensor, v: torch.Tensor, p: LIFParameters, *, intege
     """
     if p.integration is Integration.DISCONTINUOUS:
         v = torch.zeros_like(current)
+    elif p.beta is not None:
+        if integer:
+            raise ValueError("a float decay (beta) has no integer form: map it to a leak shift first")
+        v = p.beta * v
     elif p.leak_shift is not None:
         decay = v / (1 << p.leak_shift)
         v = v - (floor_ste(decay) if integer else decay)
