@@ -33,7 +33,7 @@ def export_network(model: SpikingMLP, quantization: QuantizationConfig, *, class
     with torch.no_grad():
         for k, linear in enumerate(model.layers):
             q = integer_layer(linear.weight, linear.bias, cfg.threshold, quantization)
-            neuron = cfg.neuron(k, float(q.threshold))
+            neuron = cfg.neuron(k, float(q.threshold), integer=True)
             layers.append(sized_layer(
                 weights=q.weight.t().numpy().astype(np.int64),
                 bias=q.bias.numpy().astype(np.int64),

@@ -13,6 +13,8 @@ from .neuron import LIFParameters
 from .quantize import QuantizationConfig, integer_layer
 from .surrogate import FastSigmoid, Surrogate
 
+# Shifts tried when a float decay is mapped to hardware; 1 - 2^-15 is as close to no leak as matters.
+MAX_LEAK_SHIFT = 15
 # Spike-count readouts become logits as count / T times this gain (a count of T is confident).
 SPIKE_COUNT_LOGIT_GAIN = 8.0
 
@@ -20,7 +22,10 @@ SPIKE_COUNT_LOGIT_GAIN = 8.0
 @dataclass(frozen=True, kw_only=True)
 class SNNConfig:
     """sizes: (inputs, hidden..., classes). The hidden layers (and a spiking output layer) share the
-    neuron settings; a MEMBRANE readout makes the output layer a leak-free accumulator."""
+    neuron settings; a MEMBRANE readout makes the output layer a leak-free accumulator.
+    The decay is a hardware shift (leak_shift k: V -= V >> k), or, with leak_shift=None, a float
+    factor beta (V = beta V) for float training, which the integer forward and export replace by the
+    nearest shift (nearest_leak_shift)."""
 
     sizes: tuple[int, ...]
     timesteps: int
@@ -30,6 +35,7 @@ class SNNConfig:
     readout: Readout = Readout.MEMBRANE
     surrogate: Surrogate = field(default_factory=FastSigmoid)
     threshold: float = 1.0
+    beta: float | None = None
 
     def __post_init__(self) -> None:
         if len(self.sizes) < 2 or not all(isinstance(n, int) and n >= 1 for n in self.sizes):
@@ -42,14 +48,28 @@ class SNNConfig:
             raise TypeError(f"surrogate must be a Surrogate object, not {self.surrogate!r}")
         if self.threshold <= 0:
             raise ValueError(f"threshold must be > 0, not {self.threshold}")
+        if self.beta is not None:
+            if not 0 < self.beta < 1:
+                raise ValueError(f"beta must be in (0, 1), not {self.beta}")
+            if self.leak_shift is not None:
+                raise ValueError("give the decay as leak_shift or as beta (with leak_shift=None), not both")
 
-    def neuron(self, layer: int, threshold: float) -> LIFParameters:
+    def neuron(self, layer: int, threshold: float, *, integer: bool) -> LIFParameters:
+        """The layer's neuron; `integer` asks for the hardware's form (a shift for a beta decay)."""
         output = layer == len(self.sizes) - 2
         if output and self.readout is Readout.MEMBRANE:
             return LIFParameters(threshold=threshold, leak_shift=None, integration=Integration.CONTINUOUS,
                                  reset=self.reset, spiking=False, surrogate=self.surrogate)
-        return LIFParameters(threshold=threshold, leak_shift=self.leak_shift, integration=self.integration,
-                             reset=self.reset, spiking=True, surrogate=self.surrogate)
+        leak = {"leak_shift": self.leak_shift}
+        if self.beta is not None:
+            leak = {"leak_shift": nearest_leak_shift(self.beta)} if integer else {"leak_shift": None, "beta": self.beta}
+        return LIFParameters(threshold=threshold, integration=self.integration, reset=self.reset, spiking=True,
+                             surrogate=self.surrogate, **leak)
+
+
+def nearest_leak_shift(beta: float) -> int:
+    """The shift k whose decay 1 - 2^-k is nearest to beta."""
+    return min(range(1, MAX_LEAK_SHIFT + 1), key=lambda k: abs(1.0 - 2.0 ** -k - beta))
 
 
 @dataclass(frozen=True)
@@ -79,10 +99,10 @@ class SpikingMLP(nn.Module):
         layers, output_scale = [], 1.0
         for k, linear in enumerate(self.layers):
             if quantization is None:
-                layers.append(LayerTensors(linear.weight, linear.bias, cfg.neuron(k, cfg.threshold)))
+                layers.append(LayerTensors(linear.weight, linear.bias, cfg.neuron(k, cfg.threshold, integer=False)))
             else:
                 q = integer_layer(linear.weight, linear.bias, cfg.threshold, quantization)
-                layers.append(LayerTensors(q.weight, q.bias, cfg.neuron(k, float(q.threshold))))
+                layers.append(LayerTensors(q.weight, q.bias, cfg.neuron(k, float(q.threshold), integer=True)))
                 output_scale = q.scale
         return run_layers(inputs, layers, integer=quantization is not None, timesteps=cfg.timesteps,
                           output_scale=output_scale, record_spikes=record_spikes)

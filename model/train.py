@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from .datasets import Dataset
+from .input_codes import InputCode, RateCode
 from .network import SpikingMLP
 from .quantize import QuantizationConfig
 
@@ -21,8 +22,11 @@ class TrainConfig:
     batch_size: int = 64
     learning_rate: float = 2e-3
     seed: int = 0
+    input_code: InputCode = field(default_factory=RateCode)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.input_code, InputCode):
+            raise TypeError(f"input_code must be an InputCode object (RateCode(), ...), not {self.input_code!r}")
         for name in ("epochs", "batch_size"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
@@ -39,15 +43,11 @@ class EpochRecord:
     seconds: float
 
 
-def rate_spikes(x: torch.Tensor, timesteps: int, generator: torch.Generator) -> torch.Tensor:
-    """Bernoulli rate code in torch for training batches: (B, n) -> (B, T, n) of 0/1."""
-    return (torch.rand(x.shape[0], timesteps, x.shape[1], generator=generator) < x[:, None, :]).to(x.dtype)
-
-
 def train(model: SpikingMLP, dataset: Dataset, config: TrainConfig, *,
           quantization: QuantizationConfig | None = None,
           progress: Callable[[EpochRecord], None] | None = None) -> list[EpochRecord]:
-    """Minimise cross-entropy on rate-coded inputs; with `quantization`, through the integer forward."""
+    """Minimise cross-entropy on inputs coded by config.input_code; with `quantization`, through the
+    integer forward."""
     generator = torch.Generator().manual_seed(config.seed)
     x_all = torch.tensor(dataset.train_x)
     y_all = torch.tensor(dataset.train_y)
@@ -62,8 +62,8 @@ def train(model: SpikingMLP, dataset: Dataset, config: TrainConfig, *,
         model.train()
         for first in range(0, order.numel(), config.batch_size):
             batch = order[first:first + config.batch_size]
-            spikes = rate_spikes(x_all[batch], model.config.timesteps, generator)
-            out = model(spikes, quantization=quantization)
+            inputs = config.input_code(x_all[batch], model.config.timesteps, generator)
+            out = model(inputs, quantization=quantization)
             loss = loss_fn(out.logits, y_all[batch])
             optimizer.zero_grad()
             loss.backward()
@@ -80,7 +80,8 @@ def train(model: SpikingMLP, dataset: Dataset, config: TrainConfig, *,
 
 def predict(model: SpikingMLP, spikes: np.ndarray, *, quantization: QuantizationConfig | None = None,
             batch_size: int = 512) -> np.ndarray:
-    """Predicted classes (argmax of the readout, lowest index on ties) for given spike frames."""
+    """Predicted classes (argmax of the readout, lowest index on ties) for given spike frames, or for
+    intensities (B, n) fed as a direct current."""
     model.eval()
     out = []
     with torch.no_grad():
