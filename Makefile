@@ -45,7 +45,13 @@ test: setup
 test-all: setup
 	$(BIN)/python -m pytest -n 2 --dist loadgroup tests
 
-bench: setup
+# snnTorch, for the training comparison only: in a folder of its own, not in the project's venv.
+SNNTORCH_FOLDER := build/bench-env
+
+$(SNNTORCH_FOLDER)/snntorch:
+	$(BIN)/python -m pip install -q --no-deps --target $(SNNTORCH_FOLDER) snntorch==1.0.0
+
+bench: setup $(SNNTORCH_FOLDER)/snntorch
 	$(BIN)/python -m flows.bench --out bench
 
 clean:

@@ -24,23 +24,57 @@ from .flow import run_flow
 from .report import build_report, write_report
 from .run_config import RunConfig
 from .test_set import EncodedTestSet
+from .training_benchmark import measure_in_process
 
 
 @dataclass(frozen=True)
-class Benchmark:
+class FlowBenchmark:
+    """A fresh `spikefab run` of one configuration: its report's figures and each step's time."""
+
     config: RunConfig
     until: str | None = None       # the flow's last step
     core_figures: bool = False     # reference throughput, cycles per lanes, Icarus vs Verilator
 
+    def run(self, name: str, work: Path) -> dict:
+        return run_benchmark(name, self, work)
+
+
+@dataclass(frozen=True)
+class TrainingBenchmark:
+    """spikefab's training against snnTorch's (flows/training_benchmark.py) at each thread count."""
+
+    epochs: int
+    threads: tuple[int, ...] = (1, 2)
+
+    def run(self, name: str, work: Path) -> dict:
+        results = {}
+        for threads in self.threads:
+            prefix = name if threads == 1 else f"{name}.threads{threads}"
+            ours = measure_in_process("spikefab", threads=threads, epochs=self.epochs)
+            theirs = measure_in_process("snntorch", threads=threads, epochs=self.epochs)
+            results.update({
+                f"{prefix}.images_per_s": round(ours.images_per_s, 1),
+                f"{prefix}.snntorch_images_per_s": round(theirs.images_per_s, 1),
+                f"{prefix}.speedup_vs_snntorch": round(ours.images_per_s / theirs.images_per_s, 2),
+                f"{prefix}.peak_rss_mib": round(ours.peak_rss_mib, 1),
+                f"{prefix}.snntorch_peak_rss_mib": round(theirs.peak_rss_mib, 1),
+                f"{prefix}.accuracy": ours.test_accuracy,
+                f"{prefix}.snntorch_accuracy": theirs.test_accuracy,
+            })
+        results[f"{name}.epochs"] = self.epochs
+        return results
+
 
 BENCHMARKS = {
     # The demo's configuration (make demo), with every test image through the RTL.
-    "digits": Benchmark(RunConfig(dataset="digits", verify_images=None)),
+    "digits": FlowBenchmark(RunConfig(dataset="digits", verify_images=None)),
     # The MNIST core of the core issue: every test image through Verilator. Its 1.6 Mbit weight ROM
     # is not synthesized as flip-flops (that waits for SRAM macro models), so the flow stops at verify.
-    "mnist": Benchmark(RunConfig(dataset="mnist", hidden=(256,), lanes=16, epochs=15, qat_epochs=3,
-                                 batch_size=128, verify_images=None, simulator="verilator"),
-                       until="verify", core_figures=True),
+    "mnist": FlowBenchmark(RunConfig(dataset="mnist", hidden=(256,), lanes=16, epochs=15, qat_epochs=3,
+                                     batch_size=128, verify_images=None, simulator="verilator"),
+                           until="verify", core_figures=True),
+    # Training throughput, memory and accuracy after the same epochs, against snnTorch 1.0.
+    "training": TrainingBenchmark(epochs=2),
 }
 LANES_SWEEP = (8, 16)
 ICARUS_SAMPLE_IMAGES = 20
@@ -89,7 +123,7 @@ def core_figures(name: str, run_dir: Path, lanes: int, work: Path) -> dict:
     return results
 
 
-def run_benchmark(name: str, benchmark: Benchmark, work: Path) -> dict:
+def run_benchmark(name: str, benchmark: FlowBenchmark, work: Path) -> dict:
     config = benchmark.config
     run_dir = work / f"run-{name}"
     shutil.rmtree(run_dir, ignore_errors=True)  # wall times must be measured, not cached
@@ -137,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         print(f"benchmark {name} ...", file=sys.stderr, flush=True)
         results = {k: v for k, v in results.items() if not k.startswith(f"{name}.")}
-        results.update(run_benchmark(name, benchmark, args.out))
+        results.update(benchmark.run(name, args.out))
     machine = f"{platform.node()}, {platform.processor() or platform.machine()}, Python {platform.python_version()}"
     results_path.write_text(json.dumps({"machine": machine, "results": results}, indent=2))
     (args.out / "results.md").write_text(markdown(results, machine))

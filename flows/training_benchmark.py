@@ -1,0 +1,158 @@
+"""Training throughput of spikefab against snnTorch on the benchmark network of the training issue.
+
+784-256-10 LIF, decay 0.9, threshold 1, subtract reset, T=8, batch 128, Adam, MNIST with the
+intensities as a constant input current, on the CPU. Each measurement runs in its own process
+(`python -m flows.training_benchmark --framework ...`) so that its thread count and its peak memory
+are its own. snnTorch is not a project dependency: `make bench` installs it into a folder of its own
+(SNNTORCH_FOLDER) that only these processes see.
+
+snnTorch is written as its tutorials write it (the input layer applied inside the time loop, the
+loss summed over the output membranes of every step, spike counts for prediction); spikefab trains
+its own way (one product per layer over all timesteps, the output layer a non-spiking accumulator
+whose sum is the logits). Both see the same images in the same order for the same epochs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SNNTORCH_FOLDER = PROJECT_ROOT / "build" / "bench-env"
+FRAMEWORKS = ("spikefab", "snntorch")
+SIZES = (784, 256, 10)
+TIMESTEPS = 8
+BATCH_SIZE = 128
+DECAY = 0.9
+SNNTORCH_LEARNING_RATE = 5e-4  # the snnTorch tutorials' Adam setting
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainingMeasurement:
+    framework: str
+    threads: int
+    epochs: int
+    images_per_s: float
+    peak_rss_mib: float
+    test_accuracy: float
+
+
+def _rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _train_spikefab(data, epochs: int) -> tuple[float, float]:
+    import torch
+
+    from model.compiled import Readout, Reset
+    from model.input_codes import DirectCurrent
+    from model.network import SNNConfig, SpikingMLP
+    from model.train import TrainConfig, predict, train
+
+    config = SNNConfig(sizes=SIZES, timesteps=TIMESTEPS, leak_shift=None, beta=DECAY, reset=Reset.SUBTRACT,
+                       readout=Readout.MEMBRANE, threshold=1.0)
+    model = SpikingMLP(config=config, seed=0)
+    history = train(model, data, TrainConfig(epochs=epochs, batch_size=BATCH_SIZE, input_code=DirectCurrent()))
+    seconds = sum(record.seconds for record in history)
+    with torch.no_grad():
+        accuracy = float((predict(model, data.test_x) == data.test_y).mean())
+    return epochs * data.train_x.shape[0] / seconds, accuracy
+
+
+def _train_snntorch(data, epochs: int) -> tuple[float, float]:
+    import snntorch
+    import torch
+    from torch import nn
+
+    class TutorialNetwork(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1, self.lif1 = nn.Linear(SIZES[0], SIZES[1]), snntorch.Leaky(beta=DECAY)
+            self.fc2, self.lif2 = nn.Linear(SIZES[1], SIZES[2]), snntorch.Leaky(beta=DECAY)
+
+        def forward(self, x):
+            mem1, mem2 = self.lif1.init_leaky(), self.lif2.init_leaky()
+            spikes, membranes = [], []
+            for _ in range(TIMESTEPS):
+                spk1, mem1 = self.lif1(self.fc1(x), mem1)
+                spk2, mem2 = self.lif2(self.fc2(spk1), mem2)
+                spikes.append(spk2)
+                membranes.append(mem2)
+            return torch.stack(spikes), torch.stack(membranes)
+
+    torch.manual_seed(0)
+    model = TutorialNetwork()
+    optimizer = torch.optim.Adam(model.parameters(), lr=SNNTORCH_LEARNING_RATE, betas=(0.9, 0.999))
+    loss_fn = nn.CrossEntropyLoss()
+    x_all, y_all = torch.tensor(data.train_x), torch.tensor(data.train_y)
+    generator = torch.Generator().manual_seed(0)  # the same order as spikefab's train()
+    seconds = 0.0
+    for _ in range(epochs):
+        start = time.perf_counter()
+        order = torch.randperm(x_all.shape[0], generator=generator)
+        for first in range(0, order.numel(), BATCH_SIZE):
+            batch = order[first:first + BATCH_SIZE]
+            _, membranes = model(x_all[batch])
+            loss = sum(loss_fn(membranes[t], y_all[batch]) for t in range(TIMESTEPS))
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        seconds += time.perf_counter() - start
+    with torch.no_grad():
+        spikes, _ = model(torch.tensor(data.test_x))
+        accuracy = float((spikes.sum(dim=0).argmax(dim=1).numpy() == data.test_y).mean())
+    return epochs * x_all.shape[0] / seconds, accuracy
+
+
+def measure(framework: str, *, threads: int, epochs: int, data_path: str | None = None) -> TrainingMeasurement:
+    """One training run in this process (call it in a fresh process: threads and memory are global)."""
+    import torch
+
+    from model.datasets import load_dataset
+
+    torch.set_num_threads(threads)
+    data = load_dataset("mnist", data_path)
+    images_per_s, accuracy = (_train_spikefab if framework == "spikefab" else _train_snntorch)(data, epochs)
+    return TrainingMeasurement(framework=framework, threads=threads, epochs=epochs, images_per_s=images_per_s,
+                               peak_rss_mib=_rss_mib(), test_accuracy=accuracy)
+
+
+def measure_in_process(framework: str, *, threads: int, epochs: int) -> TrainingMeasurement:
+    """measure() in a fresh Python process, with snnTorch's folder on its path and OpenMP told not to
+    spin (on shared 2-core machines a spinning 2-thread torch runs erratically)."""
+    if framework not in FRAMEWORKS:
+        raise ValueError(f"framework must be one of {', '.join(FRAMEWORKS)}, not {framework!r}")
+    if framework == "snntorch" and not (SNNTORCH_FOLDER / "snntorch").is_dir():
+        raise RuntimeError(f"snnTorch is not installed in {SNNTORCH_FOLDER}: run `make bench`, which installs it "
+                           "there (pip install --no-deps --target build/bench-env snntorch==1.0.0)")
+    env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE", "OMP_NUM_THREADS": str(threads),
+           "PYTHONPATH": os.pathsep.join([str(SNNTORCH_FOLDER), str(PROJECT_ROOT)])}
+    done = subprocess.run([sys.executable, "-m", "flows.training_benchmark", "--framework", framework,
+                           "--threads", str(threads), "--epochs", str(epochs)],
+                          env=env, cwd=PROJECT_ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"the {framework} training benchmark failed:\n{done.stderr[-2000:]}")
+    return TrainingMeasurement(**json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m flows.training_benchmark")
+    parser.add_argument("--framework", choices=FRAMEWORKS, required=True)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--data-path")
+    args = parser.parse_args(argv)
+    result = measure(args.framework, threads=args.threads, epochs=args.epochs, data_path=args.data_path)
+    print(json.dumps(result.__dict__))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
