@@ -24,11 +24,13 @@ class ReferenceResult:
     """What the reference predicts for a batch of B images over T timesteps.
 
     spikes[l]: (B, T, n_out_l) bool, all False after an image's exit; readout: (B, C) at exit;
+    readout_steps: (B, T, C) the readout after each step (held from an image's exit on);
     predicted: (B,); timesteps_used: (B,); input_spikes: (B, T) events per step (after exit: 0).
     """
 
     spikes: tuple[np.ndarray, ...]
     readout: np.ndarray
+    readout_steps: np.ndarray
     predicted: np.ndarray
     timesteps_used: np.ndarray
     input_spikes: np.ndarray
@@ -94,12 +96,14 @@ def ref_run(net: CompiledNetwork, spikes: np.ndarray) -> ReferenceResult:
     v = [np.zeros((batch, layer.n_out), dtype=np.int64) for layer in net.layers]
     out = [np.zeros((batch, steps, layer.n_out), dtype=bool) for layer in net.layers]
     readout = np.zeros((batch, net.n_classes), dtype=np.int64)
+    readout_steps = np.zeros((batch, steps, net.n_classes), dtype=np.int64)
     active = np.ones(batch, dtype=bool)
     used = np.full(batch, steps, dtype=np.int64)
     input_spikes = np.zeros((batch, steps), dtype=np.int64)
     for t in range(steps):
         rows = np.flatnonzero(active)
         if rows.size == 0:
+            readout_steps[:, t:] = readout[:, None, :]
             break
         x = spikes[rows, t]
         input_spikes[rows, t] = x.sum(axis=1)
@@ -110,6 +114,7 @@ def ref_run(net: CompiledNetwork, spikes: np.ndarray) -> ReferenceResult:
             x = s
             if k == len(net.layers) - 1:
                 readout[rows] = readout[rows] + s if net.readout is Readout.SPIKE_COUNT else vk
+        readout_steps[:, t] = readout  # an image that exited keeps its readout
         if net.early_exit is not None and t + 1 >= net.early_exit.min_steps and t + 1 < steps:
             _, top1, top2 = top_two(readout[rows])
             done = rows[top1 - top2 >= net.early_exit.margin]
@@ -119,6 +124,7 @@ def ref_run(net: CompiledNetwork, spikes: np.ndarray) -> ReferenceResult:
     return ReferenceResult(
         spikes=tuple(out),
         readout=readout,
+        readout_steps=readout_steps,
         predicted=predicted,
         timesteps_used=used,
         input_spikes=input_spikes,
