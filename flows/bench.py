@@ -95,7 +95,9 @@ FIGURES = [
     "hardware.clock_mhz", "hardware.latency_us_mean", "sops_per_inference_mean", "area.total_um2",
     "area.flip_flops", "timing.critical_path_ns", "timing.fmax_mhz", "energy.nj_per_inference",
     "energy.nj_per_inference_spread", "energy.pj_per_sop", "hardware.cycles_lower_bound_mean",
-    "hardware.cycles_per_inference_p99",
+    "hardware.cycles_per_inference_p99", "early_exit.avg_timesteps", "early_exit.accuracy",
+    "early_exit.accuracy_full_timesteps", "early_exit.min_steps", "early_exit.margin",
+    "early_exit.confidence_equivalent",
 ]
 
 

@@ -23,7 +23,7 @@ from .steps.hardware_steps import VerificationError, verify_network
 from .test_set import encode_test_set
 from .tools import ToolError
 
-STEP_IDS = [step.id for step in RunConfig().steps()]
+STEP_IDS = [step.id for step in RunConfig(early_exit=True).steps()]
 EXIT_MISMATCH = 1
 EXIT_ERROR = 2
 
@@ -83,6 +83,10 @@ def _add_run(sub) -> None:
     p.add_argument("--weight-bits", type=int, default=8)
     p.add_argument("--lanes", type=int, default=8)
     _add_encoder(p)
+    p.add_argument("--early-exit", action="store_true",
+                   help="calibrate SEENN-I early exit (integer margin rule) on held-out training images")
+    p.add_argument("--exit-tolerance", type=float, default=0.003,
+                   help="accuracy the early exit may cost on the held-out images (0.003 = 0.3 points)")
     p.add_argument("--test-images", type=_images, default=None, help="test images for the reference ('all')")
     p.add_argument("--verify-images", type=_images, default=100, help="images through the RTL, or 'all'")
     p.add_argument("--energy-images", type=int, default=4, help="inferences simulated at gate level")
@@ -115,7 +119,7 @@ def command_run(args) -> int:
         qat_epochs=args.qat_epochs, weight_bits=args.weight_bits, lanes=args.lanes,
         encoder_lanes=args.encoder_lanes, encoder_seed=args.encoder_seed, test_images=args.test_images,
         verify_images=args.verify_images, energy_images=args.energy_images, simulator=args.simulator,
-        simulator_processes=args.simulator_processes,
+        simulator_processes=args.simulator_processes, early_exit=args.early_exit, exit_tolerance=args.exit_tolerance,
         library=CellLibrary(args.library), seed=args.seed)
     start = time.perf_counter()
     records = run_flow(config.steps(until=args.until), args.out, progress=_progress)

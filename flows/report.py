@@ -50,6 +50,16 @@ def build_report(config: RunConfig, records: list[StepRecord]) -> dict[str, Any]
         },
         "sops_per_inference_mean": ref["sops_per_inference_mean"],
     }
+    if "calibrate-exit" in m:
+        exit_ = m["calibrate-exit"]
+        report["early_exit"] = {
+            **{k: exit_[k] for k in ("min_steps", "margin", "confidence_equivalent", "tolerance", "validation_images",
+                                     "validation_accuracy_full", "validation_accuracy_exit",
+                                     "validation_timesteps_mean")},
+            "avg_timesteps": ref["timesteps_used_mean"],
+            "accuracy": ref["accuracy_quantized_reference"],
+            "accuracy_full_timesteps": ref["accuracy_quantized_reference_full_timesteps"],
+        }
     if "compile" in m:
         report["hardware"]["words_per_layer"] = m["compile"]["words_per_layer"]
     if "verify" in m:
@@ -96,6 +106,12 @@ def markdown(report: dict[str, Any]) -> str:
         ("Accuracy float / quantized (torch) / reference", f"{a['float']:.4f} / {a['quantized_torch']:.4f} / "
                                                           f"{a['quantized_reference']:.4f}"),
     ]
+    if "early_exit" in report:
+        e = report["early_exit"]
+        rows.append(("Early exit (SEENN-I, integer)",
+                     f"after step >= {e['min_steps']}, margin {e['margin']} (confidence >= {e['confidence_equivalent']:.3f}): "
+                     f"{e['avg_timesteps']:.2f} timesteps on average, accuracy {e['accuracy']:.4f} "
+                     f"(full T: {e['accuracy_full_timesteps']:.4f}); calibrated on {e['validation_images']} held-out images"))
     if "verify" in report:
         v = report["verify"]
         rows += [("Accuracy RTL", f"{a['rtl']:.4f} on {a['rtl_images']} images"),

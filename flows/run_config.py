@@ -18,8 +18,8 @@ from .liberty_library import CellLibrary
 from .step import Step
 from .steps.hardware_steps import (CompileStep, PowerStep, PowerStepConfig, ReferenceStep, CoreConfig,
                                    SynthStep, LibraryConfig, TimingStep, VerifyStep, VerifyStepConfig)
-from .steps.model_steps import (DataConfig, EncodeStep, QuantizeStep, QuantizeStepConfig, TrainStep,
-                                TrainStepConfig)
+from .steps.model_steps import (CalibrateExitStep, DataConfig, EncodeStep, ExitCalibrationConfig, QuantizeStep,
+                                QuantizeStepConfig, TrainStep, TrainStepConfig)
 
 DATASET_INPUTS = {"digits": 64, "mnist": 784, "fashion_mnist": 784}
 DATASET_CLASSES = 10
@@ -53,6 +53,8 @@ class RunConfig:
     library: CellLibrary = CellLibrary.OSU018
     seed: int = 0
     encoding_seed: int = 1
+    early_exit: bool = False            # calibrate SEENN-I early exit on held-out training images
+    exit_tolerance: float = 0.003       # accuracy the exit may cost on them (0.003 = 0.3 points)
 
     def __post_init__(self) -> None:
         if self.dataset not in DATASETS:
@@ -72,6 +74,10 @@ class RunConfig:
                 not isinstance(self.simulator_processes, int) or self.simulator_processes < 1):
             raise ValueError(f"simulator_processes must be a positive int or None (one per core), "
                              f"not {self.simulator_processes!r}")
+        if not 0 <= self.exit_tolerance < 1:
+            raise ValueError(f"exit_tolerance must be in [0, 1), not {self.exit_tolerance}")
+        if self.early_exit and self.timesteps < 2:
+            raise ValueError("early exit needs at least two timesteps")
         if not isinstance(self.library, CellLibrary):
             raise TypeError(f"library must be a CellLibrary, not {self.library!r}")
         QuantizationConfig(weight_bits=self.weight_bits)  # validates the width
@@ -103,16 +109,20 @@ class RunConfig:
 
     def _all_steps(self) -> list[Step]:
         data = DataConfig(dataset=self.dataset, data_path=self.data_path, timesteps=self.timesteps,
-                          encoding_seed=self.encoding_seed, test_images=self.test_images, encoder=self.encoder)
+                          encoding_seed=self.encoding_seed, test_images=self.test_images, encoder=self.encoder,
+                          hold_out=self.early_exit)
         train = TrainStepConfig(data=data, snn=self.snn(), training=TrainConfig(
             epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate, seed=self.seed))
         quantize = QuantizeStepConfig(train=train, quantization=QuantizationConfig(weight_bits=self.weight_bits),
                                       qat=TrainConfig(epochs=self.qat_epochs, batch_size=self.batch_size,
                                                       learning_rate=self.qat_learning_rate, seed=self.seed + 1))
+        calibrate = [CalibrateExitStep(ExitCalibrationConfig(data=data, tolerance=self.exit_tolerance))
+                     ] if self.early_exit else []
         return [
             EncodeStep(data),
             TrainStep(train),
             QuantizeStep(quantize),
+            *calibrate,
             ReferenceStep(CoreConfig(lanes=self.lanes, encoder=self.encoder)),
             CompileStep(CoreConfig(lanes=self.lanes, encoder=self.encoder)),
             VerifyStep(VerifyStepConfig(lanes=self.lanes, encoder=self.encoder, simulator=self.simulator,

@@ -35,6 +35,7 @@ IDX_SOURCES = {
 }
 FASHION_CLASSES = ("t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "boot")
 DIGITS_TEST_FRACTION = 0.2
+MAX_VALIDATION_IMAGES = 5000  # MNIST's customary 55,000 / 5,000 split
 DIGITS_SPLIT_SEED = 0
 
 
@@ -60,6 +61,14 @@ class Dataset:
     @property
     def n_classes(self) -> int:
         return len(self.class_names)
+
+    def split_validation(self) -> tuple["Dataset", np.ndarray, np.ndarray]:
+        """(this data set without its held-out training images, their images, their labels): the
+        last tenth of the training set, at most MAX_VALIDATION_IMAGES, never seen in training."""
+        held = min(MAX_VALIDATION_IMAGES, self.train_x.shape[0] // 10)
+        keep = self.train_x.shape[0] - held
+        rest = Dataset(self.name, self.train_x[:keep], self.train_y[:keep], self.test_x, self.test_y, self.class_names)
+        return rest, self.train_x[keep:], self.train_y[keep:]
 
 
 def load_digits() -> Dataset:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,11 +12,12 @@ import torch
 
 from model.architecture import RateEncoder
 from model.compiled import CompiledNetwork
-from model.datasets import load_dataset
+from model.datasets import Dataset, load_dataset
 from model.export import export_network
 from model.network import SNNConfig, SpikingMLP
 from model.quantize import QuantizationConfig
 from model.train import TrainConfig, predict, train
+from sim.early_exit_calibration import calibrate_early_exit
 
 from ..step import Step, StepOutcome
 from ..test_set import EncodedTestSet, encode_test_set
@@ -28,6 +31,11 @@ class DataConfig:
     encoding_seed: int
     test_images: int | None
     encoder: RateEncoder | None = None  # on-chip: the test spikes are what the core's encoder draws
+    hold_out: bool = False  # keep Dataset.split_validation's images out of training (for calibration)
+
+    def training_data(self) -> Dataset:
+        data = load_dataset(self.dataset, self.data_path)
+        return data.split_validation()[0] if self.hold_out else data
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -76,7 +84,7 @@ class TrainStep(Step):
 
     def run(self, inputs, folder: Path) -> StepOutcome:
         cfg: TrainStepConfig = self.config
-        data = load_dataset(cfg.data.dataset, cfg.data.data_path)
+        data = cfg.data.training_data()
         model = SpikingMLP(config=cfg.snn, seed=cfg.training.seed)
         history = train(model, data, cfg.training)
         test = EncodedTestSet.load(inputs["test_set"])
@@ -99,7 +107,7 @@ class QuantizeStep(Step):
 
     def run(self, inputs, folder: Path) -> StepOutcome:
         cfg: QuantizeStepConfig = self.config
-        data = load_dataset(cfg.train.data.dataset, cfg.train.data.data_path)
+        data = cfg.train.data.training_data()
         model = SpikingMLP(config=cfg.train.snn)
         model.load_state_dict(torch.load(inputs["float_model"]))
         test = EncodedTestSet.load(inputs["test_set"])
@@ -118,4 +126,44 @@ class QuantizeStep(Step):
             "thresholds": [layer.threshold for layer in network.layers],
             "can_saturate": network.can_saturate(),
             "qat_seconds": sum(r.seconds for r in history),
+        })
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExitCalibrationConfig:
+    data: DataConfig  # with hold_out: the calibration images are the ones training never saw
+    tolerance: float  # accuracy the exit may cost on them, as a fraction (0.003 = 0.3 points)
+
+
+class CalibrateExitStep(Step):
+    """SEENN-I early exit: the integer rule (min_steps, margin) with the fewest average timesteps on
+    held-out images whose accuracy there stays within the tolerance of full T."""
+
+    id = "calibrate-exit"
+    inputs = ("network",)
+    outputs = ("network", "exit_curve")
+
+    def run(self, inputs, folder: Path) -> StepOutcome:
+        cfg: ExitCalibrationConfig = self.config
+        if not cfg.data.hold_out:
+            raise ValueError("early-exit calibration needs held-out images: build the data config with hold_out")
+        net = CompiledNetwork.load(inputs["network"])
+        _, x, y = load_dataset(cfg.data.dataset, cfg.data.data_path).split_validation()
+        # A seed of its own, so the held-out spikes are not the test set's draws.
+        held_out = encode_test_set(x, y, net.class_names, timesteps=net.timesteps, seed=cfg.data.encoding_seed + 1,
+                                   encoder=cfg.data.encoder)
+        calibration = calibrate_early_exit(net, held_out.spikes, y, tolerance=cfg.tolerance)
+        path = dataclasses.replace(net, early_exit=calibration.rule).save(folder / "network.npz")
+        curve = folder / "exit_curve.json"
+        curve.write_text(json.dumps({"full_timesteps": net.timesteps, "full_accuracy": calibration.full_accuracy,
+                                     "front": [dataclasses.asdict(p) for p in calibration.curve]}, indent=2))
+        return StepOutcome({"network": path, "exit_curve": curve}, {
+            "min_steps": calibration.rule.min_steps,
+            "margin": calibration.rule.margin,
+            "confidence_equivalent": calibration.confidence,
+            "validation_images": int(len(y)),
+            "validation_accuracy_full": calibration.full_accuracy,
+            "validation_accuracy_exit": calibration.chosen.accuracy,
+            "validation_timesteps_mean": calibration.chosen.avg_timesteps,
+            "tolerance": cfg.tolerance,
         })

@@ -117,3 +117,17 @@ def test_the_report_compares_the_two_input_interfaces(tiny_run):
     # digits: 64 pixels in 8 words of 8 lanes x 8 bits; events: (spikes + 1 marker) per step x 7 bits.
     assert bits["on_chip_encoder"] == 64 * 8
     assert bits["events_mean"] > 4 * 7
+
+
+def test_early_exit_is_calibrated_and_verified_on_the_rtl(tmp_path):
+    out = tmp_path / "exit"
+    assert main(["run", *TINY, "--timesteps", "6", "--early-exit", "--exit-tolerance", "0.01", "--until", "verify",
+                 "--out", str(out)]) == 0
+    report = json.loads((out / "report.json").read_text())
+    exit_ = report["early_exit"]
+    assert exit_["avg_timesteps"] < 6 and exit_["validation_images"] == 143  # a tenth of digits' 1437
+    assert exit_["validation_accuracy_exit"] >= exit_["validation_accuracy_full"] - 0.01
+    assert report["verify"]["mismatched_images"] == 0 and report["verify"]["cycle_mismatches"] == 0
+    curve = json.loads((out / "04-calibrate-exit" / "exit_curve.json").read_text())
+    assert curve["front"][-1]["accuracy"] >= curve["full_accuracy"]
+    assert "Early exit (SEENN-I, integer)" in (out / "report.md").read_text()
