@@ -77,6 +77,9 @@ def _add_run(sub) -> None:
     p.add_argument("--reset", choices=[m.value for m in Reset], default="subtract")
     p.add_argument("--readout", choices=[m.value for m in Readout], default="membrane")
     p.add_argument("--surrogate", choices=sorted(SURROGATES), default="fast-sigmoid")
+    p.add_argument("--da-lif", action="store_true",
+                   help="DA-LIF hidden neurons: learnable decay and input scale per neuron (export folds the scale "
+                        "into the weights and maps the decays to one leak shift per layer)")
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--qat-epochs", type=int, default=10)
@@ -115,7 +118,8 @@ def command_run(args) -> int:
     config = RunConfig(
         dataset=args.dataset, data_path=args.data_path, hidden=tuple(args.hidden), timesteps=args.timesteps,
         leak_shift=args.leak_shift, integration=Integration(args.integration), reset=Reset(args.reset),
-        readout=Readout(args.readout), surrogate=SURROGATES[args.surrogate](), epochs=args.epochs, batch_size=args.batch_size,
+        readout=Readout(args.readout), surrogate=SURROGATES[args.surrogate](), dual_adaptive=args.da_lif,
+        epochs=args.epochs, batch_size=args.batch_size,
         qat_epochs=args.qat_epochs, weight_bits=args.weight_bits, lanes=args.lanes,
         encoder_lanes=args.encoder_lanes, encoder_seed=args.encoder_seed, test_images=args.test_images,
         verify_images=args.verify_images, energy_images=args.energy_images, simulator=args.simulator,

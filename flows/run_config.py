@@ -36,6 +36,7 @@ class RunConfig:
     reset: Reset = Reset.SUBTRACT
     readout: Readout = Readout.MEMBRANE
     surrogate: Surrogate = field(default_factory=FastSigmoid)
+    dual_adaptive: bool = False         # DA-LIF hidden neurons (learnable decay and input scale)
     epochs: int = 30
     qat_epochs: int = 10
     batch_size: int = 64
@@ -95,7 +96,7 @@ class RunConfig:
     def snn(self) -> SNNConfig:
         return SNNConfig(sizes=self.sizes, timesteps=self.timesteps, leak_shift=self.leak_shift,
                          integration=self.integration, reset=self.reset, readout=self.readout,
-                         surrogate=self.surrogate)
+                         surrogate=self.surrogate, dual_adaptive=self.dual_adaptive)
 
     def steps(self, *, until: str | None = None) -> list[Step]:
         """The flow's steps, or those up to and including `until`."""

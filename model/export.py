@@ -9,7 +9,7 @@ import torch
 from .compiled import (MAX_MEMBRANE_BITS, CompiledLayer, CompiledNetwork, EarlyExit, Encoding,
                        membrane_bits_for)
 from .network import LayerTensors, SNNOutput, SpikingMLP, run_layers
-from .quantize import QuantizationConfig, integer_layer
+from .quantize import QuantizationConfig
 from .surrogate import StraightThrough
 
 
@@ -31,9 +31,7 @@ def export_network(model: SpikingMLP, quantization: QuantizationConfig, *, class
     cfg = model.config
     layers = []
     with torch.no_grad():
-        for k, linear in enumerate(model.layers):
-            q = integer_layer(linear.weight, linear.bias, cfg.threshold, quantization)
-            neuron = cfg.neuron(k, float(q.threshold), integer=True)
+        for q, neuron in model.integer_layers(quantization):
             layers.append(sized_layer(
                 weights=q.weight.t().numpy().astype(np.int64),
                 bias=q.bias.numpy().astype(np.int64),

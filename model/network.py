@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from dataclasses import dataclass, field
 
 import torch
@@ -10,7 +12,7 @@ from torch import nn
 from .compiled import Integration, Readout, Reset
 from .lif_sequence import lif_sequence
 from .neuron import LIFParameters
-from .quantize import QuantizationConfig, integer_layer
+from .quantize import IntegerLayer, QuantizationConfig, integer_layer
 from .surrogate import FastSigmoid, Surrogate
 
 # Shifts tried when a float decay is mapped to hardware; 1 - 2^-15 is as close to no leak as matters.
@@ -36,6 +38,7 @@ class SNNConfig:
     surrogate: Surrogate = field(default_factory=FastSigmoid)
     threshold: float = 1.0
     beta: float | None = None
+    dual_adaptive: bool = False  # DA-LIF: learnable temporal decay and input scale per hidden neuron
 
     def __post_init__(self) -> None:
         if len(self.sizes) < 2 or not all(isinstance(n, int) and n >= 1 for n in self.sizes):
@@ -53,6 +56,15 @@ class SNNConfig:
                 raise ValueError(f"beta must be in (0, 1), not {self.beta}")
             if self.leak_shift is not None:
                 raise ValueError("give the decay as leak_shift or as beta (with leak_shift=None), not both")
+        if self.dual_adaptive and self.integration is not Integration.CONTINUOUS:
+            raise ValueError("DA-LIF learns how the membrane decays across timesteps: it needs continuous integration")
+
+    @property
+    def initial_decay(self) -> float:
+        """The decay a DA-LIF neuron starts from: beta, or the shift's 1 - 2^-k, or 0.95 without a leak."""
+        if self.beta is not None:
+            return self.beta
+        return 1.0 - 2.0 ** -self.leak_shift if self.leak_shift is not None else 0.95
 
     def neuron(self, layer: int, threshold: float, *, integer: bool) -> LIFParameters:
         """The layer's neuron; `integer` asks for the hardware's form (a shift for a beta decay)."""
@@ -80,6 +92,15 @@ class SNNOutput:
 
 
 class SpikingMLP(nn.Module):
+    """Linear layers with LIF neurons. With config.dual_adaptive (DA-LIF), every spiking hidden layer
+    also learns per neuron a temporal decay beta = sigmoid(decay_logit) and a spatial (input) scale
+    alpha = exp(log_input_scale): V[t] = beta H[t-1] + alpha (x[t] W^T + b).
+
+    The core has integer weights and one leak shift per layer, so the integer forward (and export)
+    folds alpha into the layer's weights and bias (alpha_j scales row j: the same current, exactly)
+    and replaces the betas by the shift nearest to their mean (the one approximation; its cost is the
+    float accuracy before and after it, which the quantize step reports)."""
+
     def __init__(self, *, config: SNNConfig, seed: int = 0):
         super().__init__()
         if not isinstance(config, SNNConfig):
@@ -89,6 +110,48 @@ class SpikingMLP(nn.Module):
         torch.manual_seed(seed)
         self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(config.sizes[:-1], config.sizes[1:]))
         torch.random.set_rng_state(generator_state)
+        adaptive = [n for k, n in enumerate(config.sizes[1:]) if config.dual_adaptive and self._spiking(k)]
+        logit = math.log(config.initial_decay / (1.0 - config.initial_decay))
+        self.decay_logits = nn.ParameterList(nn.Parameter(torch.full((n,), logit)) for n in adaptive)
+        self.log_input_scales = nn.ParameterList(nn.Parameter(torch.zeros(n)) for n in adaptive)
+
+    def _spiking(self, layer: int) -> bool:
+        return layer < len(self.config.sizes) - 2 or self.config.readout is Readout.SPIKE_COUNT
+
+    def decays(self, layer: int) -> torch.Tensor | None:
+        """DA-LIF's per-neuron temporal decays of a layer (None for a plain LIF layer)."""
+        return torch.sigmoid(self.decay_logits[layer]) if layer < len(self.decay_logits) else None
+
+    def effective_layer(self, layer: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The layer's weight and bias with DA-LIF's input scale folded in."""
+        linear = self.layers[layer]
+        if layer >= len(self.log_input_scales):
+            return linear.weight, linear.bias
+        alpha = torch.exp(self.log_input_scales[layer])
+        return linear.weight * alpha[:, None], linear.bias * alpha
+
+    def mapped_leak_shift(self, layer: int) -> int | None:
+        """The hardware shift a DA-LIF layer's decays map to (nearest to their mean)."""
+        decays = self.decays(layer)
+        return None if decays is None else nearest_leak_shift(float(decays.detach().mean()))
+
+    def neuron(self, layer: int, threshold: float, *, integer: bool) -> LIFParameters:
+        neuron = self.config.neuron(layer, threshold, integer=integer)
+        decays = self.decays(layer)
+        if decays is None:
+            return neuron
+        if integer:
+            return dataclasses.replace(neuron, leak_shift=self.mapped_leak_shift(layer), beta=None)
+        return dataclasses.replace(neuron, leak_shift=None, beta=decays)
+
+    def integer_layers(self, quantization: QuantizationConfig) -> list[tuple[IntegerLayer, LIFParameters]]:
+        """What the core runs: each layer's integers (straight-through gradients) and its neuron."""
+        out = []
+        for k in range(len(self.layers)):
+            weight, bias = self.effective_layer(k)
+            q = integer_layer(weight, bias, self.config.threshold, quantization)
+            out.append((q, self.neuron(k, float(q.threshold), integer=True)))
+        return out
 
     def forward(self, inputs: torch.Tensor, *, quantization: QuantizationConfig | None = None,
                 record_spikes: bool = False) -> SNNOutput:
@@ -96,14 +159,14 @@ class SpikingMLP(nn.Module):
         current every timestep. With `quantization`, every layer runs in integer units with the
         weights, biases and thresholds export will write (fake quantization)."""
         cfg = self.config
-        layers, output_scale = [], 1.0
-        for k, linear in enumerate(self.layers):
-            if quantization is None:
-                layers.append(LayerTensors(linear.weight, linear.bias, cfg.neuron(k, cfg.threshold, integer=False)))
-            else:
-                q = integer_layer(linear.weight, linear.bias, cfg.threshold, quantization)
-                layers.append(LayerTensors(q.weight, q.bias, cfg.neuron(k, float(q.threshold), integer=True)))
-                output_scale = q.scale
+        if quantization is None:
+            layers = [LayerTensors(*self.effective_layer(k), self.neuron(k, cfg.threshold, integer=False))
+                      for k in range(len(self.layers))]
+            output_scale = 1.0
+        else:
+            integer = self.integer_layers(quantization)
+            layers = [LayerTensors(q.weight, q.bias, neuron) for q, neuron in integer]
+            output_scale = integer[-1][0].scale
         return run_layers(inputs, layers, integer=quantization is not None, timesteps=cfg.timesteps,
                           output_scale=output_scale, record_spikes=record_spikes)
 

@@ -90,7 +90,14 @@ class TrainStep(Step):
         test = EncodedTestSet.load(inputs["test_set"])
         path = folder / "float_model.pt"
         torch.save(model.state_dict(), path)
+        learned = {}
+        if cfg.snn.dual_adaptive:  # what DA-LIF learned, and the shift each layer's decays map to
+            decays = [model.decays(k).detach() for k in range(len(model.decay_logits))]
+            learned = {"decay_mean_per_layer": [float(d.mean()) for d in decays],
+                       "decay_spread_per_layer": [float(d.max() - d.min()) for d in decays],
+                       "mapped_leak_shift_per_layer": [model.mapped_leak_shift(k) for k in range(len(decays))]}
         return StepOutcome({"float_model": path}, {
+            **learned,
             "accuracy_float": _accuracy(predict(model, test.spikes), test.labels),
             "final_train_accuracy": history[-1].train_accuracy,
             "epochs": len(history),
