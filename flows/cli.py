@@ -10,6 +10,7 @@ from pathlib import Path
 
 from model.compiled import CompiledNetwork, CompiledNetworkError, Integration, Readout, Reset
 from model.datasets import DATASETS, DatasetError, load_dataset
+from model.distillation import DistillationConfig, HeadTailAwareKL, OutputKL
 from model.architecture import CoreArchitecture, RateEncoder
 from model.surrogate import SURROGATES
 
@@ -23,6 +24,7 @@ from .steps.hardware_steps import VerificationError, verify_network
 from .test_set import encode_test_set
 from .tools import ToolError
 
+DISTILLATION_LOSSES = {"kl": OutputKL, "hta-kl": HeadTailAwareKL}
 STEP_IDS = [step.id for step in RunConfig(early_exit=True).steps()]
 EXIT_MISMATCH = 1
 EXIT_ERROR = 2
@@ -80,6 +82,9 @@ def _add_run(sub) -> None:
     p.add_argument("--da-lif", action="store_true",
                    help="DA-LIF hidden neurons: learnable decay and input scale per neuron (export folds the scale "
                         "into the weights and maps the decays to one leak shift per layer)")
+    p.add_argument("--distill", choices=sorted(DISTILLATION_LOSSES),
+                   help="distil from an ANN teacher trained first: output KL or HTA-KL, plus the hidden-layer path")
+    p.add_argument("--teacher-hidden", type=int, nargs="+", default=[512], help="the ANN teacher's hidden sizes")
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--qat-epochs", type=int, default=10)
@@ -119,6 +124,8 @@ def command_run(args) -> int:
         dataset=args.dataset, data_path=args.data_path, hidden=tuple(args.hidden), timesteps=args.timesteps,
         leak_shift=args.leak_shift, integration=Integration(args.integration), reset=Reset(args.reset),
         readout=Readout(args.readout), surrogate=SURROGATES[args.surrogate](), dual_adaptive=args.da_lif,
+        distillation=None if args.distill is None else DistillationConfig(
+            output_loss=DISTILLATION_LOSSES[args.distill](), teacher_hidden=tuple(args.teacher_hidden)),
         epochs=args.epochs, batch_size=args.batch_size,
         qat_epochs=args.qat_epochs, weight_bits=args.weight_bits, lanes=args.lanes,
         encoder_lanes=args.encoder_lanes, encoder_seed=args.encoder_seed, test_images=args.test_images,

@@ -50,6 +50,9 @@ def build_report(config: RunConfig, records: list[StepRecord]) -> dict[str, Any]
         },
         "sops_per_inference_mean": ref["sops_per_inference_mean"],
     }
+    if "teacher_accuracy" in m["train"]:
+        report["accuracy"]["teacher_ann"] = m["train"]["teacher_accuracy"]
+        report["distillation"] = m["train"]["distillation_loss"]
     if "calibrate-exit" in m:
         exit_ = m["calibrate-exit"]
         report["early_exit"] = {

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from model.architecture import RateEncoder
 from model.compiled import Integration, Readout, Reset
 from model.datasets import DATASETS
+from model.distillation import DistillationConfig
 from model.network import SNNConfig
 from model.quantize import QuantizationConfig
 from model.surrogate import FastSigmoid, Surrogate
@@ -37,6 +38,7 @@ class RunConfig:
     readout: Readout = Readout.MEMBRANE
     surrogate: Surrogate = field(default_factory=FastSigmoid)
     dual_adaptive: bool = False         # DA-LIF hidden neurons (learnable decay and input scale)
+    distillation: DistillationConfig | None = None  # from an ANN teacher (output and hidden paths)
     epochs: int = 30
     qat_epochs: int = 10
     batch_size: int = 64
@@ -112,7 +114,7 @@ class RunConfig:
         data = DataConfig(dataset=self.dataset, data_path=self.data_path, timesteps=self.timesteps,
                           encoding_seed=self.encoding_seed, test_images=self.test_images, encoder=self.encoder,
                           hold_out=self.early_exit)
-        train = TrainStepConfig(data=data, snn=self.snn(), training=TrainConfig(
+        train = TrainStepConfig(data=data, snn=self.snn(), distillation=self.distillation, training=TrainConfig(
             epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate, seed=self.seed))
         quantize = QuantizeStepConfig(train=train, quantization=QuantizationConfig(weight_bits=self.weight_bits),
                                       qat=TrainConfig(epochs=self.qat_epochs, batch_size=self.batch_size,

@@ -88,7 +88,7 @@ def nearest_leak_shift(beta: float) -> int:
 class SNNOutput:
     logits: torch.Tensor             # (B, C) for the loss
     readout: torch.Tensor            # (B, C) in membrane units (integers when quantized)
-    spikes: tuple[torch.Tensor, ...]  # per layer (B, T, n_out); empty unless record_spikes
+    spikes: tuple[torch.Tensor, ...]  # per layer (B, T, n_out), with gradient; empty unless record_spikes
 
 
 class SpikingMLP(nn.Module):
@@ -195,7 +195,7 @@ def run_layers(inputs: torch.Tensor, layers: list[LayerTensors], *, integer: boo
     recorded = []
     for layer in layers[:-1]:
         x = lif_sequence(x @ layer.weight.t() + layer.bias, layer.neuron, timesteps=steps, integer=integer)
-        recorded.append(x.detach())
+        recorded.append(x)  # with gradient: distillation's intermediate path trains through it
     last = layers[-1]
     if last.neuron.spiking:
         x = lif_sequence(x @ last.weight.t() + last.bias, last.neuron, timesteps=steps, integer=integer)

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from .datasets import Dataset
+from .distillation import Distiller
 from .input_codes import InputCode, RateCode
 from .network import SpikingMLP
 from .quantize import QuantizationConfig
@@ -44,14 +45,16 @@ class EpochRecord:
 
 
 def train(model: SpikingMLP, dataset: Dataset, config: TrainConfig, *,
-          quantization: QuantizationConfig | None = None,
+          quantization: QuantizationConfig | None = None, distiller: Distiller | None = None,
           progress: Callable[[EpochRecord], None] | None = None) -> list[EpochRecord]:
-    """Minimise cross-entropy on inputs coded by config.input_code; with `quantization`, through the
+    """Minimise cross-entropy on inputs coded by config.input_code (or, with a `distiller`, its
+    distillation loss, whose spike decoder trains alongside); with `quantization`, through the
     integer forward."""
     generator = torch.Generator().manual_seed(config.seed)
     x_all = torch.tensor(dataset.train_x)
     y_all = torch.tensor(dataset.train_y)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
+    parameters = list(model.parameters()) + ([] if distiller is None else list(distiller.decoder.parameters()))
+    optimizer = torch.optim.Adam(parameters, lr=config.learning_rate)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.epochs)
     loss_fn = nn.CrossEntropyLoss()
     history = []
@@ -63,8 +66,12 @@ def train(model: SpikingMLP, dataset: Dataset, config: TrainConfig, *,
         for first in range(0, order.numel(), config.batch_size):
             batch = order[first:first + config.batch_size]
             inputs = config.input_code(x_all[batch], model.config.timesteps, generator)
-            out = model(inputs, quantization=quantization)
-            loss = loss_fn(out.logits, y_all[batch])
+            out = model(inputs, quantization=quantization, record_spikes=distiller is not None)
+            if distiller is None:
+                loss = loss_fn(out.logits, y_all[batch])
+            else:
+                loss = distiller.loss(x=x_all[batch], labels=y_all[batch], student_logits=out.logits,
+                                      student_hidden_spikes=out.spikes[0])
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()

@@ -13,6 +13,7 @@ import torch
 from model.architecture import RateEncoder
 from model.compiled import CompiledNetwork
 from model.datasets import Dataset, load_dataset
+from model.distillation import DistillationConfig, Distiller, train_teacher
 from model.export import export_network
 from model.network import SNNConfig, SpikingMLP
 from model.quantize import QuantizationConfig
@@ -43,6 +44,7 @@ class TrainStepConfig:
     data: DataConfig
     snn: SNNConfig
     training: TrainConfig
+    distillation: DistillationConfig | None = None  # from an ANN teacher trained here first
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -86,7 +88,14 @@ class TrainStep(Step):
         cfg: TrainStepConfig = self.config
         data = cfg.data.training_data()
         model = SpikingMLP(config=cfg.snn, seed=cfg.training.seed)
-        history = train(model, data, cfg.training)
+        distiller, teacher_metrics = None, {}
+        if cfg.distillation is not None:
+            teacher, teacher_accuracy = train_teacher(data, hidden=cfg.distillation.teacher_hidden,
+                                                      epochs=cfg.distillation.teacher_epochs, seed=cfg.training.seed)
+            distiller = Distiller(teacher=teacher, config=cfg.distillation, student_hidden=cfg.snn.sizes[1])
+            teacher_metrics = {"teacher_accuracy": teacher_accuracy,
+                               "distillation_loss": type(cfg.distillation.output_loss).__name__}
+        history = train(model, data, cfg.training, distiller=distiller)
         test = EncodedTestSet.load(inputs["test_set"])
         path = folder / "float_model.pt"
         torch.save(model.state_dict(), path)
@@ -98,6 +107,7 @@ class TrainStep(Step):
                        "mapped_leak_shift_per_layer": [model.mapped_leak_shift(k) for k in range(len(decays))]}
         return StepOutcome({"float_model": path}, {
             **learned,
+            **teacher_metrics,
             "accuracy_float": _accuracy(predict(model, test.spikes), test.labels),
             "final_train_accuracy": history[-1].train_accuracy,
             "epochs": len(history),

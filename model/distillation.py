@@ -1,0 +1,169 @@
+"""Knowledge distillation from an ANN teacher into the spiking student.
+
+Two paths, as in DNN-to-SNN distillation: the output path matches the student's logits to the
+teacher's (a KL loss chosen by object: OutputKL or HeadTailAwareKL), and the intermediate path
+decodes the student's first hidden layer (spike rates over the timesteps, through a learned linear
+decoder) into the teacher's first hidden activations (mean squared error). The teacher is trained
+first on the same images as plain intensities and then frozen.
+
+Training loss: (1 - output_weight) CE(student, labels) + output_weight KD(student, teacher)
+               + hidden_weight MSE(decoder(rates), teacher hidden).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .datasets import Dataset
+
+
+class ANNTeacher(nn.Module):
+    """A ReLU MLP on the intensities: sizes (inputs, hidden..., classes)."""
+
+    def __init__(self, *, sizes: tuple[int, ...], seed: int = 0):
+        super().__init__()
+        if len(sizes) < 3:
+            raise ValueError(f"the teacher needs a hidden layer for the intermediate path, not sizes {sizes!r}")
+        generator_state = torch.random.get_rng_state()
+        torch.manual_seed(seed)
+        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+        torch.random.set_rng_state(generator_state)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(logits, first hidden layer's activations)."""
+        first = None
+        for k, layer in enumerate(self.layers):
+            x = layer(x)
+            if k < len(self.layers) - 1:
+                x = F.relu(x)
+                first = x if first is None else first
+        return x, first
+
+
+def train_teacher(data: Dataset, *, hidden: tuple[int, ...], epochs: int, batch_size: int = 128,
+                  learning_rate: float = 1e-3, seed: int = 0) -> tuple[ANNTeacher, float]:
+    """The teacher trained with cross-entropy, frozen; returns it and its test accuracy."""
+    teacher = ANNTeacher(sizes=(data.n_features, *hidden, data.n_classes), seed=seed)
+    generator = torch.Generator().manual_seed(seed)
+    x_all, y_all = torch.tensor(data.train_x), torch.tensor(data.train_y)
+    optimizer = torch.optim.Adam(teacher.parameters(), lr=learning_rate)
+    for _ in range(epochs):
+        order = torch.randperm(x_all.shape[0], generator=generator)
+        for first in range(0, order.numel(), batch_size):
+            batch = order[first:first + batch_size]
+            loss = F.cross_entropy(teacher(x_all[batch])[0], y_all[batch])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    teacher.requires_grad_(False).eval()
+    with torch.no_grad():
+        accuracy = float((teacher(torch.tensor(data.test_x))[0].argmax(dim=1).numpy() == data.test_y).mean())
+    return teacher, accuracy
+
+
+class OutputLoss:
+    """Base of the output-path losses: __call__(student_logits, teacher_logits) -> scalar."""
+
+    temperature: float
+
+    def __call__(self, student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class OutputKL(OutputLoss):
+    """Forward KL(p_teacher || p_student) at a temperature, times T^2 (Hinton's scaling)."""
+
+    temperature: float = 4.0
+
+    def __call__(self, student, teacher):
+        t = self.temperature
+        return forward_kl(F.log_softmax(teacher / t, dim=1), F.log_softmax(student / t, dim=1)).mean() * t * t
+
+
+@dataclass(frozen=True)
+class HeadTailAwareKL(OutputLoss):
+    """HTA-KL. The teacher's classes, sorted by probability, are split where their cumulative
+    probability reaches `head_mass`: the head (the classes up to and including that one) and the
+    tail (the rest). Forward KL pulls the student onto the teacher's likely classes; reverse KL
+    penalises the student for mass the teacher does not give, which is where the tail is matched.
+    Per image they are mixed by how misaligned each region is (the student's total absolute
+    probability error on the head and on the tail, normalised, without gradient), so a tail the
+    student gets wrong is not drowned by the head: loss = T^2 (w_head FKL + w_tail RKL)."""
+
+    temperature: float = 4.0
+    head_mass: float = 0.9
+
+    def __post_init__(self) -> None:
+        if not 0 < self.head_mass < 1:
+            raise ValueError(f"head_mass must be in (0, 1), not {self.head_mass}")
+
+    def head_mask(self, teacher_probabilities: torch.Tensor) -> torch.Tensor:
+        """(B, C) bool: the classes in the teacher's head."""
+        ordered, order = teacher_probabilities.sort(dim=1, descending=True)
+        before = ordered.cumsum(dim=1) - ordered  # mass of the classes ranked above each one
+        in_head = before < self.head_mass
+        return torch.zeros_like(in_head).scatter(1, order, in_head)
+
+    def __call__(self, student, teacher):
+        t = self.temperature
+        log_p_teacher, log_p_student = F.log_softmax(teacher / t, dim=1), F.log_softmax(student / t, dim=1)
+        with torch.no_grad():
+            head = self.head_mask(log_p_teacher.exp())
+            error = (log_p_teacher.exp() - log_p_student.exp()).abs()
+            head_error, tail_error = (error * head).sum(dim=1), (error * ~head).sum(dim=1)
+            w_head = head_error / (head_error + tail_error).clamp(min=1e-12)
+        fkl = forward_kl(log_p_teacher, log_p_student)
+        rkl = forward_kl(log_p_student, log_p_teacher)
+        return (w_head * fkl + (1 - w_head) * rkl).mean() * t * t
+
+
+def forward_kl(log_p: torch.Tensor, log_q: torch.Tensor) -> torch.Tensor:
+    """KL(p || q) per row, from log-probabilities."""
+    return (log_p.exp() * (log_p - log_q)).sum(dim=1)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DistillationConfig:
+    output_loss: OutputLoss = field(default_factory=HeadTailAwareKL)
+    output_weight: float = 0.5   # share of the KD term against the labels' cross-entropy
+    hidden_weight: float = 0.1   # weight of the intermediate (spike decoder) path; 0 turns it off
+    teacher_hidden: tuple[int, ...] = (512,)
+    teacher_epochs: int = 5
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.output_loss, OutputLoss):
+            raise TypeError(f"output_loss must be an OutputLoss object (OutputKL(), HeadTailAwareKL()), "
+                            f"not {self.output_loss!r}")
+        if not 0 <= self.output_weight <= 1:
+            raise ValueError(f"output_weight must be in [0, 1], not {self.output_weight}")
+        if self.hidden_weight < 0:
+            raise ValueError(f"hidden_weight must be >= 0, not {self.hidden_weight}")
+
+
+class Distiller(nn.Module):
+    """The frozen teacher, the loss settings and the spike decoder (trained with the student)."""
+
+    def __init__(self, *, teacher: ANNTeacher, config: DistillationConfig, student_hidden: int):
+        super().__init__()
+        self.teacher = teacher
+        self.config = config
+        self.decoder = nn.Linear(student_hidden, teacher.layers[0].out_features)
+
+    def loss(self, *, x: torch.Tensor, labels: torch.Tensor, student_logits: torch.Tensor,
+             student_hidden_spikes: torch.Tensor) -> torch.Tensor:
+        """x: the batch's intensities (B, n); student_hidden_spikes: (B, T, n_hidden), with gradient."""
+        cfg = self.config
+        with torch.no_grad():
+            teacher_logits, teacher_hidden = self.teacher(x)
+        loss = (1 - cfg.output_weight) * F.cross_entropy(student_logits, labels)
+        loss = loss + cfg.output_weight * cfg.output_loss(student_logits, teacher_logits)
+        if cfg.hidden_weight:
+            decoded = self.decoder(student_hidden_spikes.mean(dim=1))
+            loss = loss + cfg.hidden_weight * F.mse_loss(decoded, teacher_hidden)
+        return loss
+

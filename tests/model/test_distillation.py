@@ -1,0 +1,64 @@
+"""Distillation: the HTA-KL mask and mixing, the KL losses' defining properties, and a student
+that learns from a teacher through both paths."""
+
+import pytest
+import torch
+
+from model.compiled import Readout
+from model.datasets import load_dataset
+from model.distillation import (DistillationConfig, Distiller, HeadTailAwareKL, OutputKL, forward_kl,
+                                train_teacher)
+from model.encoding import rate_encode
+from model.network import SNNConfig, SpikingMLP
+from model.train import TrainConfig, predict, train
+
+
+def test_the_head_is_the_classes_that_reach_the_cumulative_mass():
+    p = torch.tensor([[0.05, 0.6, 0.3, 0.05], [0.97, 0.01, 0.01, 0.01]])
+    head = HeadTailAwareKL(head_mass=0.85).head_mask(p)
+    # Row 0: 0.6 then 0.3 reaches 0.85; row 1: 0.97 alone does.
+    assert head.tolist() == [[False, True, True, False], [True, False, False, False]]
+
+
+def test_kl_losses_vanish_on_a_student_equal_to_the_teacher_and_grow_away_from_it():
+    teacher = torch.tensor([[4.0, 1.0, 0.0, -1.0], [0.0, 3.0, 0.5, 0.5]])
+    for loss in (OutputKL(), HeadTailAwareKL()):
+        assert loss(teacher, teacher) == pytest.approx(0.0, abs=1e-6)
+        assert loss(teacher * 0.5, teacher) > 0 and loss(-teacher, teacher) > loss(teacher * 0.5, teacher)
+
+
+def test_hta_kl_weighs_reverse_kl_where_the_tail_is_wrong():
+    teacher = torch.tensor([[6.0, 0.0, 0.0, 0.0]])
+    right_head_wrong_tail = torch.tensor([[6.0, 3.0, -3.0, 0.0]])
+    loss = HeadTailAwareKL(temperature=1.0, head_mass=0.5)
+    log_t, log_s = torch.log_softmax(teacher, 1), torch.log_softmax(right_head_wrong_tail, 1)
+    fkl, rkl = forward_kl(log_t, log_s), forward_kl(log_s, log_t)
+    value = loss(right_head_wrong_tail, teacher)
+    # Mixed with weights in [0, 1]: between the two divergences, and not the forward KL alone.
+    assert min(fkl, rkl) <= value <= max(fkl, rkl)
+    assert value != pytest.approx(float(fkl))
+
+
+def test_a_student_learns_digits_from_a_teacher_through_both_paths():
+    data = load_dataset("digits")
+    teacher, teacher_accuracy = train_teacher(data, hidden=(64,), epochs=15)
+    assert teacher_accuracy > 0.9
+    config = SNNConfig(sizes=(64, 32, 10), timesteps=6, readout=Readout.MEMBRANE)
+    student = SpikingMLP(config=config, seed=0)
+    distiller = Distiller(teacher=teacher, config=DistillationConfig(hidden_weight=0.5), student_hidden=32)
+    decoder_before = distiller.decoder.weight.detach().clone()
+    history = train(student, data, TrainConfig(epochs=6, seed=0), distiller=distiller)
+    assert history[-1].loss < history[0].loss
+    assert not torch.equal(distiller.decoder.weight, decoder_before), "the spike decoder trains with the student"
+    assert all(not p.requires_grad for p in teacher.parameters()), "the teacher stays frozen"
+    spikes = rate_encode(data.test_x, 6, seed=2)
+    assert (predict(student, spikes) == data.test_y).mean() > 0.7
+
+
+def test_bad_distillation_settings_are_refused():
+    with pytest.raises(TypeError, match="output_loss must be an OutputLoss object"):
+        DistillationConfig(output_loss="hta-kl")
+    with pytest.raises(ValueError, match="head_mass must be in"):
+        HeadTailAwareKL(head_mass=1.0)
+    with pytest.raises(ValueError, match="output_weight must be in"):
+        DistillationConfig(output_weight=2.0)
