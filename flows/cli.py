@@ -13,6 +13,7 @@ from model.datasets import DATASETS, DatasetError, load_dataset
 from model.distillation import DistillationConfig, HeadTailAwareKL, OutputKL
 from model.architecture import CoreArchitecture, RateEncoder
 from model.surrogate import SURROGATES
+from model.train import Backprop
 
 from sim.rtl_run import AUTO_VERILATOR_IMAGES, SIMULATORS, available_cores
 
@@ -85,6 +86,8 @@ def _add_run(sub) -> None:
     p.add_argument("--distill", choices=sorted(DISTILLATION_LOSSES),
                    help="distil from an ANN teacher trained first: output KL or HTA-KL, plus the hidden-layer path")
     p.add_argument("--teacher-hidden", type=int, nargs="+", default=[512], help="the ANN teacher's hidden sizes")
+    p.add_argument("--backprop", choices=[b.value for b in Backprop], default="bptt",
+                   help="gradients through time (BPTT) or through the spike rates (memory constant in T)")
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--qat-epochs", type=int, default=10)
@@ -123,7 +126,7 @@ def command_run(args) -> int:
     config = RunConfig(
         dataset=args.dataset, data_path=args.data_path, hidden=tuple(args.hidden), timesteps=args.timesteps,
         leak_shift=args.leak_shift, integration=Integration(args.integration), reset=Reset(args.reset),
-        readout=Readout(args.readout), surrogate=SURROGATES[args.surrogate](), dual_adaptive=args.da_lif,
+        readout=Readout(args.readout), surrogate=SURROGATES[args.surrogate](), dual_adaptive=args.da_lif, backprop=Backprop(args.backprop),
         distillation=None if args.distill is None else DistillationConfig(
             output_loss=DISTILLATION_LOSSES[args.distill](), teacher_hidden=tuple(args.teacher_hidden)),
         epochs=args.epochs, batch_size=args.batch_size,

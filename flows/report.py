@@ -23,6 +23,8 @@ LITERATURE = [
 def build_report(config: RunConfig, records: list[StepRecord]) -> dict[str, Any]:
     """The run's figures; sections of steps a shortened flow (--until) did not run are left out."""
     m = {r.id: r.metrics for r in records}
+    if "reference" not in m:
+        return _training_report(config, m)
     ref = m["reference"]
     report: dict[str, Any] = {
         "dataset": config.dataset,
@@ -101,7 +103,25 @@ def _atomic_write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def _training_report(config: RunConfig, m: dict[str, dict]) -> dict[str, Any]:
+    """A flow stopped before the reference: what training and quantization measured."""
+    report: dict[str, Any] = {"dataset": config.dataset, "network": list(config.sizes), "timesteps": config.timesteps,
+                              "stopped_after": list(m)[-1], "accuracy": {}}
+    if "encode" in m:
+        report["test_images"] = m["encode"]["images"]
+    if "train" in m:
+        report["accuracy"]["float"] = m["train"]["accuracy_float"]
+    if "quantize" in m:
+        report["accuracy"]["quantized_torch"] = m["quantize"]["accuracy_quantized_torch"]
+    return report
+
+
 def markdown(report: dict[str, Any]) -> str:
+    if "hardware" not in report:
+        lines = ["# spikefab run report", "", f"Stopped after the {report['stopped_after']} step.", "",
+                 "| figure | value |", "| --- | --- |"]
+        lines += [f"| accuracy {k} | {v:.4f} |" for k, v in report["accuracy"].items()]
+        return "\n".join(lines) + "\n"
     a, h = report["accuracy"], report["hardware"]
     rows = [
         ("Data set", f"{report['dataset']} ({report['test_images']} test images)"),
@@ -184,12 +204,17 @@ def plot(report: dict[str, Any], path: Path) -> None:
 
 
 def write_report(run_dir: Path, report: dict[str, Any]) -> None:
-    plot(report, run_dir / "report.png")
+    if "hardware" in report:
+        plot(report, run_dir / "report.png")
     _atomic_write(run_dir / "report.md", markdown(report))
     _atomic_write(run_dir / "report.json", json.dumps(report, indent=2))
 
 
 def summary(report: dict[str, Any], run_dir: Path) -> str:
+    if "hardware" not in report:
+        shown = ", ".join(f"{k} {v:.4f}" for k, v in report["accuracy"].items())
+        return (f"spikefab run: {report['dataset']}, stopped after {report['stopped_after']}"
+                f"{': accuracy ' + shown if shown else ''}\n  report     {run_dir / 'report.md'}")
     a, h = report["accuracy"], report["hardware"]
     lines = [f"spikefab run: {report['dataset']}, network {'-'.join(map(str, report['network']))}, "
              f"T={report['timesteps']}",

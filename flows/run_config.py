@@ -12,7 +12,7 @@ from model.distillation import DistillationConfig
 from model.network import SNNConfig
 from model.quantize import QuantizationConfig
 from model.surrogate import FastSigmoid, Surrogate
-from model.train import TrainConfig
+from model.train import Backprop, TrainConfig
 from sim.rtl_run import available_cores, choose_simulator
 
 from .liberty_library import CellLibrary
@@ -38,6 +38,7 @@ class RunConfig:
     readout: Readout = Readout.MEMBRANE
     surrogate: Surrogate = field(default_factory=FastSigmoid)
     dual_adaptive: bool = False         # DA-LIF hidden neurons (learnable decay and input scale)
+    backprop: Backprop = Backprop.THROUGH_TIME  # or through the spike rates (memory constant in T)
     distillation: DistillationConfig | None = None  # from an ANN teacher (output and hidden paths)
     epochs: int = 30
     qat_epochs: int = 10
@@ -115,7 +116,8 @@ class RunConfig:
                           encoding_seed=self.encoding_seed, test_images=self.test_images, encoder=self.encoder,
                           hold_out=self.early_exit)
         train = TrainStepConfig(data=data, snn=self.snn(), distillation=self.distillation, training=TrainConfig(
-            epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate, seed=self.seed))
+            epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate, seed=self.seed,
+            backprop=self.backprop))
         quantize = QuantizeStepConfig(train=train, quantization=QuantizationConfig(weight_bits=self.weight_bits),
                                       qat=TrainConfig(epochs=self.qat_epochs, batch_size=self.batch_size,
                                                       learning_rate=self.qat_learning_rate, seed=self.seed + 1))

@@ -12,6 +12,7 @@ from torch import nn
 from .compiled import Integration, Readout, Reset
 from .lif_sequence import lif_sequence
 from .neuron import LIFParameters
+from .rate_backprop import rate_based_layer
 from .quantize import IntegerLayer, QuantizationConfig, integer_layer
 from .surrogate import FastSigmoid, Surrogate
 
@@ -154,7 +155,7 @@ class SpikingMLP(nn.Module):
         return out
 
     def forward(self, inputs: torch.Tensor, *, quantization: QuantizationConfig | None = None,
-                record_spikes: bool = False) -> SNNOutput:
+                record_spikes: bool = False, rate_based: bool = False) -> SNNOutput:
         """inputs: spike frames (B, T, n_inputs) of 0/1, or (B, n_inputs) values fed as a constant
         current every timestep. With `quantization`, every layer runs in integer units with the
         weights, biases and thresholds export will write (fake quantization)."""
@@ -168,7 +169,7 @@ class SpikingMLP(nn.Module):
             layers = [LayerTensors(q.weight, q.bias, neuron) for q, neuron in integer]
             output_scale = integer[-1][0].scale
         return run_layers(inputs, layers, integer=quantization is not None, timesteps=cfg.timesteps,
-                          output_scale=output_scale, record_spikes=record_spikes)
+                          output_scale=output_scale, record_spikes=record_spikes, rate_based=rate_based)
 
 
 @dataclass(frozen=True)
@@ -179,7 +180,8 @@ class LayerTensors:
 
 
 def run_layers(inputs: torch.Tensor, layers: list[LayerTensors], *, integer: bool,
-               timesteps: int | None = None, output_scale: float = 1.0, record_spikes: bool = False) -> SNNOutput:
+               timesteps: int | None = None, output_scale: float = 1.0, record_spikes: bool = False,
+               rate_based: bool = False) -> SNNOutput:
     """Every layer over every timestep: current = x W^T + b, then the LIF dynamics (lif_sequence).
 
     inputs: spike frames (B, T, n), or (B, n) values held for `timesteps` steps (direct current into
@@ -187,10 +189,14 @@ def run_layers(inputs: torch.Tensor, layers: list[LayerTensors], *, integer: boo
     one after another over all timesteps, each with one matrix product. The non-spiking readout
     layer never leaks or resets, so its membrane at the end is the sum of its currents.
     Logits: the output membrane x output_scale / T, or the spike count x gain / T.
+    rate_based: the same forward values, gradients through the layers' rates (model/rate_backprop.py).
     """
     steps = inputs.shape[1] if inputs.dim() == 3 else timesteps
     if steps is None:
         raise ValueError("direct-current inputs (B, n) need the number of timesteps")
+    if rate_based:
+        return _run_layers_rate_based(inputs, layers, integer=integer, steps=steps, output_scale=output_scale,
+                                      record_spikes=record_spikes)
     x = inputs
     recorded = []
     for layer in layers[:-1]:
@@ -205,6 +211,27 @@ def run_layers(inputs: torch.Tensor, layers: list[LayerTensors], *, integer: boo
     else:
         total_input = x.sum(dim=1) if x.dim() == 3 else x * steps
         readout = total_input @ last.weight.t() + steps * last.bias
+        recorded.append(torch.zeros(readout.shape[0], steps, readout.shape[1], dtype=readout.dtype))
+        logits = readout * (output_scale / steps)
+    return SNNOutput(logits=logits, readout=readout, spikes=tuple(recorded) if record_spikes else ())
+
+
+def _run_layers_rate_based(inputs: torch.Tensor, layers: list[LayerTensors], *, integer: bool, steps: int,
+                           output_scale: float, record_spikes: bool) -> SNNOutput:
+    frames = inputs
+    rate = inputs.mean(dim=1) if inputs.dim() == 3 else inputs
+    recorded = []
+    spiking_layers = layers if layers[-1].neuron.spiking else layers[:-1]
+    for layer in spiking_layers:
+        frames, rate = rate_based_layer(frames, rate, layer.weight, layer.bias, layer.neuron, timesteps=steps,
+                                        integer=integer)
+        recorded.append(frames)
+    if layers[-1].neuron.spiking:
+        readout = rate * steps
+        logits = rate * SPIKE_COUNT_LOGIT_GAIN
+    else:
+        last = layers[-1]
+        readout = steps * (rate @ last.weight.t() + last.bias)
         recorded.append(torch.zeros(readout.shape[0], steps, readout.shape[1], dtype=readout.dtype))
         logits = readout * (output_scale / steps)
     return SNNOutput(logits=logits, readout=readout, spikes=tuple(recorded) if record_spikes else ())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -17,6 +18,14 @@ from .network import SpikingMLP
 from .quantize import QuantizationConfig
 
 
+class Backprop(enum.Enum):
+    """How gradients reach the weights: through time (BPTT, exact for the surrogate) or through the
+    layers' spike rates (model/rate_backprop.py: memory constant in T)."""
+
+    THROUGH_TIME = "bptt"
+    RATE = "rate"
+
+
 @dataclass(frozen=True, kw_only=True)
 class TrainConfig:
     epochs: int = 30
@@ -24,8 +33,11 @@ class TrainConfig:
     learning_rate: float = 2e-3
     seed: int = 0
     input_code: InputCode = field(default_factory=RateCode)
+    backprop: Backprop = Backprop.THROUGH_TIME
 
     def __post_init__(self) -> None:
+        if not isinstance(self.backprop, Backprop):
+            raise TypeError(f"backprop must be a Backprop, not {self.backprop!r}")
         if not isinstance(self.input_code, InputCode):
             raise TypeError(f"input_code must be an InputCode object (RateCode(), ...), not {self.input_code!r}")
         for name in ("epochs", "batch_size"):
@@ -50,6 +62,9 @@ def train(model: SpikingMLP, dataset: Dataset, config: TrainConfig, *,
     """Minimise cross-entropy on inputs coded by config.input_code (or, with a `distiller`, its
     distillation loss, whose spike decoder trains alongside); with `quantization`, through the
     integer forward."""
+    rate_based = config.backprop is Backprop.RATE
+    if rate_based and model.config.dual_adaptive:
+        raise ValueError("rate-based backpropagation has no gradient for DA-LIF's decays: train DA-LIF through time")
     generator = torch.Generator().manual_seed(config.seed)
     x_all = torch.tensor(dataset.train_x)
     y_all = torch.tensor(dataset.train_y)
@@ -66,7 +81,7 @@ def train(model: SpikingMLP, dataset: Dataset, config: TrainConfig, *,
         for first in range(0, order.numel(), config.batch_size):
             batch = order[first:first + config.batch_size]
             inputs = config.input_code(x_all[batch], model.config.timesteps, generator)
-            out = model(inputs, quantization=quantization, record_spikes=distiller is not None)
+            out = model(inputs, quantization=quantization, record_spikes=distiller is not None, rate_based=rate_based)
             if distiller is None:
                 loss = loss_fn(out.logits, y_all[batch])
             else:

@@ -131,3 +131,11 @@ def test_early_exit_is_calibrated_and_verified_on_the_rtl(tmp_path):
     curve = json.loads((out / "04-calibrate-exit" / "exit_curve.json").read_text())
     assert curve["front"][-1]["accuracy"] >= curve["full_accuracy"]
     assert "Early exit (SEENN-I, integer)" in (out / "report.md").read_text()
+
+
+def test_a_flow_stopped_after_training_reports_what_it_measured(tmp_path):
+    out = tmp_path / "short"
+    assert main(["run", *TINY, "--backprop", "rate", "--until", "quantize", "--out", str(out)]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["stopped_after"] == "quantize" and 0 < report["accuracy"]["quantized_torch"] <= 1
+    assert "hardware" not in report and not (out / "04-reference").exists()
