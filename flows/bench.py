@@ -24,7 +24,7 @@ from .flow import run_flow
 from .report import build_report, write_report
 from .run_config import RunConfig
 from .test_set import EncodedTestSet
-from .training_benchmark import measure_in_process
+from .training_benchmark import measure_backprop_in_process, measure_in_process
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,8 @@ class TrainingBenchmark:
 
     epochs: int
     threads: tuple[int, ...] = (1, 2)
+    backprop_timesteps: tuple[int, ...] = (4, 8, 16, 32)
+    backprop_images: int = 12800
 
     def run(self, name: str, work: Path) -> dict:
         results = {}
@@ -62,6 +64,13 @@ class TrainingBenchmark:
                 f"{prefix}.snntorch_accuracy": theirs.test_accuracy,
             })
         results[f"{name}.epochs"] = self.epochs
+        for backprop in ("bptt", "rate"):
+            for timesteps in self.backprop_timesteps:
+                m = measure_backprop_in_process(backprop, timesteps=timesteps, images=self.backprop_images)
+                prefix = f"{name}.backprop.{backprop}.t{timesteps}"
+                results[f"{prefix}.images_per_s"] = round(m.images_per_s, 1)
+                results[f"{prefix}.graph_mib"] = round(m.graph_mib, 2)
+                results[f"{prefix}.peak_memory_growth_mib"] = round(m.training_memory_mib, 1)
         return results
 
 

@@ -1,4 +1,5 @@
-"""Training throughput of spikefab against snnTorch on the benchmark network of the training issue.
+"""Training throughput of spikefab against snnTorch on the benchmark network of the training issue,
+and spikefab's two backprop methods (through time, through rates) as T grows.
 
 784-256-10 LIF, decay 0.9, threshold 1, subtract reset, T=8, batch 128, Adam, MNIST with the
 intensities as a constant input current, on the CPU. Each measurement runs in its own process
@@ -15,6 +16,7 @@ whose sum is the logits). Both see the same images in the same order for the sam
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import resource
@@ -44,8 +46,33 @@ class TrainingMeasurement:
     test_accuracy: float
 
 
+@dataclass(frozen=True, kw_only=True)
+class BackpropMeasurement:
+    """spikefab's training at one T by one backprop method (rate-coded MNIST, the same network)."""
+
+    backprop: str
+    timesteps: int
+    images_per_s: float
+    training_memory_mib: float  # peak resident memory while training, above what it was before
+    graph_mib: float            # what autograd keeps for one batch's backward pass
+
+
 def _rss_mib() -> float:
+    """Peak resident memory of this process so far."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _status_mib(field: str) -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"/proc/self/status has no {field}")
+
+
+def _reset_peak_memory() -> None:
+    """Start the peak (VmHWM) afresh at the current size (Linux: clear_refs 5), so that loading the
+    data set before does not hide what training needs."""
+    Path("/proc/self/clear_refs").write_text("5")
 
 
 def _train_spikefab(data, epochs: int) -> tuple[float, float]:
@@ -124,32 +151,77 @@ def measure(framework: str, *, threads: int, epochs: int, data_path: str | None 
                                peak_rss_mib=_rss_mib(), test_accuracy=accuracy)
 
 
+def measure_backprop(backprop: str, *, timesteps: int, images: int, data_path: str | None = None
+                     ) -> BackpropMeasurement:
+    """Train on the first `images` MNIST images once; call it in a fresh process (peak memory is global)."""
+    import torch
+
+    from model.compiled import Readout
+    from model.datasets import load_dataset
+    from model.graph_memory import saved_tensor_bytes
+    from model.input_codes import RateCode
+    from model.network import SNNConfig, SpikingMLP
+    from model.train import Backprop, TrainConfig, train
+
+    torch.set_num_threads(1)
+    full = load_dataset("mnist", data_path)
+    data = dataclasses.replace(full, train_x=full.train_x[:images], train_y=full.train_y[:images])
+    model = SpikingMLP(config=SNNConfig(sizes=SIZES, timesteps=timesteps, readout=Readout.MEMBRANE), seed=0)
+    _reset_peak_memory()
+    before = _status_mib("VmRSS")
+    history = train(model, data, TrainConfig(epochs=1, batch_size=BATCH_SIZE, backprop=Backprop(backprop)))
+    peak = _status_mib("VmHWM") - before
+    batch = RateCode()(torch.tensor(data.train_x[:BATCH_SIZE]), timesteps, torch.Generator().manual_seed(0))
+    graph = saved_tensor_bytes(lambda: model(batch, rate_based=backprop == "rate").logits.sum())
+    return BackpropMeasurement(backprop=backprop, timesteps=timesteps, images_per_s=images / history[0].seconds,
+                               training_memory_mib=peak, graph_mib=graph / 2**20)
+
+
+def _run_child(args: list[str]) -> dict:
+    """This module in a fresh Python process, with snnTorch's folder on its path and OpenMP told not
+    to spin (on shared 2-core machines a spinning 2-thread torch runs erratically)."""
+    threads = args[args.index("--threads") + 1] if "--threads" in args else "1"
+    env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE", "OMP_NUM_THREADS": threads,
+           "PYTHONPATH": os.pathsep.join([str(SNNTORCH_FOLDER), str(PROJECT_ROOT)])}
+    done = subprocess.run([sys.executable, "-m", "flows.training_benchmark", *args], env=env, cwd=PROJECT_ROOT,
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"the training benchmark ({' '.join(args)}) failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def measure_backprop_in_process(backprop: str, *, timesteps: int, images: int) -> BackpropMeasurement:
+    return BackpropMeasurement(**_run_child(["--backprop", backprop, "--timesteps", str(timesteps),
+                                            "--images", str(images)]))
+
+
 def measure_in_process(framework: str, *, threads: int, epochs: int) -> TrainingMeasurement:
-    """measure() in a fresh Python process, with snnTorch's folder on its path and OpenMP told not to
-    spin (on shared 2-core machines a spinning 2-thread torch runs erratically)."""
+    """measure() in a fresh Python process."""
     if framework not in FRAMEWORKS:
         raise ValueError(f"framework must be one of {', '.join(FRAMEWORKS)}, not {framework!r}")
     if framework == "snntorch" and not (SNNTORCH_FOLDER / "snntorch").is_dir():
         raise RuntimeError(f"snnTorch is not installed in {SNNTORCH_FOLDER}: run `make bench`, which installs it "
                            "there (pip install --no-deps --target build/bench-env snntorch==1.0.0)")
-    env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE", "OMP_NUM_THREADS": str(threads),
-           "PYTHONPATH": os.pathsep.join([str(SNNTORCH_FOLDER), str(PROJECT_ROOT)])}
-    done = subprocess.run([sys.executable, "-m", "flows.training_benchmark", "--framework", framework,
-                           "--threads", str(threads), "--epochs", str(epochs)],
-                          env=env, cwd=PROJECT_ROOT, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"the {framework} training benchmark failed:\n{done.stderr[-2000:]}")
-    return TrainingMeasurement(**json.loads(done.stdout.strip().splitlines()[-1]))
+    return TrainingMeasurement(**_run_child(["--framework", framework, "--threads", str(threads),
+                                             "--epochs", str(epochs)]))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m flows.training_benchmark")
-    parser.add_argument("--framework", choices=FRAMEWORKS, required=True)
+    parser.add_argument("--framework", choices=FRAMEWORKS)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--backprop", choices=("bptt", "rate"), help="measure spikefab's backprop methods instead")
+    parser.add_argument("--timesteps", type=int, default=TIMESTEPS)
+    parser.add_argument("--images", type=int, default=6400)
     parser.add_argument("--data-path")
     args = parser.parse_args(argv)
-    result = measure(args.framework, threads=args.threads, epochs=args.epochs, data_path=args.data_path)
+    if args.backprop is not None:
+        result = measure_backprop(args.backprop, timesteps=args.timesteps, images=args.images, data_path=args.data_path)
+    elif args.framework is not None:
+        result = measure(args.framework, threads=args.threads, epochs=args.epochs, data_path=args.data_path)
+    else:
+        parser.error("give --framework or --backprop")
     print(json.dumps(result.__dict__))
     return 0
 

@@ -7,6 +7,7 @@ import torch
 from model.compiled import Integration, Readout
 from model.datasets import load_dataset
 from model.encoding import rate_encode
+from model.graph_memory import saved_tensor_bytes
 from model.network import SNNConfig, SpikingMLP
 from model.quantize import QuantizationConfig
 from model.train import Backprop, TrainConfig, predict, train
@@ -41,16 +42,7 @@ def test_with_one_timestep_the_gradients_are_bptts():
 
 
 def saved_bytes(model, x, rate_based):
-    total = 0
-
-    def pack(tensor):
-        nonlocal total
-        total += tensor.numel() * tensor.element_size()
-        return tensor
-
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        model(x, rate_based=rate_based).logits.sum()
-    return total
+    return saved_tensor_bytes(lambda: model(x, rate_based=rate_based).logits.sum())
 
 
 def test_the_rate_graph_does_not_grow_with_timesteps():
