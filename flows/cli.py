@@ -146,7 +146,7 @@ def command_run(args) -> int:
 
 def command_verify(args) -> int:
     network = CompiledNetwork.load(args.network)
-    data = load_dataset(args.dataset, args.data_path)
+    data = load_dataset(args.dataset, args.data_path, timesteps=network.timesteps)
     if data.n_features != network.n_inputs:
         raise ValueError(f"{args.dataset} has {data.n_features} inputs per image, the network takes {network.n_inputs}")
     x, y = data.test_x, data.test_y

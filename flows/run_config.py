@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 
 from model.architecture import RateEncoder
 from model.compiled import Integration, Readout, Reset
-from model.datasets import DATASETS
+from model.datasets import DATASETS, EVENT_DATASETS
+from model.event_datasets import NMNIST_INPUTS
+from model.input_codes import EventFrames, InputCode, RateCode
 from model.distillation import DistillationConfig
 from model.network import SNNConfig
 from model.quantize import QuantizationConfig
@@ -22,7 +24,7 @@ from .steps.hardware_steps import (CompileStep, PowerStep, PowerStepConfig, Refe
 from .steps.model_steps import (CalibrateExitStep, DataConfig, EncodeStep, ExitCalibrationConfig, QuantizeStep,
                                 QuantizeStepConfig, TrainStep, TrainStepConfig)
 
-DATASET_INPUTS = {"digits": 64, "mnist": 784, "fashion_mnist": 784}
+DATASET_INPUTS = {"digits": 64, "mnist": 784, "fashion_mnist": 784, "nmnist": NMNIST_INPUTS}
 DATASET_CLASSES = 10
 
 
@@ -78,6 +80,8 @@ class RunConfig:
                 not isinstance(self.simulator_processes, int) or self.simulator_processes < 1):
             raise ValueError(f"simulator_processes must be a positive int or None (one per core), "
                              f"not {self.simulator_processes!r}")
+        if self.dataset in EVENT_DATASETS and self.encoder_lanes is not None:
+            raise ValueError(f"{self.dataset} is event data, already spikes: the on-chip rate encoder does not apply")
         if not 0 <= self.exit_tolerance < 1:
             raise ValueError(f"exit_tolerance must be in [0, 1), not {self.exit_tolerance}")
         if self.early_exit and self.timesteps < 2:
@@ -87,6 +91,10 @@ class RunConfig:
         QuantizationConfig(weight_bits=self.weight_bits)  # validates the width
         _ = self.encoder  # validates the encoder settings
         self.snn()  # validates the network settings
+
+    def input_code(self) -> InputCode:
+        """What training feeds the network: the event frames as they are, or rate-coded intensities."""
+        return EventFrames() if self.dataset in EVENT_DATASETS else RateCode()
 
     @property
     def encoder(self) -> RateEncoder | None:
@@ -117,10 +125,11 @@ class RunConfig:
                           hold_out=self.early_exit)
         train = TrainStepConfig(data=data, snn=self.snn(), distillation=self.distillation, training=TrainConfig(
             epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate, seed=self.seed,
-            backprop=self.backprop))
+            backprop=self.backprop, input_code=self.input_code()))
         quantize = QuantizeStepConfig(train=train, quantization=QuantizationConfig(weight_bits=self.weight_bits),
                                       qat=TrainConfig(epochs=self.qat_epochs, batch_size=self.batch_size,
-                                                      learning_rate=self.qat_learning_rate, seed=self.seed + 1))
+                                                      learning_rate=self.qat_learning_rate, seed=self.seed + 1,
+                                                      backprop=self.backprop, input_code=self.input_code()))
         calibrate = [CalibrateExitStep(ExitCalibrationConfig(data=data, tolerance=self.exit_tolerance))
                      ] if self.early_exit else []
         return [

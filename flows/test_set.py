@@ -53,7 +53,14 @@ class EncodedTestSet:
 def encode_test_set(x: np.ndarray, labels: np.ndarray, class_names: tuple[str, ...], *, timesteps: int, seed: int,
                     encoder: RateEncoder | None) -> EncodedTestSet:
     """Intensities in [0, 1] as spike frames: Bernoulli with `seed` for a host that sends events, or
-    exactly what the core's on-chip encoder draws from their 8-bit values."""
+    exactly what the core's on-chip encoder draws from their 8-bit values. Event data (N, T, n) is
+    already spike frames and is sent as it is."""
+    if x.ndim == 3:
+        if encoder is not None:
+            raise ValueError("event data is already spikes: the on-chip rate encoder has nothing to encode")
+        if x.shape[1] != timesteps:
+            raise ValueError(f"the event frames have {x.shape[1]} timesteps, not {timesteps}")
+        return EncodedTestSet(x.astype(bool), labels, class_names)
     if encoder is None:
         return EncodedTestSet(rate_encode(x, timesteps, seed=seed), labels, class_names)
     intensities = quantize_intensities(x)

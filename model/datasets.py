@@ -45,7 +45,8 @@ class DatasetError(RuntimeError):
 
 @dataclass(frozen=True, eq=False)
 class Dataset:
-    """Images flattened to (N, features) float32 in [0, 1]; labels int64."""
+    """Images flattened to (N, features) float32 in [0, 1], or, for event data, spike frames
+    (N, T, features) of 0 and 1; labels int64."""
 
     name: str
     train_x: np.ndarray
@@ -56,7 +57,7 @@ class Dataset:
 
     @property
     def n_features(self) -> int:
-        return int(self.train_x.shape[1])
+        return int(self.train_x.shape[-1])
 
     @property
     def n_classes(self) -> int:
@@ -141,12 +142,19 @@ def load_idx_dataset(name: str, path: str | os.PathLike | None = None) -> Datase
                    images(arrays["test_images"]), arrays["test_labels"].astype(np.int64), classes)
 
 
-DATASETS = ("digits", "mnist", "fashion_mnist")
+DATASETS = ("digits", "mnist", "fashion_mnist", "nmnist")
+EVENT_DATASETS = ("nmnist",)  # already spike frames: binned into `timesteps` when loaded
 
 
-def load_dataset(name: str, path: str | os.PathLike | None = None) -> Dataset:
+def load_dataset(name: str, path: str | os.PathLike | None = None, *, timesteps: int | None = None) -> Dataset:
     if name == "digits":
         return load_digits()
+    if name in EVENT_DATASETS:
+        from .event_datasets import load_nmnist
+
+        if timesteps is None:
+            raise ValueError(f"{name} holds events: give the timesteps to bin them into")
+        return load_nmnist(timesteps=timesteps, path=path)
     if name in IDX_SHARED_FOLDERS:
         return load_idx_dataset(name, path)
     raise DatasetError(f"unknown data set {name!r}; choose one of {', '.join(DATASETS)}")

@@ -50,3 +50,13 @@ class LatencyCode(InputCode):
         step = torch.round((1.0 - x) * (timesteps - 1)).long()
         frames = torch.nn.functional.one_hot(step.clamp(0, timesteps - 1), timesteps).to(x.dtype)  # (B, n, T)
         return (frames * (x > self.cutoff).to(x.dtype)[..., None]).transpose(1, 2)
+
+
+@dataclass(frozen=True)
+class EventFrames(InputCode):
+    """Data that already is spike frames (B, T, n), e.g. binned event-camera recordings: sent as they are."""
+
+    def __call__(self, x, timesteps, generator):
+        if x.dim() != 3 or x.shape[1] != timesteps:
+            raise ValueError(f"event frames must be (batch, {timesteps} timesteps, inputs), not {tuple(x.shape)}")
+        return x

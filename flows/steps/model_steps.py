@@ -35,7 +35,7 @@ class DataConfig:
     hold_out: bool = False  # keep Dataset.split_validation's images out of training (for calibration)
 
     def training_data(self) -> Dataset:
-        data = load_dataset(self.dataset, self.data_path)
+        data = load_dataset(self.dataset, self.data_path, timesteps=self.timesteps)
         return data.split_validation()[0] if self.hold_out else data
 
 
@@ -62,7 +62,7 @@ class EncodeStep(Step):
 
     def run(self, inputs, folder: Path) -> StepOutcome:
         cfg: DataConfig = self.config
-        data = load_dataset(cfg.dataset, cfg.data_path)
+        data = load_dataset(cfg.dataset, cfg.data_path, timesteps=cfg.timesteps)
         x, y = data.test_x, data.test_y
         if cfg.test_images is not None:
             x, y = x[:cfg.test_images], y[:cfg.test_images]
@@ -165,7 +165,8 @@ class CalibrateExitStep(Step):
         if not cfg.data.hold_out:
             raise ValueError("early-exit calibration needs held-out images: build the data config with hold_out")
         net = CompiledNetwork.load(inputs["network"])
-        _, x, y = load_dataset(cfg.data.dataset, cfg.data.data_path).split_validation()
+        _, x, y = load_dataset(cfg.data.dataset, cfg.data.data_path,
+                               timesteps=cfg.data.timesteps).split_validation()
         # A seed of its own, so the held-out spikes are not the test set's draws.
         held_out = encode_test_set(x, y, net.class_names, timesteps=net.timesteps, seed=cfg.data.encoding_seed + 1,
                                    encoder=cfg.data.encoder)
