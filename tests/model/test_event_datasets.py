@@ -1,6 +1,7 @@
 """N-MNIST: the .bs2 event format decoded, events binned into spike frames, the subset loaded."""
 
 import numpy as np
+import torch
 import pytest
 
 from model.datasets import SHARED_DATASETS, DatasetError, load_dataset
@@ -66,4 +67,4 @@ def test_a_network_learns_n_mnist_from_its_event_frames():
     # Chance is 0.1; 100 test recordings.
     assert (predict(model, data.test_x) == data.test_y).mean() > 0.5
     with pytest.raises(ValueError, match="event frames must be"):
-        EventFrames()(data.test_x[:, 0], 6, None)
+        EventFrames()(torch.tensor(data.test_x[:, 0]), 6, None)
