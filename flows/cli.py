@@ -88,6 +88,8 @@ def _add_run(sub) -> None:
     p.add_argument("--teacher-hidden", type=int, nargs="+", default=[512], help="the ANN teacher's hidden sizes")
     p.add_argument("--backprop", choices=[b.value for b in Backprop], default="bptt",
                    help="gradients through time (BPTT) or through the spike rates (memory constant in T)")
+    p.add_argument("--shift-pixels", type=int, default=0,
+                   help="augment training: move each training image at random by up to this many pixels")
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--qat-epochs", type=int, default=10)
@@ -127,6 +129,7 @@ def command_run(args) -> int:
         dataset=args.dataset, data_path=args.data_path, hidden=tuple(args.hidden), timesteps=args.timesteps,
         leak_shift=args.leak_shift, integration=Integration(args.integration), reset=Reset(args.reset),
         readout=Readout(args.readout), surrogate=SURROGATES[args.surrogate](), dual_adaptive=args.da_lif, backprop=Backprop(args.backprop),
+        shift_pixels=args.shift_pixels,
         distillation=None if args.distill is None else DistillationConfig(
             output_loss=DISTILLATION_LOSSES[args.distill](), teacher_hidden=tuple(args.teacher_hidden)),
         epochs=args.epochs, batch_size=args.batch_size,

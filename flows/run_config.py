@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from model.architecture import RateEncoder
 from model.compiled import Integration, Readout, Reset
+from model.augmentation import RandomShift
 from model.datasets import DATASETS, EVENT_DATASETS
 from model.event_datasets import NMNIST_INPUTS
 from model.input_codes import EventFrames, InputCode, RateCode
@@ -26,6 +27,7 @@ from .steps.model_steps import (CalibrateExitStep, DataConfig, EncodeStep, ExitC
 
 DATASET_INPUTS = {"digits": 64, "mnist": 784, "fashion_mnist": 784, "nmnist": NMNIST_INPUTS}
 DATASET_CLASSES = 10
+IMAGE_SIDES = {"digits": 8, "mnist": 28, "fashion_mnist": 28}  # square images: RandomShift's side
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -41,6 +43,7 @@ class RunConfig:
     surrogate: Surrogate = field(default_factory=FastSigmoid)
     dual_adaptive: bool = False         # DA-LIF hidden neurons (learnable decay and input scale)
     backprop: Backprop = Backprop.THROUGH_TIME  # or through the spike rates (memory constant in T)
+    shift_pixels: int = 0               # training images moved at random by up to this many pixels
     distillation: DistillationConfig | None = None  # from an ANN teacher (output and hidden paths)
     epochs: int = 30
     qat_epochs: int = 10
@@ -82,6 +85,10 @@ class RunConfig:
                              f"not {self.simulator_processes!r}")
         if self.dataset in EVENT_DATASETS and self.encoder_lanes is not None:
             raise ValueError(f"{self.dataset} is event data, already spikes: the on-chip rate encoder does not apply")
+        if self.shift_pixels and self.dataset not in IMAGE_SIDES:
+            raise ValueError(f"{self.dataset} is not made of square images: it cannot be shifted")
+        if self.shift_pixels:
+            RandomShift(side=IMAGE_SIDES[self.dataset], pixels=self.shift_pixels)  # validates the shift
         if not 0 <= self.exit_tolerance < 1:
             raise ValueError(f"exit_tolerance must be in [0, 1), not {self.exit_tolerance}")
         if self.early_exit and self.timesteps < 2:
@@ -91,6 +98,9 @@ class RunConfig:
         QuantizationConfig(weight_bits=self.weight_bits)  # validates the width
         _ = self.encoder  # validates the encoder settings
         self.snn()  # validates the network settings
+
+    def augmentation(self) -> RandomShift | None:
+        return RandomShift(side=IMAGE_SIDES[self.dataset], pixels=self.shift_pixels) if self.shift_pixels else None
 
     def input_code(self) -> InputCode:
         """What training feeds the network: the event frames as they are, or rate-coded intensities."""
@@ -125,7 +135,7 @@ class RunConfig:
                           hold_out=self.early_exit)
         train = TrainStepConfig(data=data, snn=self.snn(), distillation=self.distillation, training=TrainConfig(
             epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate, seed=self.seed,
-            backprop=self.backprop, input_code=self.input_code()))
+            backprop=self.backprop, input_code=self.input_code(), augmentation=self.augmentation()))
         quantize = QuantizeStepConfig(train=train, quantization=QuantizationConfig(weight_bits=self.weight_bits),
                                       qat=TrainConfig(epochs=self.qat_epochs, batch_size=self.batch_size,
                                                       learning_rate=self.qat_learning_rate, seed=self.seed + 1,

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .augmentation import Augmentation
 from .datasets import Dataset
 from .distillation import Distiller
 from .input_codes import InputCode, RateCode
@@ -34,8 +35,11 @@ class TrainConfig:
     seed: int = 0
     input_code: InputCode = field(default_factory=RateCode)
     backprop: Backprop = Backprop.THROUGH_TIME
+    augmentation: Augmentation | None = None  # applied to each training batch before the input code
 
     def __post_init__(self) -> None:
+        if self.augmentation is not None and not isinstance(self.augmentation, Augmentation):
+            raise TypeError(f"augmentation must be an Augmentation object or None, not {self.augmentation!r}")
         if not isinstance(self.backprop, Backprop):
             raise TypeError(f"backprop must be a Backprop, not {self.backprop!r}")
         if not isinstance(self.input_code, InputCode):
@@ -80,12 +84,13 @@ def train(model: SpikingMLP, dataset: Dataset, config: TrainConfig, *,
         model.train()
         for first in range(0, order.numel(), config.batch_size):
             batch = order[first:first + config.batch_size]
-            inputs = config.input_code(x_all[batch], model.config.timesteps, generator)
+            x = x_all[batch] if config.augmentation is None else config.augmentation(x_all[batch], generator)
+            inputs = config.input_code(x, model.config.timesteps, generator)
             out = model(inputs, quantization=quantization, record_spikes=distiller is not None, rate_based=rate_based)
             if distiller is None:
                 loss = loss_fn(out.logits, y_all[batch])
             else:
-                loss = distiller.loss(x=x_all[batch], labels=y_all[batch], student_logits=out.logits,
+                loss = distiller.loss(x=x, labels=y_all[batch], student_logits=out.logits,
                                       student_hidden_spikes=out.spikes[0])
             optimizer.zero_grad()
             loss.backward()
