@@ -9,7 +9,7 @@ import platform
 import shutil
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +34,11 @@ class FlowBenchmark:
     config: RunConfig
     until: str | None = None       # the flow's last step
     core_figures: bool = False     # reference throughput, cycles per lanes, Icarus vs Verilator
+    # Figures also published under the names an issue gives them: {published key: report key}.
+    aliases: dict[str, str] = field(default_factory=dict)
+    # Another benchmark whose run folder's steps are copied in first: the steps this configuration
+    # shares with it (same config, same inputs) are then reused, not redone (their time reads 0).
+    reuse: str | None = None
 
     def run(self, name: str, work: Path) -> dict:
         return run_benchmark(name, self, work)
@@ -138,6 +143,8 @@ def run_benchmark(name: str, benchmark: FlowBenchmark, work: Path) -> dict:
     config = benchmark.config
     run_dir = work / f"run-{name}"
     shutil.rmtree(run_dir, ignore_errors=True)  # wall times must be measured, not cached
+    if benchmark.reuse is not None:
+        shutil.copytree(work / f"run-{benchmark.reuse}", run_dir)
     start = time.perf_counter()
     records = run_flow(config.steps(until=benchmark.until), run_dir)
     report = build_report(config, records)
@@ -145,10 +152,13 @@ def run_benchmark(name: str, benchmark: FlowBenchmark, work: Path) -> dict:
     write_report(run_dir, report)
     flat = flatten("", report, {})
     results = {f"{name}.{key}": flat[key] for key in FIGURES if key in flat}
+    results.update({alias: flat[key] for alias, key in benchmark.aliases.items() if key in flat})
     for record in records:
         results[f"{name}.seconds.{record.id}"] = round(record.seconds, 2)
     results[f"{name}.seconds.total"] = report["total_seconds"]
-    verify = next(r for r in records if r.id == "verify")
+    verify = next((r for r in records if r.id == "verify"), None)
+    if verify is None:
+        return results
     simulator = verify.metrics["simulator"]
     results[f"{name}.rtl_simulation.{simulator}_processes"] = verify.metrics["simulator_processes"]
     results[f"{name}.rtl_simulation.{simulator}_images_per_s"] = round(verify.metrics["images"] / verify.seconds, 2)
@@ -175,16 +185,22 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     results_path = args.out / "results.json"
-    # Keep the figures of benchmarks not run this time (--only); the ones run are replaced.
-    results = json.loads(results_path.read_text())["results"] if results_path.is_file() else {}
+    # Keep the figures of benchmarks not run this time (--only); the ones run are replaced. `owners`
+    # says which benchmark wrote each figure (aliases need not start with its name).
+    previous = json.loads(results_path.read_text()) if results_path.is_file() else {}
+    machine = f"{platform.node()}, {platform.processor() or platform.machine()}, Python {platform.python_version()}"
+    results, owners = previous.get("results", {}), previous.get("owners", {})
     for name, benchmark in BENCHMARKS.items():
         if args.only and name not in args.only:
             continue
         print(f"benchmark {name} ...", file=sys.stderr, flush=True)
-        results = {k: v for k, v in results.items() if not k.startswith(f"{name}.")}
-        results.update(benchmark.run(name, args.out))
-    machine = f"{platform.node()}, {platform.processor() or platform.machine()}, Python {platform.python_version()}"
-    results_path.write_text(json.dumps({"machine": machine, "results": results}, indent=2))
+        results = {k: v for k, v in results.items() if owners.get(k, k.split(".")[0]) != name}
+        fresh = benchmark.run(name, args.out)
+        results.update(fresh)
+        owners.update({k: name for k in fresh})
+        owners = {k: v for k, v in owners.items() if k in results}
+        # Written after every benchmark, so a long bench that stops keeps what it measured.
+        results_path.write_text(json.dumps({"machine": machine, "results": results, "owners": owners}, indent=2))
     (args.out / "results.md").write_text(markdown(results, machine))
     print(markdown(results, machine))
     return 0

@@ -139,7 +139,8 @@ class RunConfig:
         quantize = QuantizeStepConfig(train=train, quantization=QuantizationConfig(weight_bits=self.weight_bits),
                                       qat=TrainConfig(epochs=self.qat_epochs, batch_size=self.batch_size,
                                                       learning_rate=self.qat_learning_rate, seed=self.seed + 1,
-                                                      backprop=self.backprop, input_code=self.input_code()))
+                                                      backprop=self.backprop, input_code=self.input_code(),
+                                                      augmentation=self.augmentation()))
         calibrate = [CalibrateExitStep(ExitCalibrationConfig(data=data, tolerance=self.exit_tolerance))
                      ] if self.early_exit else []
         return [
