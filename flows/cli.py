@@ -12,6 +12,7 @@ from model.compiled import CompiledNetwork, CompiledNetworkError, Integration, R
 from model.datasets import DATASETS, DatasetError, load_dataset
 from model.distillation import DistillationConfig, HeadTailAwareKL, OutputKL
 from model.architecture import CoreArchitecture, RateEncoder
+from model.input_codes import INPUT_CODES
 from model.surrogate import SURROGATES
 from model.train import Backprop
 
@@ -61,6 +62,12 @@ def _add_simulator(p) -> None:
                    help="simulator processes sharing the images (one build); default: one per available core")
 
 
+def _add_input_code(p) -> None:
+    p.add_argument("--input-code", choices=sorted(INPUT_CODES), default="rate",
+                   help="how the host turns intensities into events: Bernoulli rate, deterministic (regular) "
+                        "rate, or latency (time to first spike)")
+
+
 def _add_encoder(p) -> None:
     p.add_argument("--encoder-lanes", type=int, default=None,
                    help="build the on-chip rate encoder with this many pixel lanes: the host sends 8-bit "
@@ -96,6 +103,7 @@ def _add_run(sub) -> None:
     p.add_argument("--weight-bits", type=int, default=8)
     p.add_argument("--lanes", type=int, default=8)
     _add_encoder(p)
+    _add_input_code(p)
     p.add_argument("--early-exit", action="store_true",
                    help="calibrate SEENN-I early exit (integer margin rule) on held-out training images")
     p.add_argument("--exit-tolerance", type=float, default=0.003,
@@ -118,6 +126,7 @@ def _add_verify(sub) -> None:
     p.add_argument("--images", type=_images, default=100, help="how many test images, or 'all'")
     p.add_argument("--lanes", type=int, default=8)
     _add_encoder(p)
+    _add_input_code(p)
     _add_simulator(p)
     p.add_argument("--encoding-seed", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
@@ -129,7 +138,7 @@ def command_run(args) -> int:
         dataset=args.dataset, data_path=args.data_path, hidden=tuple(args.hidden), timesteps=args.timesteps,
         leak_shift=args.leak_shift, integration=Integration(args.integration), reset=Reset(args.reset),
         readout=Readout(args.readout), surrogate=SURROGATES[args.surrogate](), dual_adaptive=args.da_lif, backprop=Backprop(args.backprop),
-        shift_pixels=args.shift_pixels,
+        shift_pixels=args.shift_pixels, input_code=INPUT_CODES[args.input_code](),
         distillation=None if args.distill is None else DistillationConfig(
             output_loss=DISTILLATION_LOSSES[args.distill](), teacher_hidden=tuple(args.teacher_hidden)),
         epochs=args.epochs, batch_size=args.batch_size,
@@ -157,6 +166,7 @@ def command_verify(args) -> int:
         x, y = x[:args.images], y[:args.images]
     encoder = None if args.encoder_lanes is None else RateEncoder(lanes=args.encoder_lanes, seed=args.encoder_seed)
     test = encode_test_set(x, y, data.class_names, timesteps=network.timesteps, seed=args.encoding_seed,
+                           code=INPUT_CODES[args.input_code](),
                            encoder=encoder)
     args.out.mkdir(parents=True, exist_ok=True)
     architecture = CoreArchitecture(lanes=args.lanes, trace=True, encoder=encoder)

@@ -43,6 +43,7 @@ class RunConfig:
     surrogate: Surrogate = field(default_factory=FastSigmoid)
     dual_adaptive: bool = False         # DA-LIF hidden neurons (learnable decay and input scale)
     backprop: Backprop = Backprop.THROUGH_TIME  # or through the spike rates (memory constant in T)
+    input_code: InputCode = field(default_factory=RateCode)  # how intensities become events (not for event data)
     shift_pixels: int = 0               # training images moved at random by up to this many pixels
     distillation: DistillationConfig | None = None  # from an ANN teacher (output and hidden paths)
     epochs: int = 30
@@ -89,6 +90,12 @@ class RunConfig:
             raise ValueError(f"{self.dataset} is not made of square images: it cannot be shifted")
         if self.shift_pixels:
             RandomShift(side=IMAGE_SIDES[self.dataset], pixels=self.shift_pixels)  # validates the shift
+        if not isinstance(self.input_code, InputCode):
+            raise TypeError(f"input_code must be an InputCode object (RateCode(), ...), not {self.input_code!r}")
+        if not self.input_code.sends_spikes:
+            raise ValueError(f"{type(self.input_code).__name__} is not spikes: the core takes events")
+        if self.encoder_lanes is not None and not isinstance(self.input_code, RateCode):
+            raise ValueError("the on-chip encoder draws a rate code: use the rate input code with it")
         if not 0 <= self.exit_tolerance < 1:
             raise ValueError(f"exit_tolerance must be in [0, 1), not {self.exit_tolerance}")
         if self.early_exit and self.timesteps < 2:
@@ -102,9 +109,9 @@ class RunConfig:
     def augmentation(self) -> RandomShift | None:
         return RandomShift(side=IMAGE_SIDES[self.dataset], pixels=self.shift_pixels) if self.shift_pixels else None
 
-    def input_code(self) -> InputCode:
-        """What training feeds the network: the event frames as they are, or rate-coded intensities."""
-        return EventFrames() if self.dataset in EVENT_DATASETS else RateCode()
+    def code(self) -> InputCode:
+        """What the network is fed: event data's frames as they are, else input_code's events."""
+        return EventFrames() if self.dataset in EVENT_DATASETS else self.input_code
 
     @property
     def encoder(self) -> RateEncoder | None:
@@ -132,14 +139,14 @@ class RunConfig:
     def _all_steps(self) -> list[Step]:
         data = DataConfig(dataset=self.dataset, data_path=self.data_path, timesteps=self.timesteps,
                           encoding_seed=self.encoding_seed, test_images=self.test_images, encoder=self.encoder,
-                          hold_out=self.early_exit)
+                          hold_out=self.early_exit, input_code=self.code())
         train = TrainStepConfig(data=data, snn=self.snn(), distillation=self.distillation, training=TrainConfig(
             epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate, seed=self.seed,
-            backprop=self.backprop, input_code=self.input_code(), augmentation=self.augmentation()))
+            backprop=self.backprop, input_code=self.code(), augmentation=self.augmentation()))
         quantize = QuantizeStepConfig(train=train, quantization=QuantizationConfig(weight_bits=self.weight_bits),
                                       qat=TrainConfig(epochs=self.qat_epochs, batch_size=self.batch_size,
                                                       learning_rate=self.qat_learning_rate, seed=self.seed + 1,
-                                                      backprop=self.backprop, input_code=self.input_code(),
+                                                      backprop=self.backprop, input_code=self.code(),
                                                       augmentation=self.augmentation()))
         calibrate = [CalibrateExitStep(ExitCalibrationConfig(data=data, tolerance=self.exit_tolerance))
                      ] if self.early_exit else []

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from model.architecture import CoreArchitecture, RateEncoder
-from model.encoding import rate_encode
+from model.input_codes import EventFrames, InputCode, RateCode
 from sim.rate_encoder import encode_on_chip, quantize_intensities
 
 
@@ -51,17 +51,17 @@ class EncodedTestSet:
 
 
 def encode_test_set(x: np.ndarray, labels: np.ndarray, class_names: tuple[str, ...], *, timesteps: int, seed: int,
-                    encoder: RateEncoder | None) -> EncodedTestSet:
-    """Intensities in [0, 1] as spike frames: Bernoulli with `seed` for a host that sends events, or
-    exactly what the core's on-chip encoder draws from their 8-bit values. Event data (N, T, n) is
-    already spike frames and is sent as it is."""
+                    encoder: RateEncoder | None, code: InputCode | None = None) -> EncodedTestSet:
+    """Intensities in [0, 1] as spike frames: by `code` (Bernoulli rate with `seed` unless told) for
+    a host that sends events, or exactly what the core's on-chip encoder draws from their 8-bit
+    values. Event data (N, T, n) is already spike frames and is sent as it is."""
     if x.ndim == 3:
         if encoder is not None:
             raise ValueError("event data is already spikes: the on-chip rate encoder has nothing to encode")
-        if x.shape[1] != timesteps:
-            raise ValueError(f"the event frames have {x.shape[1]} timesteps, not {timesteps}")
-        return EncodedTestSet(x.astype(bool), labels, class_names)
+        return EncodedTestSet(EventFrames().frames(x, timesteps, seed), labels, class_names)
     if encoder is None:
-        return EncodedTestSet(rate_encode(x, timesteps, seed=seed), labels, class_names)
+        return EncodedTestSet((code or RateCode()).frames(x, timesteps, seed), labels, class_names)
+    if code is not None and not isinstance(code, RateCode):
+        raise ValueError(f"the on-chip encoder draws a rate code; {type(code).__name__} is coded by the host")
     intensities = quantize_intensities(x)
     return EncodedTestSet(encode_on_chip(encoder, intensities, timesteps), labels, class_names, intensities)

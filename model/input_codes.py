@@ -1,14 +1,19 @@
-"""How training turns intensities into the network's input, chosen by object (TrainConfig.input_code).
+"""How intensities become the network's input, chosen by object (TrainConfig.input_code).
 
 Each code maps x (B, n) in [0, 1] to what SpikingMLP takes: spike frames (B, T, n) of 0/1, or the
-intensities themselves as a current held over every timestep (direct coding).
+intensities themselves as a current held over every timestep (direct coding). __call__ codes
+training batches in torch; frames() codes a test set in numpy, seeded, as the flow sends it to the
+reference and the RTL.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
+
+from .encoding import rate_encode
 
 
 class InputCode:
@@ -19,6 +24,11 @@ class InputCode:
     def __call__(self, x: torch.Tensor, timesteps: int, generator: torch.Generator) -> torch.Tensor:
         raise NotImplementedError
 
+    def frames(self, x: np.ndarray, timesteps: int, seed: int) -> np.ndarray:
+        """Spike frames (B, T, n) bool for the core; the seed serves the random codes."""
+        return self(torch.tensor(np.asarray(x, dtype=np.float32)), timesteps,
+                    torch.Generator().manual_seed(seed)).numpy().astype(bool)
+
 
 @dataclass(frozen=True)
 class RateCode(InputCode):
@@ -26,6 +36,25 @@ class RateCode(InputCode):
 
     def __call__(self, x, timesteps, generator):
         return (torch.rand(x.shape[0], timesteps, x.shape[1], generator=generator) < x[:, None, :]).to(x.dtype)
+
+    def frames(self, x, timesteps, seed):
+        return rate_encode(x, timesteps, seed=seed)
+
+
+@dataclass(frozen=True)
+class RegularRateCode(InputCode):
+    """Deterministic rate code: input i spikes round(x[i] T) times, spread evenly, at the steps t
+    (0-based) where floor((t + 1) x + 1/2) > floor(t x + 1/2). The same events as a Bernoulli code
+    on average, without its sampling noise; the core takes them like any events."""
+
+    def __call__(self, x, timesteps, generator):
+        return regular_rate_frames(x, timesteps)
+
+
+def regular_rate_frames(x: torch.Tensor, timesteps: int) -> torch.Tensor:
+    steps = torch.arange(timesteps + 1, dtype=x.dtype)[None, :, None]
+    crossings = torch.floor(steps * x[:, None, :] + 0.5)
+    return crossings[:, 1:] - crossings[:, :-1]
 
 
 @dataclass(frozen=True)
@@ -37,6 +66,9 @@ class DirectCurrent(InputCode):
 
     def __call__(self, x, timesteps, generator):
         return x
+
+    def frames(self, x, timesteps, seed):
+        raise ValueError("direct-current input is not spikes: the core takes events (use a rate or latency code)")
 
 
 @dataclass(frozen=True)
@@ -60,3 +92,12 @@ class EventFrames(InputCode):
         if x.dim() != 3 or x.shape[1] != timesteps:
             raise ValueError(f"event frames must be (batch, {timesteps} timesteps, inputs), not {tuple(x.shape)}")
         return x
+
+    def frames(self, x, timesteps, seed):
+        x = np.asarray(x)
+        if x.ndim != 3 or x.shape[1] != timesteps:
+            raise ValueError(f"event frames must be (images, {timesteps} timesteps, inputs), not {x.shape}")
+        return x.astype(bool)
+
+
+INPUT_CODES = {"rate": RateCode, "regular-rate": RegularRateCode, "latency": LatencyCode}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +15,7 @@ from model.compiled import CompiledNetwork
 from model.datasets import Dataset, load_dataset
 from model.distillation import DistillationConfig, Distiller, train_teacher
 from model.export import export_network
+from model.input_codes import InputCode, RateCode
 from model.network import SNNConfig, SpikingMLP
 from model.quantize import QuantizationConfig
 from model.train import TrainConfig, predict, train
@@ -33,6 +34,7 @@ class DataConfig:
     test_images: int | None
     encoder: RateEncoder | None = None  # on-chip: the test spikes are what the core's encoder draws
     hold_out: bool = False  # keep Dataset.split_validation's images out of training (for calibration)
+    input_code: InputCode = field(default_factory=RateCode)  # how the host codes test images as events
 
     def training_data(self) -> Dataset:
         data = load_dataset(self.dataset, self.data_path, timesteps=self.timesteps)
@@ -67,7 +69,7 @@ class EncodeStep(Step):
         if cfg.test_images is not None:
             x, y = x[:cfg.test_images], y[:cfg.test_images]
         test = encode_test_set(x, y, data.class_names, timesteps=cfg.timesteps, seed=cfg.encoding_seed,
-                               encoder=cfg.encoder)
+                               encoder=cfg.encoder, code=cfg.input_code)
         path = test.save(folder / "test_set.npz")
         return StepOutcome({"test_set": path}, {"images": int(len(y)), "input_spike_rate": float(test.spikes.mean()),
                                                 "dataset": cfg.dataset})
@@ -169,7 +171,7 @@ class CalibrateExitStep(Step):
                                timesteps=cfg.data.timesteps).split_validation()
         # A seed of its own, so the held-out spikes are not the test set's draws.
         held_out = encode_test_set(x, y, net.class_names, timesteps=net.timesteps, seed=cfg.data.encoding_seed + 1,
-                                   encoder=cfg.data.encoder)
+                                   encoder=cfg.data.encoder, code=cfg.data.input_code)
         calibration = calibrate_early_exit(net, held_out.spikes, y, tolerance=cfg.tolerance)
         path = dataclasses.replace(net, early_exit=calibration.rule).save(folder / "network.npz")
         curve = folder / "exit_curve.json"

@@ -6,7 +6,7 @@ import torch
 
 from model.compiled import Readout
 from model.datasets import load_dataset
-from model.input_codes import DirectCurrent, LatencyCode, RateCode
+from model.input_codes import DirectCurrent, LatencyCode, RateCode, RegularRateCode
 from model.network import SNNConfig, SpikingMLP, nearest_leak_shift
 from model.train import TrainConfig, predict, train
 
@@ -29,13 +29,31 @@ def test_latency_code_sends_one_spike_earlier_for_brighter_inputs():
     assert frames[0, :, 1:].sum(dim=0).tolist() == [1, 1, 1] and first == [4, 2, 0]
 
 
+def test_regular_rate_code_sends_round_x_t_spikes_evenly_and_without_noise():
+    x = torch.tensor([[0.0, 0.25, 0.5, 0.8, 1.0]])
+    frames = RegularRateCode()(x, 8, torch.Generator())
+    assert frames.sum(dim=1)[0].tolist() == [0, 2, 4, 6, 8]  # round(8 x); 0.8 -> 6.4 -> 6
+    assert frames[0, :, 2].tolist() == [1, 0, 1, 0, 1, 0, 1, 0], "spread evenly"
+    np.testing.assert_array_equal(RegularRateCode().frames(x.numpy(), 8, seed=0), frames.numpy().astype(bool))
+    assert RegularRateCode().frames(x.numpy(), 8, seed=0).dtype == bool
+
+
+def test_codes_give_the_core_bool_frames_and_direct_current_is_refused():
+    x = np.array([[0.0, 0.3, 0.9]])
+    assert RateCode().frames(x, 5, seed=1).shape == (1, 5, 3)
+    assert np.array_equal(RateCode().frames(x, 5, seed=1), RateCode().frames(x, 5, seed=1))
+    assert LatencyCode().frames(x, 5, seed=0).sum() == 2
+    with pytest.raises(ValueError, match="direct-current input is not spikes"):
+        DirectCurrent().frames(x, 5, seed=0)
+
+
 def test_direct_current_is_the_intensity_held_every_step():
     x = torch.rand(3, 5)
     assert torch.equal(DirectCurrent()(x, 8, torch.Generator()), x)
     assert not DirectCurrent().sends_spikes and RateCode().sends_spikes
 
 
-@pytest.mark.parametrize("code", [RateCode(), DirectCurrent(), LatencyCode()], ids=type)
+@pytest.mark.parametrize("code", [RateCode(), RegularRateCode(), DirectCurrent(), LatencyCode()], ids=type)
 def test_a_network_learns_digits_through_each_code(code):
     data = load_dataset("digits")
     model = SpikingMLP(config=SNNConfig(sizes=(64, 32, 10), timesteps=6, readout=Readout.MEMBRANE), seed=0)
