@@ -97,6 +97,8 @@ def _add_run(sub) -> None:
                    help="gradients through time (BPTT) or through the spike rates (memory constant in T)")
     p.add_argument("--shift-pixels", type=int, default=0,
                    help="augment training: move each training image at random by up to this many pixels")
+    p.add_argument("--mirror", action="store_true",
+                   help="augment training: flip each training image left-right at random (clothes, not digits)")
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--qat-epochs", type=int, default=10)
@@ -138,7 +140,7 @@ def command_run(args) -> int:
         dataset=args.dataset, data_path=args.data_path, hidden=tuple(args.hidden), timesteps=args.timesteps,
         leak_shift=args.leak_shift, integration=Integration(args.integration), reset=Reset(args.reset),
         readout=Readout(args.readout), surrogate=SURROGATES[args.surrogate](), dual_adaptive=args.da_lif, backprop=Backprop(args.backprop),
-        shift_pixels=args.shift_pixels, input_code=INPUT_CODES[args.input_code](),
+        shift_pixels=args.shift_pixels, mirror=args.mirror, input_code=INPUT_CODES[args.input_code](),
         distillation=None if args.distill is None else DistillationConfig(
             output_loss=DISTILLATION_LOSSES[args.distill](), teacher_hidden=tuple(args.teacher_hidden)),
         epochs=args.epochs, batch_size=args.batch_size,

@@ -45,6 +45,7 @@ class RunConfig:
     backprop: Backprop = Backprop.THROUGH_TIME  # or through the spike rates (memory constant in T)
     input_code: InputCode = field(default_factory=RateCode)  # how intensities become events (not for event data)
     shift_pixels: int = 0               # training images moved at random by up to this many pixels
+    mirror: bool = False                # and flipped left-right at random (mirror-symmetric classes)
     distillation: DistillationConfig | None = None  # from an ANN teacher (output and hidden paths)
     epochs: int = 30
     qat_epochs: int = 10
@@ -86,7 +87,7 @@ class RunConfig:
                              f"not {self.simulator_processes!r}")
         if self.dataset in EVENT_DATASETS and self.encoder_lanes is not None:
             raise ValueError(f"{self.dataset} is event data, already spikes: the on-chip rate encoder does not apply")
-        if self.shift_pixels and self.dataset not in IMAGE_SIDES:
+        if (self.shift_pixels or self.mirror) and self.dataset not in IMAGE_SIDES:
             raise ValueError(f"{self.dataset} is not made of square images: it cannot be shifted")
         if self.shift_pixels:
             RandomShift(side=IMAGE_SIDES[self.dataset], pixels=self.shift_pixels)  # validates the shift
@@ -107,7 +108,9 @@ class RunConfig:
         self.snn()  # validates the network settings
 
     def augmentation(self) -> RandomShift | None:
-        return RandomShift(side=IMAGE_SIDES[self.dataset], pixels=self.shift_pixels) if self.shift_pixels else None
+        if not (self.shift_pixels or self.mirror):
+            return None
+        return RandomShift(side=IMAGE_SIDES[self.dataset], pixels=self.shift_pixels, mirror=self.mirror)
 
     def code(self) -> InputCode:
         """What the network is fed: event data's frames as they are, else input_code's events."""

@@ -19,10 +19,13 @@ class Augmentation:
 class RandomShift(Augmentation):
     """Each image of a square side x side picture moved by up to `pixels` in x and in y (uniform,
     independently per image), the uncovered border filled with zero: the translations a digit
-    may have, which an MLP otherwise has to learn from examples."""
+    may have, which an MLP otherwise has to learn from examples. With `mirror`, each image is also
+    flipped left to right with probability 1/2 (for classes that are mirror-symmetric, such as
+    clothes; not for digits)."""
 
     side: int
     pixels: int = 2
+    mirror: bool = False
 
     def __post_init__(self) -> None:
         if self.side < 1 or not 0 <= self.pixels < self.side:
@@ -38,4 +41,7 @@ class RandomShift(Augmentation):
         span = torch.arange(self.side)
         rows = (dy[:, None] + span)[:, :, None]
         cols = (dx[:, None] + span)[:, None, :]
+        if self.mirror:
+            flip = torch.rand(batch, generator=generator) < 0.5
+            cols = torch.where(flip[:, None, None], cols.flip(dims=[2]), cols)
         return padded[torch.arange(batch)[:, None, None], rows, cols].reshape(batch, -1)

@@ -34,3 +34,13 @@ def test_bad_shapes_are_refused():
         RandomShift(side=4, pixels=4)
     with pytest.raises(ValueError, match=r"RandomShift takes \(batch, 784\)"):
         RandomShift(side=28)(torch.zeros(2, 64), torch.Generator())
+
+
+def test_mirror_flips_about_half_of_the_images():
+    side = 6
+    images = torch.zeros(400, side, side)
+    images[:, 2, 0] = 1.0  # a pixel on the left edge: mirrored, it lands on the right edge
+    out = RandomShift(side=side, pixels=0, mirror=True)(images.reshape(400, -1), torch.Generator().manual_seed(1))
+    out = out.reshape(400, side, side)
+    right = int(out[:, 2, side - 1].sum())
+    assert 150 < right < 250 and int(out[:, 2, 0].sum()) == 400 - right
