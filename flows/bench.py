@@ -4,6 +4,7 @@ written to <out>/results.json and <out>/results.md. Later benchmarks add their e
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import platform
 import shutil
@@ -15,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from model.architecture import CoreArchitecture
-from model.compiled import CompiledNetwork
+from model.compiled import CompiledNetwork, Integration
 from sim.cycles import predict_cycles
 from sim.reference import ref_run
 from sim.rtl_run import rtl_run
@@ -79,6 +80,10 @@ class TrainingBenchmark:
         return results
 
 
+MNIST_ACCURACY = RunConfig(dataset="mnist", hidden=(800,), timesteps=8, lanes=32, epochs=25, qat_epochs=3,
+                           batch_size=128, shift_pixels=2, early_exit=True, verify_images=None,
+                           simulator="verilator")
+
 BENCHMARKS = {
     # The demo's configuration (make demo), with every test image through the RTL.
     "digits": FlowBenchmark(RunConfig(dataset="digits", verify_images=None)),
@@ -87,6 +92,28 @@ BENCHMARKS = {
     "mnist": FlowBenchmark(RunConfig(dataset="mnist", hidden=(256,), lanes=16, epochs=15, qat_epochs=3,
                                      batch_size=128, verify_images=None, simulator="verilator"),
                            until="verify", core_figures=True),
+    # The accuracy target of the training issue: 784-800-10, T=8, 8-bit weights, Bernoulli rate code,
+    # training images shifted by up to 2 pixels; SEENN-I early exit calibrated on the 5,000 held-out
+    # training images; every test image through the RTL (Verilator) with the exit rule.
+    "mnist_accuracy": FlowBenchmark(
+        MNIST_ACCURACY, until="verify",
+        aliases={"mnist.accuracy_rtl_exact": "early_exit.accuracy_full_timesteps",
+                 "mnist.accuracy_rtl_verified_with_exit": "accuracy.rtl",
+                 "mnist.early_exit.avg_timesteps": "early_exit.avg_timesteps",
+                 "mnist.early_exit.accuracy": "early_exit.accuracy"}),
+    # The same float network quantized to 4-bit weights (its training steps are reused).
+    "mnist_4bit": FlowBenchmark(
+        dataclasses.replace(MNIST_ACCURACY, weight_bits=4), until="reference", reuse="mnist_accuracy",
+        aliases={"mnist.weights4.accuracy_rtl_exact": "early_exit.accuracy_full_timesteps",
+                 "mnist.weights4.early_exit.avg_timesteps": "early_exit.avg_timesteps",
+                 "mnist.weights4.early_exit.accuracy": "early_exit.accuracy"}),
+    # N-MNIST subset, event frames straight into the core: the two integration modes of the seeds.
+    **{f"nmnist_{mode.value}": FlowBenchmark(
+        RunConfig(dataset="nmnist", hidden=(256,), timesteps=8, integration=mode, epochs=30, qat_epochs=3,
+                  batch_size=32, verify_images=None, simulator="verilator"), until="verify",
+        aliases={f"nmnist.{mode.value}.accuracy_rtl": "accuracy.rtl",
+                 f"nmnist.{mode.value}.accuracy_float": "accuracy.float"})
+       for mode in Integration},
     # Training throughput, memory and accuracy after the same epochs, against snnTorch 1.0.
     "training": TrainingBenchmark(epochs=2),
 }
