@@ -17,6 +17,8 @@ import numpy as np
 
 from model.architecture import CoreArchitecture
 from model.compiled import CompiledNetwork, Integration
+from model.distillation import DistillationConfig, HeadTailAwareKL, OutputKL
+from model.train import Backprop
 from sim.cycles import predict_cycles
 from sim.reference import ref_run
 from sim.rtl_run import rtl_run
@@ -84,6 +86,8 @@ MNIST_ACCURACY = RunConfig(dataset="mnist", hidden=(800,), timesteps=8, lanes=32
                            batch_size=128, shift_pixels=2, early_exit=True, verify_images=None,
                            simulator="verilator")
 
+METHODS_BASE = RunConfig(dataset="mnist", hidden=(256,), timesteps=8, epochs=10, qat_epochs=2, batch_size=128)
+
 BENCHMARKS = {
     # The demo's configuration (make demo), with every test image through the RTL.
     "digits": FlowBenchmark(RunConfig(dataset="digits", verify_images=None)),
@@ -114,6 +118,16 @@ BENCHMARKS = {
         aliases={f"nmnist.{mode.value}.accuracy_rtl": "accuracy.rtl",
                  f"nmnist.{mode.value}.accuracy_float": "accuracy.float"})
        for mode in Integration},
+    # The training methods side by side on one MNIST network (784-256-10, T=8, 10 epochs, 8-bit):
+    # accuracy in float, with DA-LIF's decays mapped to shifts, and of the hardware-exact reference.
+    **{f"methods_{name}": FlowBenchmark(dataclasses.replace(METHODS_BASE, **change), until="reference")
+       for name, change in {
+           "lif": {},
+           "da_lif": {"dual_adaptive": True},
+           "distill_kl": {"distillation": DistillationConfig(output_loss=OutputKL())},
+           "distill_hta_kl": {"distillation": DistillationConfig(output_loss=HeadTailAwareKL())},
+           "rate_backprop": {"backprop": Backprop.RATE},
+       }.items()},
     # Training throughput, memory and accuracy after the same epochs, against snnTorch 1.0.
     "training": TrainingBenchmark(epochs=2),
 }
@@ -138,7 +152,7 @@ FIGURES = [
     "energy.nj_per_inference_spread", "energy.pj_per_sop", "hardware.cycles_lower_bound_mean",
     "hardware.cycles_per_inference_p99", "early_exit.avg_timesteps", "early_exit.accuracy",
     "early_exit.accuracy_full_timesteps", "early_exit.min_steps", "early_exit.margin",
-    "early_exit.confidence_equivalent",
+    "early_exit.confidence_equivalent", "accuracy.float_hardware_decays", "accuracy.teacher_ann",
 ]
 
 

@@ -52,6 +52,8 @@ def build_report(config: RunConfig, records: list[StepRecord]) -> dict[str, Any]
         },
         "sops_per_inference_mean": ref["sops_per_inference_mean"],
     }
+    if "accuracy_float_hardware_decays" in m["quantize"]:
+        report["accuracy"]["float_hardware_decays"] = m["quantize"]["accuracy_float_hardware_decays"]
     if "teacher_accuracy" in m["train"]:
         report["accuracy"]["teacher_ann"] = m["train"]["teacher_accuracy"]
         report["distillation"] = m["train"]["distillation_loss"]

@@ -67,15 +67,17 @@ class SNNConfig:
             return self.beta
         return 1.0 - 2.0 ** -self.leak_shift if self.leak_shift is not None else 0.95
 
-    def neuron(self, layer: int, threshold: float, *, integer: bool) -> LIFParameters:
-        """The layer's neuron; `integer` asks for the hardware's form (a shift for a beta decay)."""
+    def neuron(self, layer: int, threshold: float, *, hardware_decay: bool) -> LIFParameters:
+        """The layer's neuron; `hardware_decay` asks for the core's decay (a shift for a beta decay),
+        which the integer forward always uses."""
         output = layer == len(self.sizes) - 2
         if output and self.readout is Readout.MEMBRANE:
             return LIFParameters(threshold=threshold, leak_shift=None, integration=Integration.CONTINUOUS,
                                  reset=self.reset, spiking=False, surrogate=self.surrogate)
         leak = {"leak_shift": self.leak_shift}
         if self.beta is not None:
-            leak = {"leak_shift": nearest_leak_shift(self.beta)} if integer else {"leak_shift": None, "beta": self.beta}
+            leak = ({"leak_shift": nearest_leak_shift(self.beta)} if hardware_decay
+                    else {"leak_shift": None, "beta": self.beta})
         return LIFParameters(threshold=threshold, integration=self.integration, reset=self.reset, spiking=True,
                              surrogate=self.surrogate, **leak)
 
@@ -136,12 +138,12 @@ class SpikingMLP(nn.Module):
         decays = self.decays(layer)
         return None if decays is None else nearest_leak_shift(float(decays.detach().mean()))
 
-    def neuron(self, layer: int, threshold: float, *, integer: bool) -> LIFParameters:
-        neuron = self.config.neuron(layer, threshold, integer=integer)
+    def neuron(self, layer: int, threshold: float, *, hardware_decay: bool) -> LIFParameters:
+        neuron = self.config.neuron(layer, threshold, hardware_decay=hardware_decay)
         decays = self.decays(layer)
         if decays is None:
             return neuron
-        if integer:
+        if hardware_decay:
             return dataclasses.replace(neuron, leak_shift=self.mapped_leak_shift(layer), beta=None)
         return dataclasses.replace(neuron, leak_shift=None, beta=decays)
 
@@ -151,17 +153,18 @@ class SpikingMLP(nn.Module):
         for k in range(len(self.layers)):
             weight, bias = self.effective_layer(k)
             q = integer_layer(weight, bias, self.config.threshold, quantization)
-            out.append((q, self.neuron(k, float(q.threshold), integer=True)))
+            out.append((q, self.neuron(k, float(q.threshold), hardware_decay=True)))
         return out
 
     def forward(self, inputs: torch.Tensor, *, quantization: QuantizationConfig | None = None,
-                record_spikes: bool = False, rate_based: bool = False) -> SNNOutput:
+                record_spikes: bool = False, rate_based: bool = False, hardware_decays: bool = False) -> SNNOutput:
         """inputs: spike frames (B, T, n_inputs) of 0/1, or (B, n_inputs) values fed as a constant
         current every timestep. With `quantization`, every layer runs in integer units with the
-        weights, biases and thresholds export will write (fake quantization)."""
+        weights, biases and thresholds export will write (fake quantization). hardware_decays runs
+        the float model with the decays the core will have (what mapping DA-LIF's decays costs)."""
         cfg = self.config
         if quantization is None:
-            layers = [LayerTensors(*self.effective_layer(k), self.neuron(k, cfg.threshold, integer=False))
+            layers = [LayerTensors(*self.effective_layer(k), self.neuron(k, cfg.threshold, hardware_decay=hardware_decays))
                       for k in range(len(self.layers))]
             output_scale = 1.0
         else:

@@ -106,13 +106,14 @@ def train(model: SpikingMLP, dataset: Dataset, config: TrainConfig, *,
 
 
 def predict(model: SpikingMLP, spikes: np.ndarray, *, quantization: QuantizationConfig | None = None,
-            batch_size: int = 512) -> np.ndarray:
+            batch_size: int = 512, hardware_decays: bool = False) -> np.ndarray:
     """Predicted classes (argmax of the readout, lowest index on ties) for given spike frames, or for
-    intensities (B, n) fed as a direct current."""
+    intensities (B, n) fed as a direct current; hardware_decays as in SpikingMLP.forward."""
     model.eval()
     out = []
     with torch.no_grad():
         for first in range(0, spikes.shape[0], batch_size):
             batch = torch.tensor(spikes[first:first + batch_size], dtype=torch.float32)
-            out.append(model(batch, quantization=quantization).readout.argmax(dim=1).numpy())
+            out.append(model(batch, quantization=quantization, hardware_decays=hardware_decays
+                             ).readout.argmax(dim=1).numpy())
     return np.concatenate(out)

@@ -130,6 +130,10 @@ class QuantizeStep(Step):
         model = SpikingMLP(config=cfg.train.snn)
         model.load_state_dict(torch.load(inputs["float_model"]))
         test = EncodedTestSet.load(inputs["test_set"])
+        mapped = {}
+        if cfg.train.snn.dual_adaptive:  # the float model with the per-layer shifts: what the mapping costs
+            mapped = {"accuracy_float_hardware_decays": _accuracy(predict(model, test.spikes, hardware_decays=True),
+                                                                  test.labels)}
         before = _accuracy(predict(model, test.spikes, quantization=cfg.quantization), test.labels)
         history = train(model, data, cfg.qat, quantization=cfg.quantization)
         predicted = predict(model, test.spikes, quantization=cfg.quantization)
@@ -138,6 +142,7 @@ class QuantizeStep(Step):
         predictions = folder / "torch_quantized_predictions.npy"
         np.save(predictions, predicted)
         return StepOutcome({"network": path, "torch_predictions": predictions}, {
+            **mapped,
             "accuracy_post_training_quantization": before,
             "accuracy_quantized_torch": _accuracy(predicted, test.labels),
             "weight_bits": cfg.quantization.weight_bits,

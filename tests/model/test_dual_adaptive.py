@@ -38,6 +38,16 @@ def test_decays_and_input_scales_are_learned_per_neuron(trained):
     assert model.decays(2) is None, "the accumulator readout has no decay to learn"
 
 
+def test_the_float_model_runs_with_the_decays_the_core_will_have(trained):
+    model, data = trained
+    spikes = rate_encode(data.test_x, CONFIG.timesteps, seed=2)
+    learned = model(torch.tensor(spikes[:64], dtype=torch.float32)).readout
+    mapped = model(torch.tensor(spikes[:64], dtype=torch.float32), hardware_decays=True).readout
+    assert not torch.equal(learned, mapped), "per-neuron decays against one shift per layer"
+    mapped_accuracy = (predict(model, spikes, hardware_decays=True) == data.test_y).mean()
+    assert mapped_accuracy > 0.5
+
+
 def test_export_folds_the_input_scale_and_maps_the_decays_to_a_shift(trained):
     model, data = trained
     quantization = QuantizationConfig(weight_bits=8)

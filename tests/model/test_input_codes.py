@@ -70,7 +70,7 @@ def test_a_float_decay_trains_and_maps_to_the_nearest_shift():
     model = SpikingMLP(config=cfg, seed=0)
     train(model, data, TrainConfig(epochs=3, seed=0, input_code=DirectCurrent()))
     assert (predict(model, data.test_x) == data.test_y).mean() > 0.7
-    assert cfg.neuron(0, 1.0, integer=True).leak_shift == 3 == nearest_leak_shift(0.9)
+    assert cfg.neuron(0, 1.0, hardware_decay=True).leak_shift == 3 == nearest_leak_shift(0.9)
     assert nearest_leak_shift(0.95) == 4 and nearest_leak_shift(0.5) == 1
     with pytest.raises(ValueError, match="not both"):
         SNNConfig(sizes=(4, 2), timesteps=2, beta=0.9)
