@@ -145,7 +145,8 @@ def flatten(prefix: str, value, out: dict) -> dict:
 
 
 FIGURES = [
-    "accuracy.float", "accuracy.quantized_reference", "accuracy.rtl", "verify.images", "verify.mismatched_images",
+    "accuracy.float", "accuracy.quantized_torch", "accuracy.quantized_reference",
+    "accuracy.reference_agrees_with_torch", "accuracy.rtl", "verify.images", "verify.mismatched_images",
     "verify.cycle_mismatches", "hardware.cycles_per_inference_mean", "hardware.cycles_over_bound",
     "hardware.clock_mhz", "hardware.latency_us_mean", "sops_per_inference_mean", "area.total_um2",
     "area.flip_flops", "timing.critical_path_ns", "timing.fmax_mhz", "energy.nj_per_inference",
