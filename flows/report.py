@@ -79,6 +79,9 @@ def build_report(config: RunConfig, records: list[StepRecord]) -> dict[str, Any]
         synth = m["synth"]
         report["area"] = {k: synth[k] for k in ("library", "total_um2", "cell_count", "flip_flops",
                                                 "flip_flop_area_share", "cells", "memory_style")}
+        if "by_block_um2" in synth:  # from the hierarchical synthesis (flows/area_by_block.py)
+            report["area"].update(by_block=synth["by_block_um2"], by_block_share=synth["by_block_share"],
+                                  hierarchical_total_um2=synth["hierarchical_total_um2"])
     if "timing" in m:
         timing = m["timing"]
         report["timing"] = {k: timing[k] for k in ("critical_path_ns", "fmax_mhz", "clock_period_ns", "corner",
@@ -156,6 +159,13 @@ def markdown(report: dict[str, Any]) -> str:
         rows.append(("Area", f"{ar['total_um2']:,.0f} um^2 ({ar['library']}), {ar['cell_count']} cells, "
                              f"{ar['flip_flops']} flip-flops ({ar['flip_flop_area_share']:.0%} of area)"))
         notes.append(f"- Area: Yosys `stat -liberty`; memory style: {ar['memory_style']}.")
+        if "by_block" in ar:
+            shares = ", ".join(f"{block.replace('_', ' ')} {share:.0%}" for block, share in ar["by_block_share"].items()
+                               if share > 0)
+            rows.append(("Area by block", shares))
+            notes.append(f"- Area by block: a second synthesis that keeps the hierarchy, each memory a module of its "
+                         f"own ({ar['hierarchical_total_um2']:,.0f} um^2 in all, against {ar['total_um2']:,.0f} "
+                         f"flattened, where Yosys optimises across the boundaries); shares are of that total.")
     if "timing" in report:
         t = report["timing"]
         rows += [("Critical path / Fmax", f"{t['critical_path_ns']:.2f} ns / {t['fmax_mhz']:.1f} MHz ({t['corner']})"),

@@ -18,6 +18,7 @@ from sim.cycles import predict_cycles
 from sim.reference import ref_run
 from sim.rtl_run import choose_simulator, rtl_run
 
+from ..area_by_block import area_by_block
 from ..energy import INPUT_TRANSITION_NS, build_net_model, estimate_energy
 from ..gate_level import simulate_netlist
 from ..liberty_library import CellLibrary, read_liberty
@@ -179,7 +180,11 @@ class SynthStep(Step):
     def run(self, inputs, folder: Path) -> StepOutcome:
         library = self.config.library
         result = synthesize(inputs["verilog"], top=TOP_NAME, library=library, out_dir=folder)
+        blocks = area_by_block(inputs["verilog"], top=TOP_NAME, library=library, out_dir=folder)
         return StepOutcome({"netlist": result.netlist, "netlist_json": result.netlist_json}, {
+            "by_block_um2": blocks.by_block_um2,
+            "by_block_share": {k: v / blocks.hierarchical_total_um2 for k, v in blocks.by_block_um2.items()},
+            "hierarchical_total_um2": blocks.hierarchical_total_um2,
             "library": library.liberty_path.name,
             "total_um2": result.area_um2,
             "cells": result.cells,

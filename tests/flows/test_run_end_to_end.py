@@ -17,7 +17,7 @@ REQUIRED_KEYS = [
     "dataset", "network", "timesteps", "accuracy.float", "accuracy.quantized_reference", "accuracy.rtl",
     "verify.simulator", "verify.images", "verify.mismatched_images", "verify.cycle_mismatches", "hardware.lanes",
     "hardware.weight_bits", "hardware.clock_mhz", "hardware.cycles_per_inference_mean", "area.library",
-    "area.total_um2", "energy.method", "energy.nj_per_inference", "energy.pj_per_sop", "sops_per_inference_mean",
+    "area.total_um2", "area.by_block", "energy.method", "energy.nj_per_inference", "energy.pj_per_sop", "sops_per_inference_mean",
 ]
 
 
@@ -46,6 +46,18 @@ def test_report_has_every_key_and_no_mismatch(tiny_run):
     assert report["energy"]["activity_coverage"] == 1.0
     assert report["accuracy"]["quantized_reference"] == report["accuracy"]["quantized_torch"]
     assert (tiny_run / "report.md").read_text().startswith("# spikefab run report")
+
+
+def test_area_by_block_adds_up_to_the_hierarchical_synthesis(tiny_run):
+    area = json.loads((tiny_run / "report.json").read_text())["area"]
+    blocks = area["by_block"]
+    assert sum(blocks.values()) == pytest.approx(area["hierarchical_total_um2"])
+    for block in ("weight_memory", "membrane_memory", "datapath", "readout", "control"):
+        assert blocks[block] > 0, block
+    assert blocks["encoder"] == 0, "this core has no on-chip encoder"
+    # Boundaries stop some optimisation: the hierarchical total is not below the flat one.
+    assert area["hierarchical_total_um2"] >= area["total_um2"]
+    assert "Area by block" in (tiny_run / "report.md").read_text()
 
 
 def test_energy_per_sop_is_the_energy_over_the_operations(tiny_run):

@@ -1,0 +1,21 @@
+"""Which block each module of the hierarchical netlist counts toward."""
+
+import pytest
+
+from flows.area_by_block import block_of
+
+
+@pytest.mark.parametrize("module, block", [
+    ("spikefab_core", "control"),
+    ("spikefab_core.next_spike0", "control"),
+    ('spikefab_core.layer0_\\"weights\\"', "weight_memory"),
+    ('spikefab_core.layer2_\\"membranes\\"', "membrane_memory"),
+    ('spikefab_core.layer1_\\"biases\\"', "bias_memory"),
+    ("spikefab_core.layer0", "datapath"),
+    ("spikefab_core.layer1", "datapath"),
+    ("spikefab_core.layer2", "readout"),
+    ("spikefab_core.encoder", "encoder"),
+    ("spikefab_core.next_pixel", "encoder"),
+])
+def test_modules_fall_into_their_blocks(module, block):
+    assert block_of(module, top="spikefab_core", output_layer=2) == block
