@@ -6,8 +6,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-# System tools the flow runs (../shared/TOOLCHAIN.md): simulator, synthesis, timing, the OSU liberty.
-APT_PACKAGES := iverilog yosys opensta qflow-tech-osu018 dataset-fashion-mnist g++ make
+# System tools the flow runs (../shared/TOOLCHAIN.md): simulator, synthesis, timing, the OSU liberties.
+APT_PACKAGES := iverilog yosys opensta qflow-tech-osu018 qflow-tech-osu035 qflow-tech-osu050 \
+                dataset-fashion-mnist g++ make
 
 # torch on 2-core machines: the default OpenMP spin-wait makes 2-thread runs erratic.
 export OMP_WAIT_POLICY := PASSIVE

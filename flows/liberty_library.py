@@ -23,12 +23,18 @@ class CellLibrary(enum.Enum):
     OSU050 = "osu050"
 
     @property
+    def _stem(self) -> Path:
+        # The 0.5 um package names its files osu05_*, the others after the package.
+        name = "osu05" if self is CellLibrary.OSU050 else self.value
+        return Path(f"/usr/share/qflow/tech/{self.value}/{name}_stdcells")
+
+    @property
     def liberty_path(self) -> Path:
-        return Path(f"/usr/share/qflow/tech/{self.value}/{self.value}_stdcells.lib")
+        return self._stem.with_suffix(".lib")
 
     @property
     def cell_models_path(self) -> Path:
-        return Path(f"/usr/share/qflow/tech/{self.value}/{self.value}_stdcells.v")
+        return self._stem.with_suffix(".v")
 
     @property
     def package(self) -> str:
@@ -37,7 +43,7 @@ class CellLibrary(enum.Enum):
     def require(self) -> Path:
         if not self.liberty_path.is_file():
             raise LibraryError(f"liberty file {self.liberty_path} not found: install Debian's {self.package} "
-                               "(make setup installs qflow-tech-osu018)")
+                               "(make setup installs it)")
         return self.liberty_path
 
 
