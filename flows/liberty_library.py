@@ -37,6 +37,10 @@ class CellLibrary(enum.Enum):
         return self._stem.with_suffix(".v")
 
     @property
+    def feature_nm(self) -> int:
+        return {"osu018": 180, "osu035": 350, "osu050": 500}[self.value]
+
+    @property
     def package(self) -> str:
         return f"qflow-tech-{self.value}"
 

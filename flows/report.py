@@ -10,6 +10,7 @@ from typing import Any
 
 from .flow import StepRecord
 from .run_config import RunConfig
+from .technology_scaling import ProcessNode, scale_figures
 from .step import to_jsonable
 
 # Published figures for context only: other processes, other networks; not comparable as measured.
@@ -95,6 +96,18 @@ def build_report(config: RunConfig, records: list[StepRecord]) -> dict[str, Any]
             "nj_per_inference_spread", "pj_per_sop", "breakdown_nj_per_inference", "memory_model",
             "input_transition_ns")}
         report["energy"]["clock_mhz"] = 1000 / energy["clock_period_ns"]
+        if "supply_v" in energy and "area" in report and "timing" in report:
+            split = energy["breakdown_nj_per_inference"]
+            report["scaled_estimate"] = {
+                "rule": "first order from the measured figures: dynamic energy x (L_t/L_s)(V_t/V_s)^2, area x "
+                        "(L_t/L_s)^2, Fmax x L_s/L_t; leakage not scaled (flows/technology_scaling.py). "
+                        "An estimate for placing the design beside published chips, not a measurement.",
+                "source": {"feature_nm": energy["feature_nm"], "supply_v": energy["supply_v"]},
+                "nodes": scale_figures(
+                    source=ProcessNode(feature_nm=energy["feature_nm"], supply_v=energy["supply_v"]),
+                    dynamic_nj=split["switching"] + split["internal"], area_um2=report["area"]["total_um2"],
+                    fmax_mhz=report["timing"]["fmax_mhz"], sops_per_inference=energy["sops_per_inference_mean"]),
+            }
     report["config"] = to_jsonable(config)
     report["steps"] = {r.id: {"seconds": round(r.seconds, 2), "cached": r.cached, "folder": r.folder.name}
                        for r in records}
@@ -184,6 +197,14 @@ def markdown(report: dict[str, Any]) -> str:
                         f"{e['input_transition_ns']} ns for every table look-up; memories: {e['memory_model']}.")
     lines = ["# spikefab run report", "", "| figure | value |", "| --- | --- |"]
     lines += [f"| {k} | {val} |" for k, val in rows]
+    if "scaled_estimate" in report:
+        scaled = report["scaled_estimate"]
+        lines += ["", "## Scaled to newer nodes: an ESTIMATE, not measured", "",
+                  f"From {scaled['source']['feature_nm']} nm at {scaled['source']['supply_v']} V. {scaled['rule']}", "",
+                  "| node | supply V | dynamic nJ/inference | dynamic pJ/SOP | area mm^2 | Fmax MHz |",
+                  "| --- | --- | --- | --- | --- | --- |"]
+        lines += [f"| {node} | {f['supply_v']} | {f['dynamic_nj_per_inference']:.2f} | {f['dynamic_pj_per_sop']:.2f} | "
+                  f"{f['area_mm2']:.4f} | {f['fmax_mhz']:.0f} |" for node, f in scaled["nodes"].items()]
     lines += ["", "## How the figures were made", "", *notes,
               "", "## Published figures, for context only (other processes and networks; not scaled)", ""]
     lines += [f"- {name}: {figure}" for name, figure in LITERATURE]

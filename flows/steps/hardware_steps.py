@@ -271,6 +271,8 @@ class PowerStep(Step):
                 "leakage": float(estimate.leakage_pj[:-1].mean() / 1000),
             },
             "leakage_nw": estimate.leakage_nw,
+            "supply_v": liberty.voltage_v,
+            "feature_nm": cfg.library.feature_nm,
             "memory_model": "flip-flops (no SRAM macros)",
         }
         path = folder / "energy.json"

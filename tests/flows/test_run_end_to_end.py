@@ -60,6 +60,15 @@ def test_area_by_block_adds_up_to_the_hierarchical_synthesis(tiny_run):
     assert "Area by block" in (tiny_run / "report.md").read_text()
 
 
+def test_scaled_figures_stand_apart_from_the_measured_ones(tiny_run):
+    report = json.loads((tiny_run / "report.json").read_text())
+    nodes = report["scaled_estimate"]["nodes"]
+    measured = report["energy"]["nj_per_inference"]
+    assert set(nodes) == {"45nm", "40nm", "28nm"} and nodes["28nm"]["dynamic_nj_per_inference"] < measured
+    assert "scaled" not in json.dumps(report["energy"]), "no scaled figure among the measured ones"
+    assert "an ESTIMATE, not measured" in (tiny_run / "report.md").read_text()
+
+
 def test_energy_per_sop_is_the_energy_over_the_operations(tiny_run):
     energy = json.loads((tiny_run / "09-power" / "energy.json").read_text())
     each = np.array(energy["nj_per_inference_each"])
