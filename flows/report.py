@@ -95,6 +95,10 @@ def build_report(config: RunConfig, records: list[StepRecord]) -> dict[str, Any]
             "method", "activity_source", "activity_coverage", "images", "nj_per_inference", "nj_per_inference_each",
             "nj_per_inference_spread", "pj_per_sop", "breakdown_nj_per_inference", "memory_model",
             "input_transition_ns")}
+        if "analytical_nj_per_inference" in energy:
+            report["energy"].update(analytical_nj_per_inference=energy["analytical_nj_per_inference"],
+                                    analytical_terms_nj=energy["analytical_terms_nj"],
+                                    analytical_over_gate_level=energy["analytical_over_gate_level"])
         report["energy"]["clock_mhz"] = 1000 / energy["clock_period_ns"]
         if "supply_v" in energy and "area" in report and "timing" in report:
             split = energy["breakdown_nj_per_inference"]
@@ -193,6 +197,12 @@ def markdown(report: dict[str, Any]) -> str:
             ("Energy split (nJ)", ", ".join(f"{k} {val:.1f}" for k, val in e["breakdown_nj_per_inference"].items())),
             ("Activity", f"{e['activity_source']}, coverage {e['activity_coverage']:.1%}"),
         ]
+        if "analytical_nj_per_inference" in e:
+            terms = ", ".join(f"{k.replace('_', ' ')} {val:.1f}" for k, val in e["analytical_terms_nj"].items())
+            rows.append(("Analytical cross-check", f"{e['analytical_nj_per_inference']:.1f} nJ ({terms}); "
+                                                   f"{e['analytical_over_gate_level']:.2f}x the gate-level figure"))
+            notes.append("- Analytical cross-check: operations counted by the reference times per-operation energies "
+                         "from the same liberty (flows/analytical_energy.py states the model and its omissions).")
         notes.insert(0, f"- Energy: {e['method']}; clock {e['clock_mhz']:.2f} MHz, input transition "
                         f"{e['input_transition_ns']} ns for every table look-up; memories: {e['memory_model']}.")
     lines = ["# spikefab run report", "", "| figure | value |", "| --- | --- |"]

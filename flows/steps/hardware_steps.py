@@ -18,6 +18,7 @@ from sim.cycles import predict_cycles
 from sim.reference import ref_run
 from sim.rtl_run import choose_simulator, rtl_run
 
+from ..analytical_energy import analytical_energy_nj, operation_energies
 from ..area_by_block import area_by_block
 from ..energy import INPUT_TRANSITION_NS, build_net_model, estimate_energy
 from ..gate_level import simulate_netlist
@@ -218,6 +219,11 @@ class TimingStep(Step):
         return StepOutcome({"timing": path}, metrics)
 
 
+def _flip_flops(netlist_json: Path) -> int:
+    cells = json.loads(Path(netlist_json).read_text())["modules"][TOP_NAME]["cells"].values()
+    return sum(1 for cell in cells if cell["type"].startswith("DFF"))
+
+
 class PowerStep(Step):
     """Energy per inference from real activity of the mapped netlist on real test inferences."""
 
@@ -250,6 +256,10 @@ class PowerStep(Step):
         run.vcd.unlink()  # hundreds of MB; the toggle counts are what matter, and they are kept
         per_image_nj = estimate.total_pj[:-1] / 1000.0
         sops = cycles.synaptic_ops
+        analytical = analytical_energy_nj(
+            net, energies=operation_energies(liberty), flip_flops=_flip_flops(inputs["netlist_json"]),
+            cycles=float(cycles.cycles.mean()), synaptic_ops=float(sops.mean()),
+            neuron_updates=float(reference.timesteps_used.mean()) * sum(layer.n_out for layer in net.layers))
         np.savez(folder / "toggles.npz", rises=activity.rises, falls=activity.falls)
         metrics = {
             "method": "gate-level simulation (Icarus, zero delay) of the mapped netlist; per-net toggles x liberty "
@@ -271,6 +281,9 @@ class PowerStep(Step):
                 "leakage": float(estimate.leakage_pj[:-1].mean() / 1000),
             },
             "leakage_nw": estimate.leakage_nw,
+            "analytical_nj_per_inference": analytical["total"],
+            "analytical_terms_nj": {k: v for k, v in analytical.items() if k != "total"},
+            "analytical_over_gate_level": analytical["total"] / float(per_image_nj.mean()),
             "supply_v": liberty.voltage_v,
             "feature_nm": cfg.library.feature_nm,
             "memory_model": "flip-flops (no SRAM macros)",

@@ -69,6 +69,17 @@ def test_scaled_figures_stand_apart_from_the_measured_ones(tiny_run):
     assert "an ESTIMATE, not measured" in (tiny_run / "report.md").read_text()
 
 
+def test_the_analytical_cross_check_stands_beside_the_gate_level_figure(tiny_run):
+    energy = json.loads((tiny_run / "report.json").read_text())["energy"]
+    terms = energy["analytical_terms_nj"]
+    assert all(value > 0 for value in terms.values()) and set(terms) == {"clock", "synaptic_ops", "neuron_updates"}
+    assert energy["analytical_nj_per_inference"] == pytest.approx(sum(terms.values()))
+    assert energy["analytical_over_gate_level"] == pytest.approx(
+        energy["analytical_nj_per_inference"] / energy["nj_per_inference"])
+    # Two independent routes to one figure: they should agree within an order of magnitude.
+    assert 0.1 < energy["analytical_over_gate_level"] < 10
+
+
 def test_energy_per_sop_is_the_energy_over_the_operations(tiny_run):
     energy = json.loads((tiny_run / "09-power" / "energy.json").read_text())
     each = np.array(energy["nj_per_inference_each"])
