@@ -99,6 +99,8 @@ def build_report(config: RunConfig, records: list[StepRecord]) -> dict[str, Any]
             report["energy"].update(analytical_nj_per_inference=energy["analytical_nj_per_inference"],
                                     analytical_terms_nj=energy["analytical_terms_nj"],
                                     analytical_over_gate_level=energy["analytical_over_gate_level"])
+        if "opensta_cross_check" in energy:
+            report["energy"]["opensta_cross_check"] = energy["opensta_cross_check"]
         report["energy"]["clock_mhz"] = 1000 / energy["clock_period_ns"]
         if "supply_v" in energy and "area" in report and "timing" in report:
             split = energy["breakdown_nj_per_inference"]
@@ -203,6 +205,12 @@ def markdown(report: dict[str, Any]) -> str:
                                                    f"{e['analytical_over_gate_level']:.2f}x the gate-level figure"))
             notes.append("- Analytical cross-check: operations counted by the reference times per-operation energies "
                          "from the same liberty (flows/analytical_energy.py states the model and its omissions).")
+        if "opensta_cross_check" in e:
+            o = e["opensta_cross_check"]
+            rows.append(("OpenSTA report_power (cross-check)", f"{o['nj_per_inference']:.1f} nJ ({o['power_mw']:.2f} mW, "
+                                                                f"input activity {o['input_activity_per_cycle']:.3f}/cycle); "
+                                                                f"{o['over_gate_level']:.2f}x the gate-level figure"))
+            notes.append(f"- OpenSTA cross-check: {o['method']}.")
         notes.insert(0, f"- Energy: {e['method']}; clock {e['clock_mhz']:.2f} MHz, input transition "
                         f"{e['input_transition_ns']} ns for every table look-up; memories: {e['memory_model']}.")
     lines = ["# spikefab run report", "", "| figure | value |", "| --- | --- |"]

@@ -69,7 +69,7 @@ def test_scaled_figures_stand_apart_from_the_measured_ones(tiny_run):
     assert "an ESTIMATE, not measured" in (tiny_run / "report.md").read_text()
 
 
-def test_the_analytical_cross_check_stands_beside_the_gate_level_figure(tiny_run):
+def test_the_cross_checks_stand_beside_the_gate_level_figure(tiny_run):
     energy = json.loads((tiny_run / "report.json").read_text())["energy"]
     terms = energy["analytical_terms_nj"]
     assert all(value > 0 for value in terms.values()) and set(terms) == {"clock", "synaptic_ops", "neuron_updates"}
@@ -78,6 +78,9 @@ def test_the_analytical_cross_check_stands_beside_the_gate_level_figure(tiny_run
         energy["analytical_nj_per_inference"] / energy["nj_per_inference"])
     # Two independent routes to one figure: they should agree within an order of magnitude.
     assert 0.1 < energy["analytical_over_gate_level"] < 10
+    sta = energy["opensta_cross_check"]
+    assert 0 < sta["input_activity_per_cycle"] < 1 and sta["power_mw"] > 0
+    assert sta["over_gate_level"] == pytest.approx(sta["nj_per_inference"] / energy["nj_per_inference"])
 
 
 def test_energy_per_sop_is_the_energy_over_the_operations(tiny_run):
