@@ -17,6 +17,7 @@ import numpy as np
 
 from model.architecture import CoreArchitecture
 from model.compiled import CompiledNetwork, Integration
+from model.input_codes import RegularRateCode
 from model.distillation import DistillationConfig, HeadTailAwareKL, OutputKL
 from model.train import Backprop
 from sim.cycles import predict_cycles
@@ -111,6 +112,15 @@ BENCHMARKS = {
         aliases={"mnist.weights4.accuracy_rtl_exact": "early_exit.accuracy_full_timesteps",
                  "mnist.weights4.early_exit.avg_timesteps": "early_exit.avg_timesteps",
                  "mnist.weights4.early_exit.accuracy": "early_exit.accuracy"}),
+    # Fashion-MNIST under the same constraints: 784-1000-10, T=8, 8-bit weights, the deterministic
+    # (regular) rate code, training images shifted by up to a pixel and mirrored; 1,000 test images
+    # through the RTL (Verilator), the whole test set through the hardware-exact reference.
+    "fashion_mnist": FlowBenchmark(
+        RunConfig(dataset="fashion_mnist", hidden=(1000,), timesteps=8, lanes=32, epochs=30, qat_epochs=3,
+                  batch_size=128, input_code=RegularRateCode(), shift_pixels=1, mirror=True, verify_images=1000,
+                  simulator="verilator"), until="verify",
+        aliases={"fashion_mnist.accuracy_rtl_exact": "accuracy.quantized_reference",
+                 "fashion_mnist.accuracy_rtl_verified_1000": "accuracy.rtl"}),
     # N-MNIST subset, event frames straight into the core: the two integration modes of the seeds.
     **{f"nmnist_{mode.value}": FlowBenchmark(
         RunConfig(dataset="nmnist", hidden=(256,), timesteps=8, integration=mode, epochs=30, qat_epochs=3,
