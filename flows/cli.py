@@ -21,6 +21,7 @@ from sim.rtl_run import AUTO_VERILATOR_IMAGES, SIMULATORS, available_cores
 from .flow import StepRecord, run_flow
 from .liberty_library import CellLibrary, LibraryError
 from .report import build_report, summary, write_report
+from .sweep import run_sweep
 from .run_config import RunConfig
 from .steps.hardware_steps import VerificationError, verify_network
 from .test_set import encode_test_set
@@ -77,11 +78,26 @@ def _add_encoder(p) -> None:
 
 def _add_run(sub) -> None:
     p = sub.add_parser("run", help="train, quantize, compile, verify and estimate, into one run folder")
+    _add_run_options(p, sweep=False)
+    p.add_argument("--out", type=Path, required=True, help="run folder (steps already done there are reused)")
+    p.add_argument("--until", choices=STEP_IDS,
+                   help="stop after this step (e.g. verify, for networks too large to synthesize as flip-flops)")
+
+
+def _add_sweep(sub) -> None:
+    p = sub.add_parser("sweep", help="one network's design space: runs over lanes, weight bits and timesteps, "
+                                     "a table and plots of accuracy, energy, area and latency with the Pareto front")
+    _add_run_options(p, sweep=True)
+    p.add_argument("--out", type=Path, required=True, help="sweep folder: one run folder per point, and the tables")
+
+
+def _add_run_options(p, *, sweep: bool) -> None:
+    """The options of a run; a sweep takes lists for the swept ones."""
+    many = {"nargs": "+"} if sweep else {}
     p.add_argument("--dataset", choices=DATASETS, default="digits")
     p.add_argument("--data-path", help="folder holding the data set's files (else the standard search)")
-    p.add_argument("--out", type=Path, required=True, help="run folder (steps already done there are reused)")
     p.add_argument("--hidden", type=int, nargs="+", default=[64], help="hidden layer sizes")
-    p.add_argument("--timesteps", type=int, default=8)
+    p.add_argument("--timesteps", type=int, default=[8] if sweep else 8, **many)
     p.add_argument("--leak-shift", type=_leak, default=3, help="membrane decay V -= V >> k, or 'none'")
     p.add_argument("--integration", choices=[m.value for m in Integration], default="continuous")
     p.add_argument("--reset", choices=[m.value for m in Reset], default="subtract")
@@ -102,8 +118,8 @@ def _add_run(sub) -> None:
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--qat-epochs", type=int, default=10)
-    p.add_argument("--weight-bits", type=int, default=8)
-    p.add_argument("--lanes", type=int, default=8)
+    p.add_argument("--weight-bits", type=int, default=[8] if sweep else 8, **many)
+    p.add_argument("--lanes", type=int, default=[8] if sweep else 8, **many)
     _add_encoder(p)
     _add_input_code(p)
     p.add_argument("--early-exit", action="store_true",
@@ -116,8 +132,6 @@ def _add_run(sub) -> None:
     _add_simulator(p)
     p.add_argument("--library", choices=[m.value for m in CellLibrary], default="osu018")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--until", choices=STEP_IDS,
-                   help="stop after this step (e.g. verify, for networks too large to synthesize as flip-flops)")
 
 
 def _add_verify(sub) -> None:
@@ -135,26 +149,39 @@ def _add_verify(sub) -> None:
     p.add_argument("--out", type=Path, required=True)
 
 
-def command_run(args) -> int:
-    config = RunConfig(
-        dataset=args.dataset, data_path=args.data_path, hidden=tuple(args.hidden), timesteps=args.timesteps,
+def _run_config(args, *, timesteps: int, weight_bits: int, lanes: int) -> RunConfig:
+    return RunConfig(
+        dataset=args.dataset, data_path=args.data_path, hidden=tuple(args.hidden), timesteps=timesteps,
         leak_shift=args.leak_shift, integration=Integration(args.integration), reset=Reset(args.reset),
         readout=Readout(args.readout), surrogate=SURROGATES[args.surrogate](), dual_adaptive=args.da_lif, backprop=Backprop(args.backprop),
         shift_pixels=args.shift_pixels, mirror=args.mirror, input_code=INPUT_CODES[args.input_code](),
         distillation=None if args.distill is None else DistillationConfig(
             output_loss=DISTILLATION_LOSSES[args.distill](), teacher_hidden=tuple(args.teacher_hidden)),
         epochs=args.epochs, batch_size=args.batch_size,
-        qat_epochs=args.qat_epochs, weight_bits=args.weight_bits, lanes=args.lanes,
+        qat_epochs=args.qat_epochs, weight_bits=weight_bits, lanes=lanes,
         encoder_lanes=args.encoder_lanes, encoder_seed=args.encoder_seed, test_images=args.test_images,
         verify_images=args.verify_images, energy_images=args.energy_images, simulator=args.simulator,
         simulator_processes=args.simulator_processes, early_exit=args.early_exit, exit_tolerance=args.exit_tolerance,
         library=CellLibrary(args.library), seed=args.seed)
+
+
+def command_run(args) -> int:
+    config = _run_config(args, timesteps=args.timesteps, weight_bits=args.weight_bits, lanes=args.lanes)
     start = time.perf_counter()
     records = run_flow(config.steps(until=args.until), args.out, progress=_progress)
     report = build_report(config, records)
     report["total_seconds"] = round(time.perf_counter() - start, 1)
     write_report(args.out, report)
     print(summary(report, args.out))
+    return 0
+
+
+def command_sweep(args) -> int:
+    points = [(t, w, l) for t in args.timesteps for w in args.weight_bits for l in args.lanes]
+    configs = {point: _run_config(args, timesteps=point[0], weight_bits=point[1], lanes=point[2]) for point in points}
+    summary_rows = run_sweep(configs, args.out, progress=_progress)
+    print(f"sweep of {len(points)} points: {sum(r['pareto'] for r in summary_rows)} on the Pareto front; "
+          f"table {args.out / 'sweep.md'}")
     return 0
 
 
@@ -198,10 +225,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="spikefab", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     _add_run(sub)
+    _add_sweep(sub)
     _add_verify(sub)
     args = parser.parse_args(argv)
     try:
-        return {"run": command_run, "verify": command_verify}[args.command](args)
+        return {"run": command_run, "sweep": command_sweep, "verify": command_verify}[args.command](args)
     except VerificationError as exc:
         print(f"spikefab: verification failed: {exc}", file=sys.stderr)
         return EXIT_MISMATCH
