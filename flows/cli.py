@@ -131,6 +131,8 @@ def _add_run_options(p, *, sweep: bool) -> None:
     p.add_argument("--energy-images", type=int, default=4, help="inferences simulated at gate level")
     _add_simulator(p)
     p.add_argument("--library", choices=[m.value for m in CellLibrary], default="osu018")
+    p.add_argument("--no-buffering", action="store_true",
+                   help="map without ABC's buffering and gate sizing (Yosys's plain mapping: slower paths)")
     p.add_argument("--seed", type=int, default=0)
 
 
@@ -162,7 +164,7 @@ def _run_config(args, *, timesteps: int, weight_bits: int, lanes: int) -> RunCon
         encoder_lanes=args.encoder_lanes, encoder_seed=args.encoder_seed, test_images=args.test_images,
         verify_images=args.verify_images, energy_images=args.energy_images, simulator=args.simulator,
         simulator_processes=args.simulator_processes, early_exit=args.early_exit, exit_tolerance=args.exit_tolerance,
-        library=CellLibrary(args.library), seed=args.seed)
+        library=CellLibrary(args.library), buffering=not args.no_buffering, seed=args.seed)
 
 
 def command_run(args) -> int:

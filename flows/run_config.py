@@ -62,6 +62,7 @@ class RunConfig:
     simulator: str = "auto"
     simulator_processes: int | None = None  # None: one per available core
     library: CellLibrary = CellLibrary.OSU018
+    buffering: bool = True              # buffer high-fanout nets and size gates in synthesis
     seed: int = 0
     encoding_seed: int = 1
     early_exit: bool = False            # calibrate SEENN-I early exit on held-out training images
@@ -163,8 +164,8 @@ class RunConfig:
             VerifyStep(VerifyStepConfig(lanes=self.lanes, encoder=self.encoder, simulator=self.simulator,
                                         images=self.verify_images, seed=self.seed,
                                         processes=self.simulator_processes or available_cores())),
-            SynthStep(LibraryConfig(library=self.library)),
-            TimingStep(LibraryConfig(library=self.library)),
+            SynthStep(LibraryConfig(library=self.library, buffering=self.buffering)),
+            TimingStep(LibraryConfig(library=self.library, buffering=self.buffering)),
             PowerStep(PowerStepConfig(lanes=self.lanes, encoder=self.encoder, library=self.library,
                                       images=self.energy_images)),
         ]

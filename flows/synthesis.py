@@ -15,7 +15,7 @@ YOSYS_SCRIPT = """\
 read_verilog -sv {verilog}
 synth -top {top} -flatten
 dfflibmap -liberty {liberty}
-abc -liberty {liberty}
+abc {abc_options}-liberty {liberty}
 opt_clean -purge
 setundef -zero
 splitnets -format __
@@ -25,6 +25,14 @@ stat -liberty {liberty}
 write_verilog -noattr -noexpr -nohex -nodec {netlist}
 write_json {netlist_json}
 """
+
+
+# Yosys 0.23 maps without buffering or sizing, leaving high-fanout nets (the lane enables, the
+# sequencer's state) on single small drivers: the critical path is their load. This ABC script is
+# Yosys's own mapping sequence followed by ABC's buffering and gate sizing against the liberty
+# (buffer -p, upsize, dnsize). On the digits core it took the path from 35.8 to 17.1 ns for 5% area.
+BUFFERING_ABC_SCRIPT = ("strash; &get -n; &fraig -x; &put; scorr; dc2; dretime; strash; &get -n; &dch -f; &nf; "
+                        "&put; buffer -p; upsize; dnsize; stime -p\n")
 
 
 @dataclass(frozen=True)
@@ -56,14 +64,21 @@ def parse_stat(log_text: str, library_cells: set[str]) -> tuple[float, dict[str,
     return float(area.group(1)), cells
 
 
-def synthesize(verilog: Path, *, top: str, library: CellLibrary, out_dir: Path) -> SynthesisResult:
+def synthesize(verilog: Path, *, top: str, library: CellLibrary, out_dir: Path,
+               buffering: bool = True) -> SynthesisResult:
     liberty = library.require()
     out_dir.mkdir(parents=True, exist_ok=True)
     netlist = out_dir / "netlist.v"
     netlist_json = out_dir / "netlist.json"
+    abc_options = ""
+    if buffering:
+        abc_script = out_dir / "buffering.abc"
+        abc_script.write_text(BUFFERING_ABC_SCRIPT)
+        abc_options = f"-script {abc_script.resolve()} "
     script = out_dir / "synth.ys"
     script.write_text(YOSYS_SCRIPT.format(verilog=Path(verilog).resolve(), top=top, liberty=liberty,
-                                          netlist=netlist.resolve(), netlist_json=netlist_json.resolve()))
+                                          abc_options=abc_options, netlist=netlist.resolve(),
+                                          netlist_json=netlist_json.resolve()))
     log = run_tool(["yosys", "-q", "-l", str(out_dir / "yosys.log"), str(script)], log=out_dir / "yosys.stdout")
     log = out_dir / "yosys.log"
     lib = read_liberty(liberty)

@@ -54,6 +54,7 @@ class VerifyStepConfig:
 @dataclass(frozen=True, kw_only=True)
 class LibraryConfig:
     library: CellLibrary
+    buffering: bool = True  # ABC buffering and gate sizing in synthesis (flows/synthesis.py)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -181,13 +182,15 @@ class SynthStep(Step):
 
     def run(self, inputs, folder: Path) -> StepOutcome:
         library = self.config.library
-        result = synthesize(inputs["verilog"], top=TOP_NAME, library=library, out_dir=folder)
+        result = synthesize(inputs["verilog"], top=TOP_NAME, library=library, out_dir=folder,
+                            buffering=self.config.buffering)
         blocks = area_by_block(inputs["verilog"], top=TOP_NAME, library=library, out_dir=folder)
         return StepOutcome({"netlist": result.netlist, "netlist_json": result.netlist_json}, {
             "by_block_um2": blocks.by_block_um2,
             "by_block_share": {k: v / blocks.hierarchical_total_um2 for k, v in blocks.by_block_um2.items()},
             "hierarchical_total_um2": blocks.hierarchical_total_um2,
             "library": library.liberty_path.name,
+            "buffering": self.config.buffering,
             "total_um2": result.area_um2,
             "cells": result.cells,
             "cell_count": sum(result.cells.values()),
@@ -211,9 +214,10 @@ class TimingStep(Step):
             "clock_mhz": 1000.0 / result.clock_period_ns,
             "startpoint": result.startpoint,
             "endpoint": result.endpoint,
-            "corner": "typical (1.8 V, 25 C)" if self.config.library is CellLibrary.OSU018 else "typical",
-            "assumptions": "ideal clock, zero input/output delay, no wire load (none in the liberty), "
-                           "no fanout buffering (Yosys inserts none)",
+            "corner": f"typical ({read_liberty(self.config.library.require()).voltage_v:g} V)",
+            "assumptions": "ideal clock, zero input/output delay, no wire load (none in the liberty); " + (
+                "high-fanout nets buffered and gates sized by ABC (buffer -p, upsize, dnsize)" if self.config.buffering
+                else "no fanout buffering (plain Yosys mapping: high-fanout nets on single small drivers)"),
         }
         path = folder / "timing.json"
         path.write_text(json.dumps(metrics, indent=2))

@@ -32,3 +32,18 @@ def test_a_missing_liberty_names_its_package(tmp_path, monkeypatch):
     monkeypatch.setattr(CellLibrary, "liberty_path", property(lambda self: tmp_path / "absent.lib"))
     with pytest.raises(LibraryError, match="absent.lib not found: install Debian's qflow-tech-osu035"):
         CellLibrary.OSU035.require()
+
+
+def test_buffering_shortens_the_critical_path(tmp_path):
+    from flows.timing import analyse_timing
+
+    net = random_network(NetworkSpec(sizes=(16, 24, 4), seed=42))
+    verilog = write_core_verilog(net, CoreArchitecture(lanes=12), tmp_path / f"{TOP_NAME}.v")
+    paths, buffers = {}, {}
+    for buffering in (False, True):
+        folder = tmp_path / f"buffering-{buffering}"
+        result = synthesize(verilog, top=TOP_NAME, library=CellLibrary.OSU018, out_dir=folder, buffering=buffering)
+        buffers[buffering] = sum(n for cell, n in result.cells.items() if cell.startswith("BUF"))
+        paths[buffering] = analyse_timing(result.netlist, top=TOP_NAME, library=CellLibrary.OSU018,
+                                          out_dir=folder).critical_path_ns
+    assert paths[True] < paths[False] and buffers[True] > buffers[False]
