@@ -91,10 +91,11 @@ def build_report(config: RunConfig, records: list[StepRecord]) -> dict[str, Any]
         report["hardware"]["latency_us_mean"] = ref["cycles_per_inference_mean"] * timing["clock_period_ns"] / 1000
     if "power" in m:
         energy = m["power"]
-        report["energy"] = {k: energy[k] for k in (
+        report["energy"] = {k: energy[k] for k in (  # those a cached step of an older run has
             "method", "activity_source", "activity_coverage", "images", "nj_per_inference", "nj_per_inference_each",
+            "nj_per_inference_by_class",
             "nj_per_inference_spread", "pj_per_sop", "breakdown_nj_per_inference", "memory_model",
-            "input_transition_ns")}
+            "input_transition_ns") if k in energy}
         if "analytical_nj_per_inference" in energy:
             report["energy"].update(analytical_nj_per_inference=energy["analytical_nj_per_inference"],
                                     analytical_terms_nj=energy["analytical_terms_nj"],

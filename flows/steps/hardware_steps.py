@@ -291,6 +291,10 @@ class PowerStep(Step):
             "input_transition_ns": INPUT_TRANSITION_NS,
             "nj_per_inference": float(per_image_nj.mean()),
             "nj_per_inference_each": per_image_nj.tolist(),
+            # The sample's images grouped by their true class (classes the sample lacks are absent).
+            "nj_per_inference_by_class": {
+                net.class_names[c] if net.class_names else str(c): float(per_image_nj[test.labels == c].mean())
+                for c in sorted(set(test.labels.tolist()))},
             "nj_per_inference_spread": float(per_image_nj.std() / per_image_nj.mean()),
             "pj_per_sop": float(estimate.total_pj[:-1].sum() / sops.sum()),
             "sops_per_inference_mean": float(sops.mean()),

@@ -88,6 +88,8 @@ def test_energy_per_sop_is_the_energy_over_the_operations(tiny_run):
     each = np.array(energy["nj_per_inference_each"])
     assert each.shape == (2,) and (each > 0).all()
     assert energy["pj_per_sop"] == pytest.approx(each.sum() * 1000 / (energy["sops_per_inference_mean"] * 2))
+    by_class = energy["nj_per_inference_by_class"]
+    assert 1 <= len(by_class) <= 2 and min(by_class.values()) >= each.min() and max(by_class.values()) <= each.max()
     split = energy["breakdown_nj_per_inference"]
     assert sum(split.values()) == pytest.approx(energy["nj_per_inference"])
 
