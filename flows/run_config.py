@@ -20,8 +20,9 @@ from sim.rtl_run import available_cores, choose_simulator
 
 from .liberty_library import CellLibrary
 from .step import Step
-from .steps.hardware_steps import (CompileStep, PowerStep, PowerStepConfig, ReferenceStep, CoreConfig,
+from .steps.hardware_steps import (CompileStep, ReferenceStep, CoreConfig,
                                    SynthStep, LibraryConfig, TimingStep, VerifyStep, VerifyStepConfig)
+from .steps.power_step import PowerStep, PowerStepConfig
 from .steps.model_steps import (CalibrateExitStep, DataConfig, EncodeStep, ExitCalibrationConfig, QuantizeStep,
                                 QuantizeStepConfig, TrainStep, TrainStepConfig)
 
