@@ -69,6 +69,8 @@ class TrainingBenchmark:
                 f"{prefix}.speedup_vs_snntorch": round(ours.images_per_s / theirs.images_per_s, 2),
                 f"{prefix}.peak_rss_mib": round(ours.peak_rss_mib, 1),
                 f"{prefix}.snntorch_peak_rss_mib": round(theirs.peak_rss_mib, 1),
+                f"{prefix}.training_memory_mib": round(ours.training_memory_mib, 1),
+                f"{prefix}.snntorch_training_memory_mib": round(theirs.training_memory_mib, 1),
                 f"{prefix}.accuracy": ours.test_accuracy,
                 f"{prefix}.snntorch_accuracy": theirs.test_accuracy,
             })

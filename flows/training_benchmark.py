@@ -42,7 +42,8 @@ class TrainingMeasurement:
     threads: int
     epochs: int
     images_per_s: float
-    peak_rss_mib: float
+    peak_rss_mib: float           # the whole process, loading MNIST included
+    training_memory_mib: float    # peak resident memory while training and testing, above what it was before
     test_accuracy: float
 
 
@@ -146,9 +147,12 @@ def measure(framework: str, *, threads: int, epochs: int, data_path: str | None 
 
     torch.set_num_threads(threads)
     data = load_dataset("mnist", data_path)
+    _reset_peak_memory()
+    before = _status_mib("VmRSS")
     images_per_s, accuracy = (_train_spikefab if framework == "spikefab" else _train_snntorch)(data, epochs)
     return TrainingMeasurement(framework=framework, threads=threads, epochs=epochs, images_per_s=images_per_s,
-                               peak_rss_mib=_rss_mib(), test_accuracy=accuracy)
+                               peak_rss_mib=_rss_mib(), training_memory_mib=_status_mib("VmHWM") - before,
+                               test_accuracy=accuracy)
 
 
 def measure_backprop(backprop: str, *, timesteps: int, images: int, data_path: str | None = None
