@@ -93,6 +93,8 @@ class RunConfig:
             raise ValueError(f"{self.dataset} is not made of square images: it cannot be shifted")
         if self.shift_pixels:
             RandomShift(side=IMAGE_SIDES[self.dataset], pixels=self.shift_pixels)  # validates the shift
+        if self.backprop is Backprop.RATE and self.dual_adaptive:
+            raise ValueError("rate-based backpropagation has no gradient for DA-LIF's decays: train DA-LIF with bptt")
         if not isinstance(self.input_code, InputCode):
             raise TypeError(f"input_code must be an InputCode object (RateCode(), ...), not {self.input_code!r}")
         if not self.input_code.sends_spikes:

@@ -73,3 +73,19 @@ def test_a_missing_data_set_says_where_to_put_it(tmp_path, capsys, monkeypatch):
     run = tmp_path / "run"
     assert not (run / "report.json").exists()
     assert [p.name for p in run.iterdir()] == [] if run.exists() else True
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--da-lif", "--backprop", "rate"], "rate-based backpropagation has no gradient for DA-LIF's decays"),
+    (["--da-lif", "--integration", "discontinuous"], "DA-LIF learns how the membrane decays"),
+    (["--input-code", "latency", "--encoder-lanes", "8"], "the on-chip encoder draws a rate code"),
+    (["--dataset", "nmnist", "--shift-pixels", "1"], "nmnist is not made of square images"),
+    (["--dataset", "nmnist", "--encoder-lanes", "8"], "nmnist is event data, already spikes"),
+    (["--early-exit", "--timesteps", "1"], "early exit needs at least two timesteps"),
+    (["--shift-pixels", "9"], "a shift of 9 pixels does not fit a side of 8"),
+], ids=["da-lif-rate", "da-lif-discontinuous", "latency-on-chip", "shift-events", "encoder-events", "exit-one-step",
+        "shift-too-far"])
+def test_settings_that_cannot_work_together_are_refused_before_any_step(options, message, tmp_path, capsys):
+    assert main(["run", *options, "--out", str(tmp_path / "run")]) == EXIT_ERROR
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
