@@ -15,7 +15,7 @@ class Augmentation:
         raise NotImplementedError
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RandomShift(Augmentation):
     """Each image of a square side x side picture moved by up to `pixels` in x and in y (uniform,
     independently per image), the uncovered border filled with zero: the translations a digit
@@ -28,6 +28,8 @@ class RandomShift(Augmentation):
     mirror: bool = False
 
     def __post_init__(self) -> None:
+        if not isinstance(self.side, int) or not isinstance(self.pixels, int):
+            raise TypeError(f"side and pixels must be ints, not {self.side!r} and {self.pixels!r}")
         if self.side < 1 or not 0 <= self.pixels < self.side:
             raise ValueError(f"a shift of {self.pixels} pixels does not fit a side of {self.side}")
 

@@ -74,18 +74,22 @@ class OutputLoss:
         raise NotImplementedError
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class OutputKL(OutputLoss):
     """Forward KL(p_teacher || p_student) at a temperature, times T^2 (Hinton's scaling)."""
 
     temperature: float = 4.0
+
+    def __post_init__(self) -> None:
+        if not self.temperature > 0:
+            raise ValueError(f"temperature must be > 0, not {self.temperature}")
 
     def __call__(self, student, teacher):
         t = self.temperature
         return forward_kl(F.log_softmax(teacher / t, dim=1), F.log_softmax(student / t, dim=1)).mean() * t * t
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class HeadTailAwareKL(OutputLoss):
     """HTA-KL. The teacher's classes, sorted by probability, are split where their cumulative
     probability reaches `head_mass`: the head (the classes up to and including that one) and the
@@ -99,6 +103,8 @@ class HeadTailAwareKL(OutputLoss):
     head_mass: float = 0.9
 
     def __post_init__(self) -> None:
+        if not self.temperature > 0:
+            raise ValueError(f"temperature must be > 0, not {self.temperature}")
         if not 0 < self.head_mass < 1:
             raise ValueError(f"head_mass must be in (0, 1), not {self.head_mass}")
 

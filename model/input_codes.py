@@ -71,7 +71,7 @@ class DirectCurrent(InputCode):
         raise ValueError("direct-current input is not spikes: the core takes events (use a rate or latency code)")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LatencyCode(InputCode):
     """Time-to-first-spike: input i spikes once, at step round((1 - x[i]) (T - 1)), if x[i] > cutoff:
     brighter pixels spike earlier; dark ones never."""
