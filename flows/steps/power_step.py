@@ -34,7 +34,6 @@ class PowerStepConfig:
     images: int
 
 
-
 def _input_port_activity(netlist_json: Path, activity, period_ns: float) -> float:
     """Toggles per clock period, averaged over the data input ports' bits (not clock or reset)."""
     ports = json.loads(Path(netlist_json).read_text())["modules"][TOP_NAME]["ports"]
