@@ -25,6 +25,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, TypeVar
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SNNTORCH_FOLDER = PROJECT_ROOT / "build" / "bench-env"
@@ -34,6 +35,7 @@ TIMESTEPS = 8
 BATCH_SIZE = 128
 DECAY = 0.9
 SNNTORCH_LEARNING_RATE = 5e-4  # the snnTorch tutorials' Adam setting
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,10 +72,14 @@ def _status_mib(field: str) -> float:
     raise RuntimeError(f"/proc/self/status has no {field}")
 
 
-def _reset_peak_memory() -> None:
-    """Start the peak (VmHWM) afresh at the current size (Linux: clear_refs 5), so that loading the
-    data set before does not hide what training needs."""
+def _with_memory_growth(work: Callable[[], T]) -> tuple[T, float]:
+    """work()'s result and the peak resident memory it took above what the process held before: the
+    peak (VmHWM) restarts at the current size first (Linux: clear_refs 5), so that loading the data
+    set earlier does not hide what training needs."""
     Path("/proc/self/clear_refs").write_text("5")
+    before = _status_mib("VmRSS")
+    result = work()
+    return result, _status_mib("VmHWM") - before
 
 
 def _train_spikefab(data, epochs: int) -> tuple[float, float]:
@@ -99,6 +105,8 @@ def _train_snntorch(data, epochs: int) -> tuple[float, float]:
     import torch
     from torch import nn
 
+    from model.minibatches import shuffled_batches
+
     class TutorialNetwork(nn.Module):
         def __init__(self):
             super().__init__()
@@ -120,13 +128,11 @@ def _train_snntorch(data, epochs: int) -> tuple[float, float]:
     optimizer = torch.optim.Adam(model.parameters(), lr=SNNTORCH_LEARNING_RATE, betas=(0.9, 0.999))
     loss_fn = nn.CrossEntropyLoss()
     x_all, y_all = torch.tensor(data.train_x), torch.tensor(data.train_y)
-    generator = torch.Generator().manual_seed(0)  # the same order as spikefab's train()
+    generator = torch.Generator().manual_seed(0)  # spikefab's train() seed: the same batches
     seconds = 0.0
     for _ in range(epochs):
         start = time.perf_counter()
-        order = torch.randperm(x_all.shape[0], generator=generator)
-        for first in range(0, order.numel(), BATCH_SIZE):
-            batch = order[first:first + BATCH_SIZE]
+        for batch in shuffled_batches(x_all.shape[0], BATCH_SIZE, generator):
             _, membranes = model(x_all[batch])
             loss = sum(loss_fn(membranes[t], y_all[batch]) for t in range(TIMESTEPS))
             optimizer.zero_grad()
@@ -147,12 +153,10 @@ def measure(framework: str, *, threads: int, epochs: int, data_path: str | None 
 
     torch.set_num_threads(threads)
     data = load_dataset("mnist", data_path)
-    _reset_peak_memory()
-    before = _status_mib("VmRSS")
-    images_per_s, accuracy = (_train_spikefab if framework == "spikefab" else _train_snntorch)(data, epochs)
+    trainer = _train_spikefab if framework == "spikefab" else _train_snntorch
+    (images_per_s, accuracy), growth = _with_memory_growth(lambda: trainer(data, epochs))
     return TrainingMeasurement(framework=framework, threads=threads, epochs=epochs, images_per_s=images_per_s,
-                               peak_rss_mib=_rss_mib(), training_memory_mib=_status_mib("VmHWM") - before,
-                               test_accuracy=accuracy)
+                               peak_rss_mib=_rss_mib(), training_memory_mib=growth, test_accuracy=accuracy)
 
 
 def measure_backprop(backprop: str, *, timesteps: int, images: int, data_path: str | None = None
@@ -171,10 +175,8 @@ def measure_backprop(backprop: str, *, timesteps: int, images: int, data_path: s
     full = load_dataset("mnist", data_path)
     data = dataclasses.replace(full, train_x=full.train_x[:images], train_y=full.train_y[:images])
     model = SpikingMLP(config=SNNConfig(sizes=SIZES, timesteps=timesteps, readout=Readout.MEMBRANE), seed=0)
-    _reset_peak_memory()
-    before = _status_mib("VmRSS")
-    history = train(model, data, TrainConfig(epochs=1, batch_size=BATCH_SIZE, backprop=Backprop(backprop)))
-    peak = _status_mib("VmHWM") - before
+    history, peak = _with_memory_growth(
+        lambda: train(model, data, TrainConfig(epochs=1, batch_size=BATCH_SIZE, backprop=Backprop(backprop))))
     batch = RateCode()(torch.tensor(data.train_x[:BATCH_SIZE]), timesteps, torch.Generator().manual_seed(0))
     graph = saved_tensor_bytes(lambda: model(batch, rate_based=backprop == "rate").logits.sum())
     return BackpropMeasurement(backprop=backprop, timesteps=timesteps, images_per_s=images / history[0].seconds,

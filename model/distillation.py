@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .datasets import Dataset
+from .minibatches import shuffled_batches
 
 
 class ANNTeacher(nn.Module):
@@ -52,9 +53,7 @@ def train_teacher(data: Dataset, *, hidden: tuple[int, ...], epochs: int, batch_
     x_all, y_all = torch.tensor(data.train_x), torch.tensor(data.train_y)
     optimizer = torch.optim.Adam(teacher.parameters(), lr=learning_rate)
     for _ in range(epochs):
-        order = torch.randperm(x_all.shape[0], generator=generator)
-        for first in range(0, order.numel(), batch_size):
-            batch = order[first:first + batch_size]
+        for batch in shuffled_batches(x_all.shape[0], batch_size, generator):
             loss = F.cross_entropy(teacher(x_all[batch])[0], y_all[batch])
             optimizer.zero_grad()
             loss.backward()

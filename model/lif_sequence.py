@@ -37,6 +37,25 @@ def lif_sequence(currents: torch.Tensor, p: LIFParameters, *, timesteps: int, in
     return _LIFSequence.apply(currents, beta, p, timesteps, integer)
 
 
+def run_lif_steps(currents: torch.Tensor, p: LIFParameters, *, timesteps: int, integer: bool
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
+    """(spikes, membranes before fire), each (B, T, n): lif_step over every timestep, from rest."""
+    constant = currents.dim() == 2
+    v = torch.zeros_like(currents if constant else currents[:, 0])
+    before_fire, spikes = [], []
+    for t in range(timesteps):
+        s, v, before = lif_step(currents if constant else currents[:, t], v, p, integer=integer)
+        before_fire.append(before)
+        spikes.append(s)
+    return torch.stack(spikes, dim=1), torch.stack(before_fire, dim=1)
+
+
+def spike_slope(v: torch.Tensor, p: LIFParameters) -> torch.Tensor:
+    """d spike / d membrane at membranes `v` before fire: the surrogate's derivative at (v - theta) / theta,
+    over theta."""
+    return p.surrogate.derivative((v - p.threshold) / p.threshold) / p.threshold
+
+
 def _leak_factor(p: LIFParameters) -> float | torch.Tensor:
     """d leak(h) / dh: the decay the adjoint carries back one timestep."""
     if p.integration is Integration.DISCONTINUOUS:
@@ -51,16 +70,10 @@ def _leak_factor(p: LIFParameters) -> float | torch.Tensor:
 class _LIFSequence(torch.autograd.Function):
     @staticmethod
     def forward(ctx, currents, beta, p: LIFParameters, timesteps: int, integer: bool):
-        constant = currents.dim() == 2
-        v = torch.zeros_like(currents if constant else currents[:, 0])
-        before_fire, spikes = [], []
-        for t in range(timesteps):
-            s, v, before = lif_step(currents if constant else currents[:, t], v, p, integer=integer)
-            before_fire.append(before)
-            spikes.append(s)
-        ctx.save_for_backward(torch.stack(before_fire, dim=1))
-        ctx.p, ctx.constant = p, constant
-        return torch.stack(spikes, dim=1)
+        spikes, before_fire = run_lif_steps(currents, p, timesteps=timesteps, integer=integer)
+        ctx.save_for_backward(before_fire)
+        ctx.p, ctx.constant = p, currents.dim() == 2
+        return spikes
 
     @staticmethod
     def backward(ctx, grad_spikes):
@@ -68,7 +81,7 @@ class _LIFSequence(torch.autograd.Function):
         p: LIFParameters = ctx.p
         theta = p.threshold
         fired = (v >= theta).to(v.dtype)
-        through_fire = grad_spikes * p.surrogate.derivative((v - theta) / theta) / theta
+        through_fire = grad_spikes * spike_slope(v, p)
         through_reset = 1.0 - fired if p.reset is Reset.ZERO else None
         decay = _leak_factor(p)
         grad_v = torch.empty_like(v)

@@ -197,44 +197,26 @@ def run_layers(inputs: torch.Tensor, layers: list[LayerTensors], *, integer: boo
     steps = inputs.shape[1] if inputs.dim() == 3 else timesteps
     if steps is None:
         raise ValueError("direct-current inputs (B, n) need the number of timesteps")
-    if rate_based:
-        return _run_layers_rate_based(inputs, layers, integer=integer, steps=steps, output_scale=output_scale,
-                                      record_spikes=record_spikes)
+    # x: the frames a layer receives; counts: their sum over time, which the readout needs and
+    # through which the rate-based gradient flows.
     x = inputs
+    counts = inputs.sum(dim=1) if inputs.dim() == 3 else inputs * steps
     recorded = []
-    for layer in layers[:-1]:
-        x = lif_sequence(x @ layer.weight.t() + layer.bias, layer.neuron, timesteps=steps, integer=integer)
+    spiking = layers if layers[-1].neuron.spiking else layers[:-1]
+    for layer in spiking:
+        if rate_based:
+            x, counts = rate_based_layer(x, counts, layer.weight, layer.bias, layer.neuron, timesteps=steps,
+                                         integer=integer)
+        else:
+            x = lif_sequence(x @ layer.weight.t() + layer.bias, layer.neuron, timesteps=steps, integer=integer)
+            counts = x.sum(dim=1)
         recorded.append(x)  # with gradient: distillation's intermediate path trains through it
-    last = layers[-1]
-    if last.neuron.spiking:
-        x = lif_sequence(x @ last.weight.t() + last.bias, last.neuron, timesteps=steps, integer=integer)
-        recorded.append(x.detach())
-        readout = x.sum(dim=1)
+    if layers[-1].neuron.spiking:
+        readout = counts
         logits = readout * (SPIKE_COUNT_LOGIT_GAIN / steps)
     else:
-        total_input = x.sum(dim=1) if x.dim() == 3 else x * steps
-        readout = total_input @ last.weight.t() + steps * last.bias
-        recorded.append(torch.zeros(readout.shape[0], steps, readout.shape[1], dtype=readout.dtype))
-        logits = readout * (output_scale / steps)
-    return SNNOutput(logits=logits, readout=readout, spikes=tuple(recorded) if record_spikes else ())
-
-
-def _run_layers_rate_based(inputs: torch.Tensor, layers: list[LayerTensors], *, integer: bool, steps: int,
-                           output_scale: float, record_spikes: bool) -> SNNOutput:
-    frames = inputs
-    rate = inputs.mean(dim=1) if inputs.dim() == 3 else inputs
-    recorded = []
-    spiking_layers = layers if layers[-1].neuron.spiking else layers[:-1]
-    for layer in spiking_layers:
-        frames, rate = rate_based_layer(frames, rate, layer.weight, layer.bias, layer.neuron, timesteps=steps,
-                                        integer=integer)
-        recorded.append(frames)
-    if layers[-1].neuron.spiking:
-        readout = rate * steps
-        logits = rate * SPIKE_COUNT_LOGIT_GAIN
-    else:
         last = layers[-1]
-        readout = steps * (rate @ last.weight.t() + last.bias)
+        readout = counts @ last.weight.t() + steps * last.bias
         recorded.append(torch.zeros(readout.shape[0], steps, readout.shape[1], dtype=readout.dtype))
         logits = readout * (output_scale / steps)
     return SNNOutput(logits=logits, readout=readout, spikes=tuple(recorded) if record_spikes else ())

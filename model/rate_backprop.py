@@ -9,8 +9,9 @@ i = r_in W^T + b the mean current:
     backward   d r_out / d i = mean_t surrogate'((v[t] - theta) / theta) / theta   (per neuron)
 
 so the graph keeps, per layer, the input rates and one averaged derivative: memory that does not
-grow with T, and a backward pass of one product per layer. A non-spiking readout layer sums its
-currents, T (r_in W^T + b), which the rate path differentiates exactly. Forward values (and so
+grow with T, and a backward pass of one product per layer. The rates travel as spike counts
+(T r), the quantities the readout sums. A non-spiking readout layer sums its currents,
+T r_in W^T + T b, which the rate path differentiates exactly. Forward values (and so
 predictions and the integer semantics under quantization) are those of BPTT; only the gradients
 are approximated.
 """
@@ -19,27 +20,21 @@ from __future__ import annotations
 
 import torch
 
-from .neuron import LIFParameters, lif_step
+from .lif_sequence import run_lif_steps, spike_slope
+from .neuron import LIFParameters
 
 
-def rate_based_layer(frames: torch.Tensor, rate: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
+def rate_based_layer(frames: torch.Tensor, counts: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
                      neuron: LIFParameters, *, timesteps: int, integer: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    """(output frames (B, T, n_out) without gradient, output rate (B, n_out) with the rate gradient).
+    """(output frames (B, T, n_out) without gradient, output spike counts (B, n_out) with the rate
+    gradient). Counts (rates times T) keep the forward values exact integers under quantization.
 
-    frames: the input spike frames (B, T, n_in), or (B, n_in) held constant; rate: their mean over
+    frames: the input spike frames (B, T, n_in), or (B, n_in) held constant; counts: their sum over
     time, carrying the gradient of the layers before."""
     with torch.no_grad():
-        currents = frames @ weight.t() + bias
-        v = torch.zeros(currents.shape[0], currents.shape[-1], dtype=currents.dtype)
-        spikes, slope = [], torch.zeros_like(v)
-        for t in range(timesteps):
-            s, v_after, v_before = lif_step(currents if currents.dim() == 2 else currents[:, t], v, neuron,
-                                            integer=integer)
-            slope += neuron.surrogate.derivative((v_before - neuron.threshold) / neuron.threshold)
-            spikes.append(s)
-            v = v_after
-        frames_out = torch.stack(spikes, dim=1)
-        slope /= timesteps * neuron.threshold
-    mean_current = rate @ weight.t() + bias
-    linear = mean_current * slope
-    return frames_out, frames_out.mean(dim=1) + (linear - linear.detach())
+        frames_out, before_fire = run_lif_steps(frames @ weight.t() + bias, neuron, timesteps=timesteps,
+                                                integer=integer)
+        slope = spike_slope(before_fire, neuron).mean(dim=1)
+    mean_current = counts @ weight.t() / timesteps + bias
+    linear = timesteps * mean_current * slope  # d counts / d mean current = T x the mean slope
+    return frames_out, frames_out.sum(dim=1) + (linear - linear.detach())

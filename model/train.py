@@ -15,6 +15,7 @@ from .augmentation import Augmentation
 from .datasets import Dataset
 from .distillation import Distiller
 from .input_codes import InputCode, RateCode
+from .minibatches import shuffled_batches
 from .network import SpikingMLP
 from .quantize import QuantizationConfig
 
@@ -79,11 +80,9 @@ def train(model: SpikingMLP, dataset: Dataset, config: TrainConfig, *,
     history = []
     for epoch in range(config.epochs):
         start = time.perf_counter()
-        order = torch.randperm(x_all.shape[0], generator=generator)
         total_loss, correct = 0.0, 0
         model.train()
-        for first in range(0, order.numel(), config.batch_size):
-            batch = order[first:first + config.batch_size]
+        for batch in shuffled_batches(x_all.shape[0], config.batch_size, generator):
             x = x_all[batch] if config.augmentation is None else config.augmentation(x_all[batch], generator)
             inputs = config.input_code(x, model.config.timesteps, generator)
             out = model(inputs, quantization=quantization, record_spikes=distiller is not None, rate_based=rate_based)
@@ -98,7 +97,8 @@ def train(model: SpikingMLP, dataset: Dataset, config: TrainConfig, *,
             total_loss += float(loss.detach()) * batch.numel()
             correct += int((out.logits.argmax(dim=1) == y_all[batch]).sum())
         schedule.step()
-        record = EpochRecord(epoch, total_loss / order.numel(), correct / order.numel(), time.perf_counter() - start)
+        images = x_all.shape[0]
+        record = EpochRecord(epoch, total_loss / images, correct / images, time.perf_counter() - start)
         history.append(record)
         if progress is not None:
             progress(record)
