@@ -23,7 +23,7 @@ import numpy as np
 
 from model.compiled import CompiledNetwork, EarlyExit, Readout
 
-from .reference import ref_run
+from .reference import ref_run, top_two
 
 # Margins tried: every distinct held-out margin would do, these quantiles of them are enough.
 MARGIN_QUANTILES = np.linspace(0.0, 1.0, 201)
@@ -70,12 +70,18 @@ def margin_for_confidence(confidence: float, tau: float, classes: int) -> int:
     return max(1, math.ceil(tau * math.log((classes - 1) * confidence / (1 - confidence))))
 
 
+def step_decisions(readout_steps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(predicted class, top1 - top2) after every step, (B, T) each, by the reference's own rule."""
+    batch, steps, classes = readout_steps.shape
+    predicted, top1, top2 = top_two(readout_steps.reshape(batch * steps, classes))
+    return predicted.reshape(batch, steps), (top1 - top2).reshape(batch, steps)
+
+
 def exit_points(readout_steps: np.ndarray, labels: np.ndarray, margins: np.ndarray) -> list[ExitPoint]:
     """Average timesteps and accuracy of every (min_steps, margin) rule on per-step readouts (B, T, C)."""
     batch, steps, _ = readout_steps.shape
-    ordered = np.sort(readout_steps, axis=2)
-    gap = ordered[:, :, -1] - ordered[:, :, -2] if readout_steps.shape[2] > 1 else ordered[:, :, -1]
-    correct = readout_steps.argmax(axis=2) == labels[:, None]  # argmax: lowest index on ties, as the core
+    predicted, gap = step_decisions(readout_steps)
+    correct = predicted == labels[:, None]
     points = []
     rows = np.arange(batch)
     for min_steps in range(1, steps + 1):
@@ -112,8 +118,7 @@ def calibrate_early_exit(net: CompiledNetwork, spikes: np.ndarray, labels: np.nd
     full_net = dataclasses.replace(net, early_exit=None)
     result = ref_run(full_net, spikes)
     full_accuracy = float((result.predicted == labels).mean())
-    ordered = np.sort(result.readout_steps, axis=2)
-    gaps = (ordered[:, :, -1] - ordered[:, :, -2]).ravel()
+    _, gaps = step_decisions(result.readout_steps)
     margins = np.unique(np.maximum(1, np.quantile(gaps, MARGIN_QUANTILES).round().astype(np.int64)))
     points = exit_points(result.readout_steps, labels, margins)
     admissible = [p for p in points if p.accuracy >= full_accuracy - tolerance - 1e-12]
