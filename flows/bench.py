@@ -24,8 +24,7 @@ from sim.cycles import predict_cycles
 from sim.reference import ref_run
 from sim.rtl_run import rtl_run
 
-from .flow import run_flow
-from .report import build_report, write_report
+from .report import run_and_report
 from .run_config import RunConfig
 from .test_set import EncodedTestSet
 from .training_benchmark import measure_backprop_in_process, measure_in_process
@@ -199,11 +198,7 @@ def run_benchmark(name: str, benchmark: FlowBenchmark, work: Path) -> dict:
     shutil.rmtree(run_dir, ignore_errors=True)  # wall times must be measured, not cached
     if benchmark.reuse is not None:
         shutil.copytree(work / f"run-{benchmark.reuse}", run_dir)
-    start = time.perf_counter()
-    records = run_flow(config.steps(until=benchmark.until), run_dir)
-    report = build_report(config, records)
-    report["total_seconds"] = round(time.perf_counter() - start, 1)
-    write_report(run_dir, report)
+    report, records = run_and_report(config, run_dir, until=benchmark.until)
     flat = flatten("", report, {})
     results = {f"{name}.{key}": flat[key] for key in FIGURES if key in flat}
     results.update({alias: flat[key] for alias, key in benchmark.aliases.items() if key in flat})

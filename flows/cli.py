@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 from model.compiled import CompiledNetwork, CompiledNetworkError, Integration, Readout, Reset
@@ -18,9 +17,9 @@ from model.train import Backprop
 
 from sim.rtl_run import AUTO_VERILATOR_IMAGES, SIMULATORS, available_cores
 
-from .flow import StepRecord, run_flow
+from .flow import StepRecord
 from .liberty_library import CellLibrary, LibraryError
-from .report import build_report, summary, write_report
+from .report import run_and_report, summary
 from .sweep import run_sweep
 from .run_config import RunConfig
 from .steps.hardware_steps import VerificationError, verify_network
@@ -169,11 +168,7 @@ def _run_config(args, *, timesteps: int, weight_bits: int, lanes: int) -> RunCon
 
 def command_run(args) -> int:
     config = _run_config(args, timesteps=args.timesteps, weight_bits=args.weight_bits, lanes=args.lanes)
-    start = time.perf_counter()
-    records = run_flow(config.steps(until=args.until), args.out, progress=_progress)
-    report = build_report(config, records)
-    report["total_seconds"] = round(time.perf_counter() - start, 1)
-    write_report(args.out, report)
+    report, _ = run_and_report(config, args.out, until=args.until, progress=_progress)
     print(summary(report, args.out))
     return 0
 

@@ -13,10 +13,8 @@ Zero-delay simulation: glitches are not counted, another stated underestimate.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -60,8 +58,8 @@ def _average(tables, load_pf: float) -> float:
     return float(np.mean([t.at(load_pf=load_pf, transition_ns=INPUT_TRANSITION_NS) for t in tables]))
 
 
-def build_net_model(netlist_json: Path, top: str, liberty: LibertyData) -> NetModel:
-    module = json.loads(Path(netlist_json).read_text())["modules"][top]
+def build_net_model(module: dict, liberty: LibertyData) -> NetModel:
+    """module: the top module of the mapped netlist as Yosys writes it in JSON."""
     load = defaultdict(float)
     sink_rise = defaultdict(float)
     sink_fall = defaultdict(float)

@@ -91,8 +91,7 @@ class RunConfig:
             raise ValueError(f"{self.dataset} is event data, already spikes: the on-chip rate encoder does not apply")
         if (self.shift_pixels or self.mirror) and self.dataset not in IMAGE_SIDES:
             raise ValueError(f"{self.dataset} is not made of square images: it cannot be shifted")
-        if self.shift_pixels:
-            RandomShift(side=IMAGE_SIDES[self.dataset], pixels=self.shift_pixels)  # validates the shift
+        self.augmentation()  # validates the shift
         if self.backprop is Backprop.RATE and self.dual_adaptive:
             raise ValueError("rate-based backpropagation has no gradient for DA-LIF's decays: train DA-LIF with bptt")
         if not isinstance(self.input_code, InputCode):

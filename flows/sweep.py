@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 from pathlib import Path
 from typing import Callable
 
-from .flow import run_flow
-from .report import build_report, write_report
+from .report import run_and_report
 from .run_config import RunConfig
 
 COSTS = ("nj_per_inference", "area_mm2", "latency_us")
@@ -45,11 +43,7 @@ def run_sweep(configs: dict[tuple[int, int, int], RunConfig], out: Path, *,
         previous = last_folder_with_timesteps.get(timesteps)
         if previous is not None and not folder.exists():
             shutil.copytree(previous, folder)  # its shared steps are then reused
-        start = time.perf_counter()
-        records = run_flow(config.steps(), folder, progress=progress)
-        report = build_report(config, records)
-        report["total_seconds"] = round(time.perf_counter() - start, 1)
-        write_report(folder, report)
+        report, _ = run_and_report(config, folder, progress=progress)
         last_folder_with_timesteps[timesteps] = folder
         rows.append({
             "point": folder.name, "timesteps": timesteps, "weight_bits": weight_bits, "lanes": lanes,

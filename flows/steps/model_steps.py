@@ -36,8 +36,11 @@ class DataConfig:
     hold_out: bool = False  # keep Dataset.split_validation's images out of training (for calibration)
     input_code: InputCode = field(default_factory=RateCode)  # how the host codes test images as events
 
+    def load(self) -> Dataset:
+        return load_dataset(self.dataset, self.data_path, timesteps=self.timesteps)
+
     def training_data(self) -> Dataset:
-        data = load_dataset(self.dataset, self.data_path, timesteps=self.timesteps)
+        data = self.load()
         return data.split_validation()[0] if self.hold_out else data
 
 
@@ -64,7 +67,7 @@ class EncodeStep(Step):
 
     def run(self, inputs, folder: Path) -> StepOutcome:
         cfg: DataConfig = self.config
-        data = load_dataset(cfg.dataset, cfg.data_path, timesteps=cfg.timesteps)
+        data = cfg.load()
         x, y = data.test_x, data.test_y
         if cfg.test_images is not None:
             x, y = x[:cfg.test_images], y[:cfg.test_images]
@@ -172,8 +175,7 @@ class CalibrateExitStep(Step):
         if not cfg.data.hold_out:
             raise ValueError("early-exit calibration needs held-out images: build the data config with hold_out")
         net = CompiledNetwork.load(inputs["network"])
-        _, x, y = load_dataset(cfg.data.dataset, cfg.data.data_path,
-                               timesteps=cfg.data.timesteps).split_validation()
+        _, x, y = cfg.data.load().split_validation()
         # A seed of its own, so the held-out spikes are not the test set's draws.
         held_out = encode_test_set(x, y, net.class_names, timesteps=net.timesteps, seed=cfg.data.encoding_seed + 1,
                                    encoder=cfg.data.encoder, code=cfg.data.input_code)

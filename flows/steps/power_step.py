@@ -34,10 +34,10 @@ class PowerStepConfig:
     images: int
 
 
-def _input_port_activity(netlist_json: Path, activity, period_ns: float) -> float:
+def _input_port_activity(module: dict, activity, period_ns: float) -> float:
     """Toggles per clock period, averaged over the data input ports' bits (not clock or reset)."""
-    ports = json.loads(Path(netlist_json).read_text())["modules"][TOP_NAME]["ports"]
-    inputs = {name for name, port in ports.items() if port["direction"] == "input" and name not in ("clk", "rst")}
+    inputs = {name for name, port in module["ports"].items()
+              if port["direction"] == "input" and name not in ("clk", "rst")}
     columns = [i for i, (name, _) in enumerate(activity.signals) if name in inputs]
     if not columns:
         raise ValueError("the gate-level VCD has none of the core's input ports")
@@ -45,9 +45,8 @@ def _input_port_activity(netlist_json: Path, activity, period_ns: float) -> floa
     return float(toggles) / len(columns) / ((activity.end_ns - activity.start_ns) / period_ns)
 
 
-def _flip_flops(netlist_json: Path) -> int:
-    cells = json.loads(Path(netlist_json).read_text())["modules"][TOP_NAME]["cells"].values()
-    return sum(1 for cell in cells if cell["type"].startswith("DFF"))
+def _flip_flops(module: dict) -> int:
+    return sum(1 for cell in module["cells"].values() if cell["type"].startswith("DFF"))
 
 
 class PowerStep(Step):
@@ -75,18 +74,20 @@ class PowerStep(Step):
                                     f"{int((gate_predicted != reference.predicted).sum())} classes or cycle counts; "
                                     f"see {folder}")
         activity = count_toggles(run.vcd, run.result_times_ns)
+        module = json.loads(Path(inputs["netlist_json"]).read_text())["modules"][TOP_NAME]
         sta = sta_report_power(inputs["netlist"], top=TOP_NAME, library=cfg.library, clock_period_ns=period,
-                               input_activity=_input_port_activity(inputs["netlist_json"], activity, period),
-                               out_dir=folder)
+                               input_activity=_input_port_activity(module, activity, period), out_dir=folder)
         edges = np.concatenate([[activity.start_ns], run.result_times_ns])
         windows_ns = np.append(np.diff(edges), 0.0)
         liberty = read_liberty(cfg.library.require())
-        estimate = estimate_energy(build_net_model(inputs["netlist_json"], TOP_NAME, liberty), activity, windows_ns)
+        estimate = estimate_energy(build_net_model(module, liberty), activity, windows_ns)
         run.vcd.unlink()  # hundreds of MB; the toggle counts are what matter, and they are kept
         per_image_nj = estimate.total_pj[:-1] / 1000.0
+        mean_nj = float(per_image_nj.mean())
+        sta_nj = sta.total_w * float(cycles.cycles.mean()) * period  # W x ns = nJ
         sops = cycles.synaptic_ops
         analytical = analytical_energy_nj(
-            net, energies=operation_energies(liberty), flip_flops=_flip_flops(inputs["netlist_json"]),
+            net, energies=operation_energies(liberty), flip_flops=_flip_flops(module),
             cycles=float(cycles.cycles.mean()), synaptic_ops=float(sops.mean()),
             neuron_updates=float(reference.timesteps_used.mean()) * sum(layer.n_out for layer in net.layers))
         np.savez(folder / "toggles.npz", rises=activity.rises, falls=activity.falls)
@@ -99,13 +100,13 @@ class PowerStep(Step):
             "images": int(test.spikes.shape[0]),
             "clock_period_ns": period,
             "input_transition_ns": INPUT_TRANSITION_NS,
-            "nj_per_inference": float(per_image_nj.mean()),
+            "nj_per_inference": mean_nj,
             "nj_per_inference_each": per_image_nj.tolist(),
             # The sample's images grouped by their true class (classes the sample lacks are absent).
             "nj_per_inference_by_class": {
                 net.class_names[c] if net.class_names else str(c): float(per_image_nj[test.labels == c].mean())
                 for c in sorted(set(test.labels.tolist()))},
-            "nj_per_inference_spread": float(per_image_nj.std() / per_image_nj.mean()),
+            "nj_per_inference_spread": float(per_image_nj.std()) / mean_nj,
             "pj_per_sop": float(estimate.total_pj[:-1].sum() / sops.sum()),
             "sops_per_inference_mean": float(sops.mean()),
             "breakdown_nj_per_inference": {
@@ -116,14 +117,14 @@ class PowerStep(Step):
             "leakage_nw": estimate.leakage_nw,
             "analytical_nj_per_inference": analytical["total"],
             "analytical_terms_nj": {k: v for k, v in analytical.items() if k != "total"},
-            "analytical_over_gate_level": analytical["total"] / float(per_image_nj.mean()),
+            "analytical_over_gate_level": analytical["total"] / mean_nj,
             "opensta_cross_check": {
                 "method": "OpenSTA report_power with the measured mean input-port toggle rate on every input port, "
                           "activity propagated by OpenSTA (it reads no VCD); a labelled cross-check, not the estimate",
                 "input_activity_per_cycle": sta.input_activity,
                 "power_mw": sta.total_w * 1e3,
-                "nj_per_inference": sta.total_w * float(cycles.cycles.mean()) * period,
-                "over_gate_level": sta.total_w * float(cycles.cycles.mean()) * period / float(per_image_nj.mean()),
+                "nj_per_inference": sta_nj,
+                "over_gate_level": sta_nj / mean_nj,
             },
             "supply_v": liberty.voltage_v,
             "feature_nm": cfg.library.feature_nm,
