@@ -23,12 +23,13 @@ from amaranth import Array, Module, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from model.architecture import CoreArchitecture
+from model.architecture import CoreArchitecture, MemoryStyle
 from model.compiled import CompiledNetwork, Readout, signed_range
 
-from .layer_engine import LayerEngine, LayerOp
+from .layer_engine import LayerEngine, LayerOp, layer_memory_shapes
 from .lowest_set_bit import LowestSetBit, index_bits
 from .rate_encoder import RateEncoderUnit, pixel_word_layout
+from .sram_macro import MACRO_PREFIX, SramMacroShape
 
 CYCLE_COUNTER_BITS = 32
 
@@ -86,6 +87,20 @@ class SpikingCore(wiring.Component):
                 "valid": Out(1), "payload": Out(trace_layout(network, architecture))}))
         super().__init__(ports)
 
+    @staticmethod
+    def macro_prefix(layer: int) -> str:
+        """Layer k's macros are named sram_layer{k}_weights / _biases / _membranes."""
+        return f"{MACRO_PREFIX}layer{layer}_"
+
+    def sram_macros(self) -> list[SramMacroShape]:
+        """The macros the core instantiates (none when its memories are flip-flops)."""
+        arch = self.architecture
+        if arch.memories is not MemoryStyle.SRAM_MACROS:
+            return []
+        return [shape for k, layer in enumerate(self.network.layers)
+                for shape in layer_memory_shapes(layer, lanes=arch.lanes_of(layer.n_out),
+                                                 macro_prefix=self.macro_prefix(k))]
+
     def elaborate(self, platform):
         m = Module()
         net, arch = self.network, self.architecture
@@ -93,11 +108,10 @@ class SpikingCore(wiring.Component):
         words = arch.words(net)
         lanes = [arch.lanes_of(layer.n_out) for layer in net.layers]
 
-        engines = []
-        for k, layer in enumerate(net.layers):
-            engine = LayerEngine(layer=layer, lanes=lanes[k])
+        engines = [LayerEngine(layer=layer, lanes=lanes[k], memories=arch.memories, macro_prefix=self.macro_prefix(k))
+                   for k, layer in enumerate(net.layers)]
+        for k, engine in enumerate(engines):
             m.submodules[f"layer{k}"] = engine
-            engines.append(engine)
 
         # Spike bitmaps of the hidden layers, consumed by the next layer lowest index first.
         pending = [Signal(words[k] * lanes[k], name=f"pending{k}") for k in range(n_layers - 1)]

@@ -8,13 +8,17 @@ cycle another op writes the same word sees the new value, so there is no hazard 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from amaranth import Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, enum, memory, wiring
 from amaranth.lib.wiring import In, Out
 
+from model.architecture import MemoryStyle
 from model.compiled import CompiledLayer, Integration, Reset, signed_range
 
 from .lowest_set_bit import index_bits
+from .sram_macro import SramMacroInstance, SramMacroShape
 
 
 class LayerOp(enum.Enum, shape=2):
@@ -37,6 +41,37 @@ def pack_words(values, lanes: int, bits: int) -> list[int]:
     return words
 
 
+def layer_memory_shapes(layer: CompiledLayer, *, lanes: int, macro_prefix: str
+                        ) -> tuple[SramMacroShape, SramMacroShape, SramMacroShape]:
+    """A layer's memories (weights, biases, membranes): their words in either memory style, and the
+    macros a macro-style core instantiates (named macro_prefix + weights / biases / membranes)."""
+    words = -(-layer.n_out // lanes)
+    v_bits = layer.membrane_bits
+    weight_words = []
+    for i in range(layer.n_in):
+        row = [int(w) for w in layer.weights[i]] + [0] * (words * lanes - layer.n_out)
+        if layer.weight_bits == 1:  # binary weights: bit 1 is +1, bit 0 is -1
+            row = [1 if w > 0 else 0 for w in row]
+        weight_words.extend(pack_words(row, lanes, layer.weight_bits))
+    return (
+        SramMacroShape(name=f"{macro_prefix}weights", width=lanes * layer.weight_bits, depth=layer.n_in * words,
+                       init=tuple(weight_words)),
+        SramMacroShape(name=f"{macro_prefix}biases", width=lanes * v_bits, depth=words,
+                       init=tuple(pack_words(layer.bias, lanes, v_bits))),
+        # No initial contents: silicon has none. The core runs an INIT pass after reset instead.
+        SramMacroShape(name=f"{macro_prefix}membranes", width=lanes * v_bits, depth=words, writable=True),
+    )
+
+
+@dataclass(frozen=True)
+class _Port:
+    """A memory port's signals, for a macro as for an Amaranth memory's port."""
+
+    addr: Signal
+    en: Signal
+    data: Signal
+
+
 class LayerEngine(wiring.Component):
     """Membranes, weights and biases of one layer.
 
@@ -46,13 +81,18 @@ class LayerEngine(wiring.Component):
     a non-spiking layer).
     """
 
-    def __init__(self, *, layer: CompiledLayer, lanes: int):
+    def __init__(self, *, layer: CompiledLayer, lanes: int, memories: MemoryStyle = MemoryStyle.FLIP_FLOPS,
+                 macro_prefix: str = "sram_"):
         if not isinstance(layer, CompiledLayer):
             raise TypeError(f"layer must be a CompiledLayer, not {type(layer).__name__}")
         if not isinstance(lanes, int) or not 1 <= lanes <= layer.n_out:
             raise ValueError(f"lanes must be 1..{layer.n_out} for this layer, not {lanes!r}")
+        if not isinstance(memories, MemoryStyle):
+            raise TypeError(f"memories must be a MemoryStyle, not {memories!r}")
         self.layer = layer
         self.lanes = lanes
+        self.memories = memories
+        self.macro_prefix = macro_prefix  # this layer's macros are named prefix + weights / biases / membranes
         self.words = -(-layer.n_out // lanes)
         self.membrane_layout = data.ArrayLayout(signed(layer.membrane_bits), lanes)
         super().__init__({
@@ -65,39 +105,56 @@ class LayerEngine(wiring.Component):
             "membrane": Out(self.membrane_layout),
         })
 
-    def _weight_words(self) -> list[int]:
-        layer, lanes, words = self.layer, self.lanes, self.words
-        width = layer.weight_bits
-        out = []
-        for i in range(layer.n_in):
-            row = [int(w) for w in layer.weights[i]] + [0] * (words * lanes - layer.n_out)
-            if width == 1:  # binary weights: bit 1 is +1, bit 0 is -1
-                row = [1 if w > 0 else 0 for w in row]
-            out.extend(pack_words(row, lanes, width))
-        return out
+    def memory_shapes(self) -> tuple[SramMacroShape, SramMacroShape, SramMacroShape]:
+        return layer_memory_shapes(self.layer, lanes=self.lanes, macro_prefix=self.macro_prefix)
+
+    def _read_only(self, m: Module, name: str, shape: SramMacroShape):
+        """A read-only memory's read port (addr, en, data)."""
+        if self.memories is MemoryStyle.SRAM_MACROS:
+            m.submodules[name] = macro = SramMacroInstance(shape)
+            return _Port(addr=macro.read_addr, en=macro.read_en, data=macro.read_data)
+        m.submodules[name] = array = memory.Memory(shape=unsigned(shape.width), depth=shape.depth, init=list(shape.init))
+        return array.read_port()
+
+    def _membranes(self, m: Module, shape: SramMacroShape):
+        """The membranes' read port, transparent to their write port (an operation issued in the cycle
+        another writes the same word sees the new value), and the write port."""
+        if self.memories is MemoryStyle.SRAM_MACROS:
+            m.submodules.membranes = macro = SramMacroInstance(shape)
+            read = _Port(addr=Signal.like(macro.read_addr, name="membrane_read_addr"),
+                         en=Signal(name="membrane_read_en"), data=Signal(shape.width, name="membrane_read_data"))
+            write = _Port(addr=macro.write_addr, en=macro.write_en, data=macro.write_data)
+            # A macro returns the old word on a read during a write of it: forward the word written.
+            forward = Signal(name="membrane_forward")
+            forwarded = Signal(shape.width, name="membrane_forwarded")
+            m.d.comb += [macro.read_addr.eq(read.addr), macro.read_en.eq(read.en),
+                         read.data.eq(Mux(forward, forwarded, macro.read_data))]
+            with m.If(read.en):
+                m.d.sync += [forward.eq(write.en & (write.addr == read.addr)), forwarded.eq(write.data)]
+            return read, write
+        m.submodules.membranes = membranes = memory.Memory(shape=unsigned(shape.width), depth=shape.depth, init=[])
+        write = membranes.write_port()
+        return membranes.read_port(transparent_for=(write,)), write
 
     def elaborate(self, platform):
         m = Module()
         layer, lanes, words = self.layer, self.lanes, self.words
         v_bits, w_bits = layer.membrane_bits, layer.weight_bits
         v_lo, v_hi = signed_range(v_bits)
-        bias_words = pack_words(layer.bias, lanes, v_bits)
+        weight_shape, bias_shape, membrane_shape = self.memory_shapes()
+        weight_rd = self._read_only(m, "weights", weight_shape)
+        bias_rd = self._read_only(m, "biases", bias_shape)
+        membrane_rd, membrane_wr = self._membranes(m, membrane_shape)
 
-        m.submodules.weights = weights = memory.Memory(
-            shape=unsigned(lanes * w_bits), depth=layer.n_in * words, init=self._weight_words())
-        m.submodules.biases = biases = memory.Memory(
-            shape=unsigned(lanes * v_bits), depth=words, init=bias_words)
-        # No initial contents: silicon has none. The core runs an INIT pass after reset instead.
-        m.submodules.membranes = membranes = memory.Memory(shape=unsigned(lanes * v_bits), depth=words, init=[])
-        weight_rd = weights.read_port()
-        bias_rd = biases.read_port()
-        membrane_wr = membranes.write_port()
-        membrane_rd = membranes.read_port(transparent_for=(membrane_wr,))
-
+        # The memories are read only for the operations that need them (a macro's read enable; the
+        # read data holds otherwise): weights to integrate, biases to update or initialise.
         m.d.comb += [
             weight_rd.addr.eq(self.row * words + self.word),
+            weight_rd.en.eq(self.op == LayerOp.INTEGRATE),
             bias_rd.addr.eq(self.word),
+            bias_rd.en.eq((self.op == LayerOp.UPDATE) | (self.op == LayerOp.INIT)),
             membrane_rd.addr.eq(self.word),
+            membrane_rd.en.eq(self.op != LayerOp.IDLE),
         ]
         op_q = Signal(LayerOp)
         word_q = Signal.like(self.word)

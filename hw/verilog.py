@@ -12,13 +12,17 @@ from model.architecture import CoreArchitecture
 from model.compiled import CompiledNetwork
 
 from .core import SpikingCore
+from .sram_macro import SramMacroModel
 
 TOP_NAME = "spikefab_core"
 
 
 def core_verilog(network: CompiledNetwork, architecture: CoreArchitecture, *, name: str = TOP_NAME) -> str:
+    """The core's Verilog; with SRAM macros, followed by each macro's behavioural model (a module of
+    the macro's name), which synthesis turns back into a black box (flows/synthesis.py)."""
     core = SpikingCore(network=network, architecture=architecture)
-    return verilog.convert(core, name=name, emit_src=False)
+    models = [verilog.convert(SramMacroModel(shape), name=shape.name, emit_src=False) for shape in core.sram_macros()]
+    return "\n".join([verilog.convert(core, name=name, emit_src=False), *models])
 
 
 def write_core_verilog(network: CompiledNetwork, architecture: CoreArchitecture, path: str | os.PathLike,

@@ -4,6 +4,7 @@ cycles). numpy-free and torch-free, like compiled.py."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 
 from .compiled import CompiledNetwork
 
@@ -46,15 +47,26 @@ class RateEncoder:
         return -(-n_inputs // self.lanes)
 
 
+class MemoryStyle(Enum):
+    """How the layers' memories (weights, biases, membranes) are built: synthesized as flip-flops
+    with the logic, or kept out of it as SRAM macros (black boxes with a stated area and energy
+    model; behavioural models in simulation)."""
+
+    FLIP_FLOPS = "flip-flops"
+    SRAM_MACROS = "sram-macros"
+
+
 @dataclass(frozen=True, kw_only=True)
 class CoreArchitecture:
     """lanes: neurons updated per cycle (one membrane word holds `lanes` neurons; a layer with fewer
     neurons uses one word of n_out lanes). trace: build the spike trace port (for verification).
-    encoder: None, the host sends spike events; or an on-chip RateEncoder fed pixel intensities."""
+    encoder: None, the host sends spike events; or an on-chip RateEncoder fed pixel intensities.
+    memories: how the layers' memories are built."""
 
     lanes: int = 8
     trace: bool = True
     encoder: RateEncoder | None = None
+    memories: MemoryStyle = MemoryStyle.FLIP_FLOPS
 
     def __post_init__(self) -> None:
         if not isinstance(self.lanes, int) or isinstance(self.lanes, bool):
@@ -65,6 +77,8 @@ class CoreArchitecture:
             raise TypeError(f"trace must be a bool, not {self.trace!r}")
         if self.encoder is not None and not isinstance(self.encoder, RateEncoder):
             raise TypeError(f"encoder must be None or a RateEncoder, not {self.encoder!r}")
+        if not isinstance(self.memories, MemoryStyle):
+            raise TypeError(f"memories must be a MemoryStyle, not {self.memories!r}")
 
     def lanes_of(self, n_out: int) -> int:
         return min(self.lanes, n_out)

@@ -8,7 +8,7 @@ import numpy as np
 
 from model.compiled import (CompiledLayer, CompiledNetwork, EarlyExit, Integration, Readout, Reset,
                             weight_range)
-from model.architecture import CoreArchitecture, RateEncoder
+from model.architecture import CoreArchitecture, MemoryStyle, RateEncoder
 from model.export import sized_layer
 
 
@@ -83,6 +83,7 @@ class CosimCase:
     spike_rate: float
     images: int
     encoder: RateEncoder | None
+    memories: MemoryStyle
 
 
 def random_cosim_case(seed: int) -> CosimCase:
@@ -111,4 +112,7 @@ def random_cosim_case(seed: int) -> CosimCase:
                      backpressure_probability=float(rng.choice([0.0, 0.0, 0.3, 0.7])),
                      spike_rate=float(rng.uniform(0.05, 0.7)), images=int(rng.integers(2, 7)),
                      encoder=RateEncoder(lanes=int(rng.integers(1, 17)), seed=int(rng.integers(0, 1000)))
-                     if rng.random() < 0.25 else None)
+                     if rng.random() < 0.25 else None,
+                     # Odd seeds keep the memories as SRAM macros (drawn without the generator, so the
+                     # other settings of a seed stay what they were before the macros existed).
+                     memories=MemoryStyle.SRAM_MACROS if seed % 2 else MemoryStyle.FLIP_FLOPS)
