@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .liberty_library import CellLibrary
+from .synthesis import blackbox_command
 from .tools import ToolError, run_tool
 
 MEMORIES = ("weights", "membranes", "biases")
@@ -27,6 +28,7 @@ BLOCKS = ("weight_memory", "membrane_memory", "bias_memory", "datapath", "readou
 
 HIERARCHICAL_SCRIPT = """\
 read_verilog -sv {verilog}
+{blackboxes}
 hierarchy -top {top}
 proc
 opt -fast
@@ -51,7 +53,7 @@ class BlockAreas:
 
 def block_of(module: str, *, top: str, output_layer: int) -> str:
     """The block a module of the hierarchical netlist belongs to."""
-    local = module[len(top) + 1:] if module.startswith(top + ".") else ""
+    local = module[len(top) + 1:] if module.startswith(top + ".") else module  # a macro: sram_layer{k}_<memory>
     for memory in MEMORIES:
         if local.endswith(f'_\\"{memory}\\"') or local.endswith(f"_{memory}"):
             return MEMORY_BLOCKS[memory]
@@ -69,13 +71,17 @@ def parse_module_areas(log_text: str) -> dict[str, float]:
     return {name: float(area) for name, area in MODULE_AREA.findall(block)}
 
 
-def area_by_block(verilog: Path, *, top: str, library: CellLibrary, out_dir: Path) -> BlockAreas:
+def area_by_block(verilog: Path, *, top: str, library: CellLibrary, out_dir: Path,
+                  macros: dict[str, float] | None = None) -> BlockAreas:
+    """macros: the SRAM macros' names and modelled areas (flows/sram_cost.py), when the memories are
+    macros: black boxes here, their areas added to their memory's block."""
+    macros = macros or {}
     liberty = library.require()
     out_dir.mkdir(parents=True, exist_ok=True)
     submod = "\n".join(f'setattr -set submod "\\"{memory}\\"" t:$mem_v2 n:*{memory}* %i' for memory in MEMORIES)
     script = out_dir / "synth_hierarchical.ys"
     script.write_text(HIERARCHICAL_SCRIPT.format(verilog=Path(verilog).resolve(), top=top, liberty=liberty,
-                                                 submod=submod))
+                                                 submod=submod, blackboxes=blackbox_command(macros)))
     log = out_dir / "yosys_hierarchical.log"
     run_tool(["yosys", "-q", "-l", str(log), str(script)], log=out_dir / "yosys_hierarchical.stdout")
     modules = parse_module_areas(log.read_text())
@@ -83,6 +89,7 @@ def area_by_block(verilog: Path, *, top: str, library: CellLibrary, out_dir: Pat
         raise ToolError(f"yosys reported no area for {top} in {log}")
     # The output layer is the last layer engine.
     output_layer = max(int(m.group(1)) for name in modules if (m := re.fullmatch(rf"{re.escape(top)}\.layer(\d+)", name)))
+    modules |= macros
     by_block = dict.fromkeys(BLOCKS, 0.0)
     for module, area in modules.items():
         by_block[block_of(module, top=top, output_layer=output_layer)] += area

@@ -10,7 +10,7 @@ from pathlib import Path
 from model.compiled import CompiledNetwork, CompiledNetworkError, Integration, Readout, Reset
 from model.datasets import DATASETS, DatasetError, load_dataset
 from model.distillation import DistillationConfig, HeadTailAwareKL, OutputKL
-from model.architecture import CoreArchitecture, RateEncoder
+from model.architecture import CoreArchitecture, MemoryStyle, RateEncoder
 from model.input_codes import INPUT_CODES
 from model.surrogate import SURROGATES
 from model.train import Backprop
@@ -132,7 +132,14 @@ def _add_run_options(p, *, sweep: bool) -> None:
     p.add_argument("--library", choices=[m.value for m in CellLibrary], default="osu018")
     p.add_argument("--no-buffering", action="store_true",
                    help="map without ABC's buffering and gate sizing (Yosys's plain mapping: slower paths)")
+    _add_memories(p)
     p.add_argument("--seed", type=int, default=0)
+
+
+def _add_memories(p) -> None:
+    p.add_argument("--memories", choices=[m.value for m in MemoryStyle], default=MemoryStyle.FLIP_FLOPS.value,
+                   help="layer memories synthesized as flip-flops, or kept as SRAM macros (black boxes with the "
+                        "area and per-access energy model of flows/sram_cost.py; behavioural models in simulation)")
 
 
 def _add_verify(sub) -> None:
@@ -145,6 +152,7 @@ def _add_verify(sub) -> None:
     _add_encoder(p)
     _add_input_code(p)
     _add_simulator(p)
+    _add_memories(p)
     p.add_argument("--encoding-seed", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, required=True)
@@ -163,7 +171,8 @@ def _run_config(args, *, timesteps: int, weight_bits: int, lanes: int) -> RunCon
         encoder_lanes=args.encoder_lanes, encoder_seed=args.encoder_seed, test_images=args.test_images,
         verify_images=args.verify_images, energy_images=args.energy_images, simulator=args.simulator,
         simulator_processes=args.simulator_processes, early_exit=args.early_exit, exit_tolerance=args.exit_tolerance,
-        library=CellLibrary(args.library), buffering=not args.no_buffering, seed=args.seed)
+        library=CellLibrary(args.library), buffering=not args.no_buffering, memories=MemoryStyle(args.memories),
+        seed=args.seed)
 
 
 def command_run(args) -> int:
@@ -195,7 +204,7 @@ def command_verify(args) -> int:
                            code=INPUT_CODES[args.input_code](),
                            encoder=encoder)
     args.out.mkdir(parents=True, exist_ok=True)
-    architecture = CoreArchitecture(lanes=args.lanes, trace=True, encoder=encoder)
+    architecture = CoreArchitecture(lanes=args.lanes, trace=True, encoder=encoder, memories=MemoryStyle(args.memories))
     processes = available_cores() if args.simulator_processes is None else args.simulator_processes
     metrics = verify_network(network, test, architecture=architecture, simulator=args.simulator, seed=args.seed,
                              work_dir=args.out / "rtl", processes=processes)

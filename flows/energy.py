@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .liberty_library import LibertyData
+from .sram_cost import INPUT_PIN_CAPACITANCE_PF
 from .vcd_activity import Activity
 
 INPUT_TRANSITION_NS = 0.1  # stated slew for every table look-up (mid-range of the OSU018 tables)
@@ -58,14 +59,24 @@ def _average(tables, load_pf: float) -> float:
     return float(np.mean([t.at(load_pf=load_pf, transition_ns=INPUT_TRANSITION_NS) for t in tables]))
 
 
-def build_net_model(module: dict, liberty: LibertyData) -> NetModel:
-    """module: the top module of the mapped netlist as Yosys writes it in JSON."""
+def build_net_model(module: dict, liberty: LibertyData, *, macros: frozenset[str] = frozenset()) -> NetModel:
+    """module: the top module of the mapped netlist as Yosys writes it in JSON. Cells whose type is
+    one of `macros` (SRAM macros, costed per access elsewhere) load their input nets with the stated
+    pin capacitance of flows/sram_cost.py and drive their outputs with no internal energy here."""
     load = defaultdict(float)
     sink_rise = defaultdict(float)
     sink_fall = defaultdict(float)
     drivers: dict[int, tuple[str, str]] = {}
     leakage = 0.0
     for cell in module["cells"].values():
+        if cell["type"] in macros:
+            for pin, bits in cell["connections"].items():
+                for bit in (b for b in bits if isinstance(b, int)):
+                    if cell["port_directions"][pin] == "input":
+                        load[bit] += INPUT_PIN_CAPACITANCE_PF
+                    else:
+                        drivers[bit] = ("", "")  # switching of its load only
+            continue
         data = liberty.cells.get(cell["type"])
         if data is None:
             raise ValueError(f"netlist cell {cell['type']} is not in {liberty.path}")

@@ -90,9 +90,11 @@ class GateLevelRun:
 
 
 def simulate_netlist(netlist: Path, network: CompiledNetwork, architecture: CoreArchitecture, inputs: np.ndarray,
-                     *, library: CellLibrary, clock_period_ns: float, max_cycles: int, out_dir: Path) -> GateLevelRun:
+                     *, library: CellLibrary, clock_period_ns: float, max_cycles: int, out_dir: Path,
+                     macro_models: Path | None = None) -> GateLevelRun:
     """Run the images of `inputs` (spike frames, or intensities for the on-chip encoder) through the
-    netlist; the clock is `clock_period_ns`."""
+    netlist; the clock is `clock_period_ns`. macro_models: the behavioural models of the SRAM macros
+    the netlist instantiates."""
     require_tool("iverilog")
     require_tool("vvp")
     if not library.cell_models_path.is_file():
@@ -108,7 +110,9 @@ def simulate_netlist(netlist: Path, network: CompiledNetwork, architecture: Core
         vcd_file="activity.vcd", reset_cycles=RESET_CYCLES, images=inputs.shape[0], max_cycles=max_cycles)
     (out_dir / "gate_level_tb.v").write_text(tb)
     run_tool(["iverilog", "-g2005", "-o", "gate_level.vvp", "-s", "gate_level_tb", "gate_level_tb.v",
-              str(Path(netlist).resolve()), str(library.cell_models_path)], log=out_dir / "iverilog.log", cwd=out_dir)
+              str(Path(netlist).resolve()), str(library.cell_models_path),
+              *([str(Path(macro_models).resolve())] if macro_models is not None else [])],
+             log=out_dir / "iverilog.log", cwd=out_dir)
     run_tool(["vvp", "-n", "gate_level.vvp"], log=out_dir / "vvp.log", cwd=out_dir)
     lines = (out_dir / "results.txt").read_text().split()
     times = np.array([float(t) for t in lines[0::2]])

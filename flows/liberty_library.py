@@ -44,6 +44,11 @@ class CellLibrary(enum.Enum):
     def package(self) -> str:
         return f"qflow-tech-{self.value}"
 
+    def sta_read_commands(self, macro_liberty: Path | None = None) -> str:
+        """OpenSTA's read_liberty lines: this library, and the SRAM macros' generated cells if any."""
+        paths = [self.require()] + ([Path(macro_liberty).resolve()] if macro_liberty is not None else [])
+        return "\n".join(f"read_liberty {path}" for path in paths)
+
     def require(self) -> Path:
         if not self.liberty_path.is_file():
             raise LibraryError(f"liberty file {self.liberty_path} not found: install Debian's {self.package} "

@@ -93,6 +93,7 @@ def build_report(config: RunConfig, records: list[StepRecord]) -> dict[str, Any]
         synth = m["synth"]
         report["area"] = {k: synth[k] for k in ("library", "total_um2", "cell_count", "flip_flops",
                                                 "flip_flop_area_share", "cells", "memory_style")}
+        report["area"].update({k: synth[k] for k in ("logic_um2", "sram_macros_um2", "memory_model") if k in synth})
         if "by_block_um2" in synth:  # from the hierarchical synthesis (flows/area_by_block.py)
             report["area"].update(by_block=synth["by_block_um2"], by_block_share=synth["by_block_share"],
                                   hierarchical_total_um2=synth["hierarchical_total_um2"])
@@ -107,7 +108,7 @@ def build_report(config: RunConfig, records: list[StepRecord]) -> dict[str, Any]
         report["energy"] = {k: energy[k] for k in (  # those a cached step of an older run has
             "method", "activity_source", "activity_coverage", "images", "nj_per_inference", "nj_per_inference_each",
             "nj_per_inference_by_class",
-            "nj_per_inference_spread", "pj_per_sop", "breakdown_nj_per_inference", "memory_model",
+            "nj_per_inference_spread", "pj_per_sop", "breakdown_nj_per_inference", "breakdown", "memory_model",
             "input_transition_ns", "analytical_nj_per_inference", "analytical_terms_nj", "analytical_over_gate_level",
             "opensta_cross_check") if k in energy}
         report["energy"]["clock_mhz"] = 1000 / energy["clock_period_ns"]
@@ -120,7 +121,8 @@ def build_report(config: RunConfig, records: list[StepRecord]) -> dict[str, Any]
                 "source": {"feature_nm": energy["feature_nm"], "supply_v": energy["supply_v"]},
                 "nodes": scale_figures(
                     source=ProcessNode(feature_nm=energy["feature_nm"], supply_v=energy["supply_v"]),
-                    dynamic_nj=split["switching"] + split["internal"], area_um2=report["area"]["total_um2"],
+                    dynamic_nj=split["switching"] + split["internal"] + split.get("sram_macro_accesses", 0.0),
+                    area_um2=report["area"]["total_um2"],
                     fmax_mhz=report["timing"]["fmax_mhz"], sops_per_inference=energy["sops_per_inference_mean"]),
             }
     report["config"] = to_jsonable(config)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from model.architecture import RateEncoder
+from model.architecture import MemoryStyle, RateEncoder
 from model.compiled import Integration, Readout, Reset
 from model.augmentation import RandomShift
 from model.datasets import DATASETS, EVENT_DATASETS
@@ -21,7 +21,8 @@ from sim.rtl_run import available_cores, choose_simulator
 from .liberty_library import CellLibrary
 from .step import Step
 from .steps.hardware_steps import (CompileStep, ReferenceStep, CoreConfig,
-                                   SynthStep, LibraryConfig, TimingStep, VerifyStep, VerifyStepConfig)
+                                   SynthStep, SynthStepConfig, LibraryConfig, TimingStep, VerifyStep,
+                                   VerifyStepConfig)
 from .steps.power_step import PowerStep, PowerStepConfig
 from .steps.model_steps import (CalibrateExitStep, DataConfig, EncodeStep, ExitCalibrationConfig, QuantizeStep,
                                 QuantizeStepConfig, TrainStep, TrainStepConfig)
@@ -64,6 +65,7 @@ class RunConfig:
     simulator_processes: int | None = None  # None: one per available core
     library: CellLibrary = CellLibrary.OSU018
     buffering: bool = True              # buffer high-fanout nets and size gates in synthesis
+    memories: MemoryStyle = MemoryStyle.FLIP_FLOPS  # layer memories as flip-flops or as SRAM macros
     seed: int = 0
     encoding_seed: int = 1
     early_exit: bool = False            # calibrate SEENN-I early exit on held-out training images
@@ -104,6 +106,8 @@ class RunConfig:
             raise ValueError(f"exit_tolerance must be in [0, 1), not {self.exit_tolerance}")
         if self.early_exit and self.timesteps < 2:
             raise ValueError("early exit needs at least two timesteps")
+        if not isinstance(self.memories, MemoryStyle):
+            raise TypeError(f"memories must be a MemoryStyle, not {self.memories!r}")
         if not isinstance(self.library, CellLibrary):
             raise TypeError(f"library must be a CellLibrary, not {self.library!r}")
         QuantizationConfig(weight_bits=self.weight_bits)  # validates the width
@@ -154,6 +158,9 @@ class RunConfig:
                                                       learning_rate=self.qat_learning_rate, seed=self.seed + 1,
                                                       backprop=self.backprop, input_code=self.code(),
                                                       augmentation=self.augmentation()))
+        # The reference's cycles do not depend on how the memories are built, so it is shared by both.
+        core = CoreConfig(lanes=self.lanes, encoder=self.encoder, memories=self.memories)
+        library = LibraryConfig(library=self.library, buffering=self.buffering)
         calibrate = [CalibrateExitStep(ExitCalibrationConfig(data=data, tolerance=self.exit_tolerance))
                      ] if self.early_exit else []
         return [
@@ -162,12 +169,12 @@ class RunConfig:
             QuantizeStep(quantize),
             *calibrate,
             ReferenceStep(CoreConfig(lanes=self.lanes, encoder=self.encoder)),
-            CompileStep(CoreConfig(lanes=self.lanes, encoder=self.encoder)),
+            CompileStep(core),
             VerifyStep(VerifyStepConfig(lanes=self.lanes, encoder=self.encoder, simulator=self.simulator,
-                                        images=self.verify_images, seed=self.seed,
+                                        images=self.verify_images, seed=self.seed, memories=self.memories,
                                         processes=self.simulator_processes or available_cores())),
-            SynthStep(LibraryConfig(library=self.library, buffering=self.buffering)),
-            TimingStep(LibraryConfig(library=self.library, buffering=self.buffering)),
+            SynthStep(SynthStepConfig(core=core, library=library)),
+            TimingStep(library),
             PowerStep(PowerStepConfig(lanes=self.lanes, encoder=self.encoder, library=self.library,
-                                      images=self.energy_images)),
+                                      images=self.energy_images, memories=self.memories)),
         ]

@@ -18,7 +18,7 @@ from .liberty_library import CellLibrary
 from .tools import ToolError, run_tool
 
 STA_POWER_SCRIPT = """\
-read_liberty {liberty}
+{read_liberties}
 read_verilog {netlist}
 link_design {top}
 create_clock -name clk -period {period} [get_ports clk]
@@ -37,9 +37,10 @@ class StaPower:
 
 
 def sta_report_power(netlist: Path, *, top: str, library: CellLibrary, clock_period_ns: float,
-                     input_activity: float, out_dir: Path) -> StaPower:
+                     input_activity: float, out_dir: Path, macro_liberty: Path | None = None) -> StaPower:
+    """macro_liberty as in flows/timing.py; the macros' own power is not in OpenSTA's figure."""
     script = out_dir / "sta_power.tcl"
-    script.write_text(STA_POWER_SCRIPT.format(liberty=library.require(), netlist=Path(netlist).resolve(), top=top,
+    script.write_text(STA_POWER_SCRIPT.format(read_liberties=library.sta_read_commands(macro_liberty), netlist=Path(netlist).resolve(), top=top,
                                               period=clock_period_ns, activity=f"{input_activity:.6g}"))
     log = run_tool(["sta", "-no_splash", "-exit", str(script)], log=out_dir / "sta_power.log")
     total = TOTAL_ROW.search(log.read_text())

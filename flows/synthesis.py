@@ -13,6 +13,7 @@ from .tools import ToolError, run_tool
 # the Verilog (simulated, its nets in the VCD) and the JSON (read for loads and drivers) agree.
 YOSYS_SCRIPT = """\
 read_verilog -sv {verilog}
+{blackboxes}
 synth -top {top} -flatten
 dfflibmap -liberty {liberty}
 abc {abc_options}-liberty {liberty}
@@ -64,8 +65,15 @@ def parse_stat(log_text: str, library_cells: set[str]) -> tuple[float, dict[str,
     return float(area.group(1)), cells
 
 
+def blackbox_command(macros) -> str:
+    """The Yosys command turning the named macros' behavioural models into black boxes (none without)."""
+    return f"blackbox {' '.join(macros)}" if macros else ""
+
+
 def synthesize(verilog: Path, *, top: str, library: CellLibrary, out_dir: Path,
-               buffering: bool = True) -> SynthesisResult:
+               buffering: bool = True, macros: tuple[str, ...] = ()) -> SynthesisResult:
+    """Map the design to the library; the `macros` (names of SRAM macros the Verilog instantiates, their
+    models beside it) stay black-box instances in the netlist, and their area is not in `area_um2`."""
     liberty = library.require()
     out_dir.mkdir(parents=True, exist_ok=True)
     netlist = out_dir / "netlist.v"
@@ -77,6 +85,7 @@ def synthesize(verilog: Path, *, top: str, library: CellLibrary, out_dir: Path,
         abc_options = f"-script {abc_script.resolve()} "
     script = out_dir / "synth.ys"
     script.write_text(YOSYS_SCRIPT.format(verilog=Path(verilog).resolve(), top=top, liberty=liberty,
+                                          blackboxes=blackbox_command(macros),
                                           abc_options=abc_options, netlist=netlist.resolve(),
                                           netlist_json=netlist_json.resolve()))
     log = run_tool(["yosys", "-q", "-l", str(out_dir / "yosys.log"), str(script)], log=out_dir / "yosys.stdout")

@@ -17,7 +17,7 @@ PROBE_PERIOD_NS = 1000.0
 CLOCK_GRID_NS = 1.0
 
 STA_SCRIPT = """\
-read_liberty {liberty}
+{read_liberties}
 read_verilog {netlist}
 link_design {top}
 create_clock -name clk -period {period} [get_ports clk]
@@ -38,11 +38,12 @@ class TimingResult:
     log: Path
 
 
-def analyse_timing(netlist: Path, *, top: str, library: CellLibrary, out_dir: Path) -> TimingResult:
-    liberty = library.require()
+def analyse_timing(netlist: Path, *, top: str, library: CellLibrary, out_dir: Path,
+                   macro_liberty: Path | None = None) -> TimingResult:
+    """macro_liberty: the SRAM macros' cells (flows/sram_cost.py) when the netlist instantiates them."""
     out_dir.mkdir(parents=True, exist_ok=True)
     script = out_dir / "sta.tcl"
-    script.write_text(STA_SCRIPT.format(liberty=liberty, netlist=Path(netlist).resolve(), top=top,
+    script.write_text(STA_SCRIPT.format(read_liberties=library.sta_read_commands(macro_liberty), netlist=Path(netlist).resolve(), top=top,
                                         period=PROBE_PERIOD_NS))
     log = run_tool(["sta", "-no_splash", "-exit", str(script)], log=out_dir / "sta.log")
     text = log.read_text()

@@ -69,6 +69,19 @@ def trace_layout(net: CompiledNetwork, arch: CoreArchitecture) -> data.StructLay
     })
 
 
+def macro_prefix(layer: int) -> str:
+    """Layer k's macros are named sram_layer{k}_weights / _biases / _membranes."""
+    return f"{MACRO_PREFIX}layer{layer}_"
+
+
+def core_sram_macros(network: CompiledNetwork, architecture: CoreArchitecture) -> list[SramMacroShape]:
+    """The macros a core instantiates (none when its memories are flip-flops)."""
+    if architecture.memories is not MemoryStyle.SRAM_MACROS:
+        return []
+    return [shape for k, layer in enumerate(network.layers)
+            for shape in layer_memory_shapes(layer, lanes=architecture.lanes_of(layer.n_out), macro_prefix=macro_prefix(k))]
+
+
 class SpikingCore(wiring.Component):
     def __init__(self, *, network: CompiledNetwork, architecture: CoreArchitecture):
         if not isinstance(network, CompiledNetwork):
@@ -87,19 +100,6 @@ class SpikingCore(wiring.Component):
                 "valid": Out(1), "payload": Out(trace_layout(network, architecture))}))
         super().__init__(ports)
 
-    @staticmethod
-    def macro_prefix(layer: int) -> str:
-        """Layer k's macros are named sram_layer{k}_weights / _biases / _membranes."""
-        return f"{MACRO_PREFIX}layer{layer}_"
-
-    def sram_macros(self) -> list[SramMacroShape]:
-        """The macros the core instantiates (none when its memories are flip-flops)."""
-        arch = self.architecture
-        if arch.memories is not MemoryStyle.SRAM_MACROS:
-            return []
-        return [shape for k, layer in enumerate(self.network.layers)
-                for shape in layer_memory_shapes(layer, lanes=arch.lanes_of(layer.n_out),
-                                                 macro_prefix=self.macro_prefix(k))]
 
     def elaborate(self, platform):
         m = Module()
@@ -108,7 +108,7 @@ class SpikingCore(wiring.Component):
         words = arch.words(net)
         lanes = [arch.lanes_of(layer.n_out) for layer in net.layers]
 
-        engines = [LayerEngine(layer=layer, lanes=lanes[k], memories=arch.memories, macro_prefix=self.macro_prefix(k))
+        engines = [LayerEngine(layer=layer, lanes=lanes[k], memories=arch.memories, macro_prefix=macro_prefix(k))
                    for k, layer in enumerate(net.layers)]
         for k, engine in enumerate(engines):
             m.submodules[f"layer{k}"] = engine

@@ -11,8 +11,8 @@ from amaranth.back import verilog
 from model.architecture import CoreArchitecture
 from model.compiled import CompiledNetwork
 
-from .core import SpikingCore
-from .sram_macro import SramMacroModel
+from .core import SpikingCore, core_sram_macros
+from .sram_macro import SramMacroModel, SramMacroShape
 
 TOP_NAME = "spikefab_core"
 
@@ -21,8 +21,13 @@ def core_verilog(network: CompiledNetwork, architecture: CoreArchitecture, *, na
     """The core's Verilog; with SRAM macros, followed by each macro's behavioural model (a module of
     the macro's name), which synthesis turns back into a black box (flows/synthesis.py)."""
     core = SpikingCore(network=network, architecture=architecture)
-    models = [verilog.convert(SramMacroModel(shape), name=shape.name, emit_src=False) for shape in core.sram_macros()]
-    return "\n".join([verilog.convert(core, name=name, emit_src=False), *models])
+    return "\n".join([verilog.convert(core, name=name, emit_src=False),
+                      sram_models_verilog(core_sram_macros(network, architecture))])
+
+
+def sram_models_verilog(shapes: list[SramMacroShape]) -> str:
+    """The macros' behavioural models, one module per macro (simulation only; empty without macros)."""
+    return "\n".join(verilog.convert(SramMacroModel(shape), name=shape.name, emit_src=False) for shape in shapes)
 
 
 def write_core_verilog(network: CompiledNetwork, architecture: CoreArchitecture, path: str | os.PathLike,

@@ -32,14 +32,20 @@ class CycleCounts:
     synaptic_ops: np.ndarray  # (B,) spikes x fan-out: weight additions done
 
 
+def _incoming(net: CompiledNetwork, result: ReferenceResult) -> tuple[np.ndarray, np.ndarray]:
+    """Spikes entering layer l at each step (B, T, L): the input events for l = 0, layer l-1's spikes
+    after; and which steps each inference ran (B, T)."""
+    counts = result.layer_spike_counts()
+    incoming = np.concatenate([result.input_spikes[:, :, None], counts[:, :, :-1]], axis=2)
+    ran = np.arange(1, net.timesteps + 1)[None, :] <= result.timesteps_used[:, None]
+    return incoming, ran
+
+
 def predict_cycles(net: CompiledNetwork, arch: CoreArchitecture, result: ReferenceResult) -> CycleCounts:
     words = np.array(arch.words(net), dtype=np.int64)
     fan_out = np.array([layer.n_out for layer in net.layers], dtype=np.int64)
-    # Spikes entering layer l at each step: the input events for l = 0, layer l-1's spikes after.
-    counts = result.layer_spike_counts()
-    incoming = np.concatenate([result.input_spikes[:, :, None], counts[:, :, :-1]], axis=2)
+    incoming, ran = _incoming(net, result)
     steps = np.arange(1, net.timesteps + 1)
-    ran = steps[None, :] <= result.timesteps_used[:, None]
     per_step = (incoming * words).sum(axis=2) + (words + 2).sum()
     cycles = (per_step * ran).sum(axis=1)
     checked = steps == net.timesteps
@@ -53,3 +59,26 @@ def predict_cycles(net: CompiledNetwork, arch: CoreArchitecture, result: Referen
     lower = (incoming * words * ran[:, :, None]).sum(axis=(1, 2))
     sops = (incoming * fan_out * ran[:, :, None]).sum(axis=(1, 2))
     return CycleCounts(cycles=cycles, lower_bound=lower, synaptic_ops=sops)
+
+
+@dataclass(frozen=True, eq=False)
+class MemoryAccesses:
+    """Per inference and layer (B, L), the words each memory of the layer reads or writes: what a
+    macro costs. Every operation of hw/layer_engine.py reads (and writes back) one membrane word;
+    integrating also reads one weight word, updating and initialising one bias word."""
+
+    weight_reads: np.ndarray
+    bias_reads: np.ndarray
+    membrane_reads: np.ndarray
+    membrane_writes: np.ndarray
+
+
+def memory_accesses(net: CompiledNetwork, arch: CoreArchitecture, result: ReferenceResult) -> MemoryAccesses:
+    words = np.array(arch.words(net), dtype=np.int64)
+    incoming, ran = _incoming(net, result)
+    integrate = (incoming * words * ran[:, :, None]).sum(axis=1)
+    # An update pass per timestep run, and one initialising pass at the end of the inference.
+    update_and_init = words[None, :] * (result.timesteps_used[:, None] + 1)
+    operations = integrate + update_and_init
+    return MemoryAccesses(weight_reads=integrate, bias_reads=update_and_init, membrane_reads=operations,
+                          membrane_writes=operations)

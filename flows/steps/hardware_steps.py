@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from hw.core import event_layout
+from hw.core import core_sram_macros, event_layout
 from hw.verilog import TOP_NAME, write_core_verilog
-from model.architecture import INTENSITY_BITS, CoreArchitecture, RateEncoder
+from model.architecture import INTENSITY_BITS, CoreArchitecture, MemoryStyle, RateEncoder
 from model.compiled import CompiledNetwork
 from sim.compare import compare_with_reference
 from sim.cycles import predict_cycles
@@ -20,6 +20,7 @@ from sim.rtl_run import choose_simulator, rtl_run
 
 from ..area_by_block import area_by_block
 from ..liberty_library import CellLibrary, read_liberty
+from ..sram_cost import MODEL_DESCRIPTION, MacroSet, describe_macros
 from ..step import SPEED_ONLY, Step, StepOutcome
 from ..synthesis import synthesize
 from ..test_set import EncodedTestSet
@@ -34,6 +35,7 @@ class VerificationError(RuntimeError):
 class CoreConfig:
     lanes: int
     encoder: RateEncoder | None = None
+    memories: MemoryStyle = MemoryStyle.FLIP_FLOPS
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,6 +45,7 @@ class VerifyStepConfig:
     simulator: str
     images: int | None  # None: the whole test set
     seed: int
+    memories: MemoryStyle = MemoryStyle.FLIP_FLOPS
     processes: int = field(default=1, metadata=SPEED_ONLY)  # simulator processes sharing the images
 
 
@@ -52,8 +55,14 @@ class LibraryConfig:
     buffering: bool = True  # ABC buffering and gate sizing in synthesis (flows/synthesis.py)
 
 
+@dataclass(frozen=True, kw_only=True)
+class SynthStepConfig:
+    core: CoreConfig
+    library: LibraryConfig
+
+
 def core_architecture(config, *, trace: bool) -> CoreArchitecture:
-    return CoreArchitecture(lanes=config.lanes, trace=trace, encoder=config.encoder)
+    return CoreArchitecture(lanes=config.lanes, trace=trace, encoder=config.encoder, memories=config.memories)
 
 
 def interface_bits(net: CompiledNetwork, test: EncodedTestSet, encoder: RateEncoder) -> dict:
@@ -164,36 +173,50 @@ class VerifyStep(Step):
 
 class SynthStep(Step):
     id = "synth"
-    inputs = ("verilog",)
-    outputs = ("netlist", "netlist_json")
+    inputs = ("verilog", "network")
+    outputs = ("netlist", "netlist_json", "macros")
 
     def run(self, inputs, folder: Path) -> StepOutcome:
-        library = self.config.library
+        cfg: SynthStepConfig = self.config
+        library = cfg.library.library
+        liberty = read_liberty(library.require())
+        shapes = core_sram_macros(CompiledNetwork.load(inputs["network"]), core_architecture(cfg.core, trace=False))
+        macros = describe_macros(shapes, feature_nm=library.feature_nm, supply_v=liberty.voltage_v, folder=folder)
         result = synthesize(inputs["verilog"], top=TOP_NAME, library=library, out_dir=folder,
-                            buffering=self.config.buffering)
-        blocks = area_by_block(inputs["verilog"], top=TOP_NAME, library=library, out_dir=folder)
-        return StepOutcome({"netlist": result.netlist, "netlist_json": result.netlist_json}, {
+                            buffering=cfg.library.buffering, macros=tuple(macros.macros))
+        blocks = area_by_block(inputs["verilog"], top=TOP_NAME, library=library, out_dir=folder,
+                               macros={name: m["area_um2"] for name, m in macros.macros.items()})
+        total = result.area_um2 + macros.area_um2
+        memory_style = (MODEL_DESCRIPTION if shapes else
+                        "flip-flops (weight and bias ROMs become logic; membranes are registers)")
+        return StepOutcome({"netlist": result.netlist, "netlist_json": result.netlist_json,
+                            "macros": macros.save(folder / "sram_macros.json")}, {
             "by_block_um2": blocks.by_block_um2,
             "by_block_share": {k: v / blocks.hierarchical_total_um2 for k, v in blocks.by_block_um2.items()},
             "hierarchical_total_um2": blocks.hierarchical_total_um2,
             "library": library.liberty_path.name,
-            "buffering": self.config.buffering,
-            "total_um2": result.area_um2,
+            "buffering": cfg.library.buffering,
+            "total_um2": total,
+            "logic_um2": result.area_um2,
+            "sram_macros_um2": macros.area_um2,
+            "sram_macros": macros.macros,
             "cells": result.cells,
             "cell_count": sum(result.cells.values()),
             "flip_flops": result.flip_flops,
-            "flip_flop_area_share": result.flip_flop_area_um2 / result.area_um2,
-            "memory_style": "flip-flops (weight and bias ROMs become logic; membranes are registers)",
+            "flip_flop_area_share": result.flip_flop_area_um2 / total,
+            "memory_style": cfg.core.memories.value,
+            "memory_model": memory_style,
         })
 
 
 class TimingStep(Step):
     id = "timing"
-    inputs = ("netlist",)
+    inputs = ("netlist", "macros")
     outputs = ("timing",)
 
     def run(self, inputs, folder: Path) -> StepOutcome:
-        result = analyse_timing(inputs["netlist"], top=TOP_NAME, library=self.config.library, out_dir=folder)
+        result = analyse_timing(inputs["netlist"], top=TOP_NAME, library=self.config.library, out_dir=folder,
+                                macro_liberty=MacroSet.load(inputs["macros"]).liberty)
         metrics = {
             "critical_path_ns": result.critical_path_ns,
             "fmax_mhz": result.fmax_mhz,
@@ -202,7 +225,8 @@ class TimingStep(Step):
             "startpoint": result.startpoint,
             "endpoint": result.endpoint,
             "corner": f"typical ({read_liberty(self.config.library.require()).voltage_v:g} V)",
-            "assumptions": "ideal clock, zero input/output delay, no wire load (none in the liberty); " + (
+            "assumptions": "ideal clock, zero input/output delay, no wire load (none in the liberty); "
+                           "SRAM macros (if any) with the access and setup times of flows/sram_cost.py; " + (
                 "high-fanout nets buffered and gates sized by ABC (buffer -p, upsize, dnsize)" if self.config.buffering
                 else "no fanout buffering (plain Yosys mapping: high-fanout nets on single small drivers)"),
         }

@@ -4,21 +4,23 @@ inferences, with the analytical and OpenSTA cross-checks beside it."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from hw.verilog import TOP_NAME
-from model.architecture import RateEncoder
+from model.architecture import MemoryStyle, RateEncoder
 from model.compiled import CompiledNetwork
-from sim.cycles import predict_cycles
+from sim.cycles import MemoryAccesses, memory_accesses, predict_cycles
 from sim.reference import ref_run
 
 from ..analytical_energy import analytical_energy_nj, operation_energies
 from ..energy import INPUT_TRANSITION_NS, build_net_model, estimate_energy
 from ..gate_level import simulate_netlist
 from ..liberty_library import CellLibrary, read_liberty
+from ..sram_cost import MODEL_DESCRIPTION, MacroSet
 from ..sta_power import sta_report_power
 from ..step import Step, StepOutcome
 from ..test_set import EncodedTestSet
@@ -32,6 +34,7 @@ class PowerStepConfig:
     encoder: RateEncoder | None
     library: CellLibrary
     images: int
+    memories: MemoryStyle = MemoryStyle.FLIP_FLOPS
 
 
 def _input_port_activity(module: dict, activity, period_ns: float) -> float:
@@ -49,11 +52,45 @@ def _flip_flops(module: dict) -> int:
     return sum(1 for cell in module["cells"].values() if cell["type"].startswith("DFF"))
 
 
+def macro_access_energy_pj(macros: MacroSet, accesses: MemoryAccesses) -> dict[str, np.ndarray]:
+    """Per inference, the SRAM macros' access energy by memory kind (weights, biases, membranes):
+    the reference's exact access counts x each macro's read and write energies. Zero without macros."""
+    images = accesses.weight_reads.shape[0]
+    out = {kind: np.zeros(images) for kind in ("weights", "biases", "membranes")}
+    for name, macro in macros.macros.items():
+        layer, kind = re.fullmatch(r"sram_layer(\d+)_(weights|biases|membranes)", name).groups()
+        layer = int(layer)
+        if kind == "weights":
+            out[kind] += accesses.weight_reads[:, layer] * macro["read_pj"]
+        elif kind == "biases":
+            out[kind] += accesses.bias_reads[:, layer] * macro["read_pj"]
+        else:
+            out[kind] += (accesses.membrane_reads[:, layer] * macro["read_pj"]
+                          + accesses.membrane_writes[:, layer] * macro["write_pj"])
+    return out
+
+
+def energy_by_category(macros: MacroSet, macro_pj: dict[str, np.ndarray], estimate) -> dict:
+    """nJ per inference by what it does. With SRAM macros: memory reads (weights and biases), membrane
+    updates (the membranes' reads and writes), logic (datapath and control: switching and internal
+    energy of the netlist, which the flattened synthesis does not split by block) and the logic's
+    leakage. With flip-flop memories the memories are part of the logic, so only logic and leakage."""
+    logic = float((estimate.switching_pj[:-1] + estimate.internal_pj[:-1]).mean() / 1000)
+    leakage = float(estimate.leakage_pj[:-1].mean() / 1000)
+    if not macros.macros:
+        return {"logic_including_memories": logic, "leakage": leakage,
+                "note": "memories are flip-flops inside the flattened logic; run with SRAM macros to separate them"}
+    return {"memory_reads": float((macro_pj["weights"] + macro_pj["biases"]).mean() / 1000),
+            "membrane_updates": float(macro_pj["membranes"].mean() / 1000),
+            "logic_datapath_and_control": logic, "leakage": leakage,
+            "note": "macro leakage not modelled; logic = the netlist's switching and internal energy"}
+
+
 class PowerStep(Step):
     """Energy per inference from real activity of the mapped netlist on real test inferences."""
 
     id = "power"
-    inputs = ("netlist", "netlist_json", "network", "test_set", "timing")
+    inputs = ("netlist", "netlist_json", "network", "test_set", "timing", "macros")
     outputs = ("energy",)
 
     def run(self, inputs, folder: Path) -> StepOutcome:
@@ -65,8 +102,9 @@ class PowerStep(Step):
         reference = ref_run(net, test.spikes)
         cycles = predict_cycles(net, arch, reference)
         budget = int(cycles.cycles.sum() * 2 + 1000)
+        macros = MacroSet.load(inputs["macros"])
         run = simulate_netlist(inputs["netlist"], net, arch, test.core_inputs(arch), library=cfg.library,
-                               clock_period_ns=period, max_cycles=budget, out_dir=folder)
+                               clock_period_ns=period, max_cycles=budget, out_dir=folder, macro_models=macros.models)
         gate_predicted = np.array([r["predicted"] for r in run.results])
         gate_cycles = np.array([r["cycles"] for r in run.results])
         if not (np.array_equal(gate_predicted, reference.predicted) and np.array_equal(gate_cycles, cycles.cycles)):
@@ -76,16 +114,23 @@ class PowerStep(Step):
         activity = count_toggles(run.vcd, run.result_times_ns)
         module = json.loads(Path(inputs["netlist_json"]).read_text())["modules"][TOP_NAME]
         sta = sta_report_power(inputs["netlist"], top=TOP_NAME, library=cfg.library, clock_period_ns=period,
-                               input_activity=_input_port_activity(module, activity, period), out_dir=folder)
+                               input_activity=_input_port_activity(module, activity, period), out_dir=folder,
+                               macro_liberty=macros.liberty)
         edges = np.concatenate([[activity.start_ns], run.result_times_ns])
         windows_ns = np.append(np.diff(edges), 0.0)
         liberty = read_liberty(cfg.library.require())
-        estimate = estimate_energy(build_net_model(module, liberty), activity, windows_ns)
+        estimate = estimate_energy(build_net_model(module, liberty, macros=frozenset(macros.macros)), activity,
+                                   windows_ns)
         run.vcd.unlink()  # hundreds of MB; the toggle counts are what matter, and they are kept
-        per_image_nj = estimate.total_pj[:-1] / 1000.0
+        macro_pj = macro_access_energy_pj(macros, memory_accesses(net, arch, reference))
+        logic_nj = estimate.total_pj[:-1] / 1000.0
+        per_image_nj = logic_nj + (macro_pj["weights"] + macro_pj["biases"] + macro_pj["membranes"]) / 1000.0
         mean_nj = float(per_image_nj.mean())
-        sta_nj = sta.total_w * float(cycles.cycles.mean()) * period  # W x ns = nJ
+        macro_mean_nj = mean_nj - float(logic_nj.mean())
+        # OpenSTA's power covers the logic (the macros' cells have no power data): add their accesses.
+        sta_nj = sta.total_w * float(cycles.cycles.mean()) * period + macro_mean_nj
         sops = cycles.synaptic_ops
+        # The analytical cross-check counts the logic; the macros' accesses are the same in both.
         analytical = analytical_energy_nj(
             net, energies=operation_energies(liberty), flip_flops=_flip_flops(module),
             cycles=float(cycles.cycles.mean()), synaptic_ops=float(sops.mean()),
@@ -107,17 +152,21 @@ class PowerStep(Step):
                 net.class_names[c] if net.class_names else str(c): float(per_image_nj[test.labels == c].mean())
                 for c in sorted(set(test.labels.tolist()))},
             "nj_per_inference_spread": float(per_image_nj.std()) / mean_nj,
-            "pj_per_sop": float(estimate.total_pj[:-1].sum() / sops.sum()),
+            "pj_per_sop": float(per_image_nj.sum() * 1000 / sops.sum()),
             "sops_per_inference_mean": float(sops.mean()),
+            # By physical mechanism (the logic's nets and cells) ...
             "breakdown_nj_per_inference": {
                 "switching": float(estimate.switching_pj[:-1].mean() / 1000),
                 "internal": float(estimate.internal_pj[:-1].mean() / 1000),
                 "leakage": float(estimate.leakage_pj[:-1].mean() / 1000),
+                "sram_macro_accesses": macro_mean_nj,
             },
+            # ... and by what the energy does.
+            "breakdown": energy_by_category(macros, macro_pj, estimate),
             "leakage_nw": estimate.leakage_nw,
-            "analytical_nj_per_inference": analytical["total"],
+            "analytical_nj_per_inference": analytical["total"] + macro_mean_nj,
             "analytical_terms_nj": {k: v for k, v in analytical.items() if k != "total"},
-            "analytical_over_gate_level": analytical["total"] / mean_nj,
+            "analytical_over_gate_level": (analytical["total"] + macro_mean_nj) / mean_nj,
             "opensta_cross_check": {
                 "method": "OpenSTA report_power with the measured mean input-port toggle rate on every input port, "
                           "activity propagated by OpenSTA (it reads no VCD); a labelled cross-check, not the estimate",
@@ -128,7 +177,7 @@ class PowerStep(Step):
             },
             "supply_v": liberty.voltage_v,
             "feature_nm": cfg.library.feature_nm,
-            "memory_model": "flip-flops (no SRAM macros)",
+            "memory_model": MODEL_DESCRIPTION if macros.macros else "flip-flops (no SRAM macros)",
         }
         path = folder / "energy.json"
         path.write_text(json.dumps(metrics, indent=2))

@@ -176,3 +176,37 @@ def test_a_flow_stopped_after_training_reports_what_it_measured(tmp_path):
     report = json.loads((out / "report.json").read_text())
     assert report["stopped_after"] == "quantize" and 0 < report["accuracy"]["quantized_torch"] <= 1
     assert "hardware" not in report and not (out / "04-reference").exists()
+
+
+def test_sram_macros_take_the_memories_out_of_the_logic(tiny_run, tmp_path, capsys):
+    import shutil
+
+    copy = tmp_path / "run"
+    shutil.copytree(tiny_run, copy)
+    assert main(["run", *TINY, "--memories", "sram-macros", "--out", str(copy)]) == 0
+    progress = capsys.readouterr().err
+    for step in ("encode", "train", "quantize", "reference"):
+        assert f"{step} done (cached)" in progress
+    for step in ("compile", "verify", "synth", "timing", "power"):  # the power step re-checks the gate level
+        assert f"{step} done (cached)" not in progress
+    flops = json.loads((tiny_run / "report.json").read_text())
+    report = json.loads((copy / "report.json").read_text())
+    area, energy = report["area"], report["energy"]
+    assert report["verify"]["mismatched_images"] == 0 and report["verify"]["cycle_mismatches"] == 0
+    assert area["memory_style"] == "sram-macros" and "Horowitz" in area["memory_model"] == energy["memory_model"]
+    assert area["total_um2"] == pytest.approx(area["logic_um2"] + area["sram_macros_um2"])
+    assert area["logic_um2"] < flops["area"]["total_um2"] and area["flip_flops"] < flops["area"]["flip_flops"]
+    macros = json.loads((copy / "07-synth" / "sram_macros.json").read_text())["macros"]
+    assert sorted(macros) == sorted(f"sram_layer{k}_{m}" for k in (0, 1) for m in ("weights", "biases", "membranes"))
+    assert sum(m["area_um2"] for m in macros.values()) == pytest.approx(area["sram_macros_um2"])
+    assert area["by_block"]["weight_memory"] == pytest.approx(
+        macros["sram_layer0_weights"]["area_um2"] + macros["sram_layer1_weights"]["area_um2"])
+    netlist = (copy / "07-synth" / "netlist.v").read_text()
+    assert all(f"{name} " in netlist for name in macros), "every macro is an instance in the netlist"
+    split = energy["breakdown"]
+    assert split["memory_reads"] > 0 and split["membrane_updates"] > 0 and split["logic_datapath_and_control"] > 0
+    numeric = [v for v in split.values() if isinstance(v, (int, float))]
+    assert sum(numeric) == pytest.approx(energy["nj_per_inference"])
+    assert energy["breakdown_nj_per_inference"]["sram_macro_accesses"] == pytest.approx(
+        split["memory_reads"] + split["membrane_updates"])
+    assert 0.1 < energy["analytical_over_gate_level"] < 10 and energy["activity_coverage"] == 1.0

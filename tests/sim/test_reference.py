@@ -5,7 +5,7 @@ from model.architecture import CoreArchitecture
 from model.compiled import EarlyExit, Integration, Readout, Reset
 from model.export import compiled_forward
 from network_factory import NetworkSpec, random_network, random_spikes
-from sim.cycles import predict_cycles
+from sim.cycles import memory_accesses, predict_cycles
 from sim.reference import ref_run
 
 SPECS = [
@@ -85,3 +85,20 @@ def test_wrong_input_shapes_and_types_are_refused(shape, dtype, message):
     net = random_network(NetworkSpec(sizes=(12, 4)))
     with pytest.raises(ValueError, match=message):
         ref_run(net, np.zeros(shape, dtype=dtype))
+
+
+def test_memory_accesses_follow_the_operations_of_the_core():
+    net = random_network(NetworkSpec(sizes=(20, 12, 5), timesteps=5, readout=Readout.MEMBRANE, weight_bits=6,
+                                     early_exit=EarlyExit(min_steps=2, margin=10), seed=41))
+    arch = CoreArchitecture(lanes=4, trace=False)
+    result = ref_run(net, random_spikes(net, images=6, rate=0.4, seed=41))
+    accesses = memory_accesses(net, arch, result)
+    words = np.array(arch.words(net))
+    # Integrating reads one weight word per spike and word: all together, the event-driven lower bound.
+    assert np.array_equal(accesses.weight_reads.sum(axis=1), predict_cycles(net, arch, result).lower_bound)
+    # A bias word per update pass (one per timestep run) and per initialising pass (one per inference).
+    assert np.array_equal(accesses.bias_reads, (result.timesteps_used[:, None] + 1) * words[None, :])
+    # Every operation reads and writes back one membrane word.
+    assert np.array_equal(accesses.membrane_reads, accesses.weight_reads + accesses.bias_reads)
+    assert np.array_equal(accesses.membrane_writes, accesses.membrane_reads)
+    assert (result.timesteps_used < net.timesteps).any(), "no image exited early: the case proves less"
