@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model.architecture import CoreArchitecture
+from model.architecture import CoreArchitecture, MemoryStyle
 from model.compiled import CompiledNetwork, Integration
 from model.input_codes import RegularRateCode
 from model.distillation import DistillationConfig, HeadTailAwareKL, OutputKL
@@ -113,6 +113,20 @@ BENCHMARKS = {
         aliases={"mnist.weights4.accuracy_rtl_exact": "early_exit.accuracy_full_timesteps",
                  "mnist.weights4.early_exit.avg_timesteps": "early_exit.avg_timesteps",
                  "mnist.weights4.early_exit.accuracy": "early_exit.accuracy"}),
+    # The MNIST network of the training issue (784-800-10 with its early exit) as hardware at 1, 8 and
+    # 32 lanes, its 5 Mbit of weights in SRAM macros: area, Fmax, energy per inference and per SOP,
+    # and each step's time; its training steps are reused. 500 test images through the RTL (a lane
+    # costs 130k cycles per image), 2 inferences at gate level.
+    **{f"mnist_energy_lanes{lanes}": FlowBenchmark(
+        dataclasses.replace(MNIST_ACCURACY, lanes=lanes, memories=MemoryStyle.SRAM_MACROS, verify_images=500,
+                            energy_images=2), reuse="mnist_accuracy",
+        aliases={f"mnist.lanes{lanes}.{key}": path for key, path in (
+            ("nj_per_inference", "energy.nj_per_inference"), ("pj_per_sop", "energy.pj_per_sop"),
+            ("area_um2", "area.total_um2"), ("fmax_mhz", "timing.fmax_mhz"),
+            ("scaled_28nm.dynamic_nj_per_inference", "scaled_estimate.nodes.28nm.dynamic_nj_per_inference"),
+            ("scaled_28nm.dynamic_pj_per_sop", "scaled_estimate.nodes.28nm.dynamic_pj_per_sop"),
+            ("scaled_28nm.area_mm2", "scaled_estimate.nodes.28nm.area_mm2"))})
+       for lanes in (1, 8, 32)},
     # Fashion-MNIST under the same constraints: 784-1000-10, T=8, 8-bit weights, the deterministic
     # (regular) rate code, training images shifted by up to a pixel and mirrored; 1,000 test images
     # through the RTL (Verilator), the whole test set through the hardware-exact reference.
@@ -143,6 +157,13 @@ BENCHMARKS = {
     "training": TrainingBenchmark(epochs=2),
 }
 LANES_SWEEP = (8, 16)
+# Published chips beside the MNIST energy figures (../shared/SEEDS.md), as their papers give them:
+# measured silicon at their own nodes; compare with the scaled_28nm figures, never the 180 nm ones.
+PUBLISHED_CHIPS = {
+    "published.odin.pj_per_sop_28nm": 12.7,
+    "published.seed_chip.nj_per_image_mnist_min": 48.4,
+    "published.seed_chip.nj_per_image_mnist_max": 773.0,
+}
 ICARUS_SAMPLE_IMAGES = 20
 
 
@@ -239,6 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     previous = json.loads(results_path.read_text()) if results_path.is_file() else {}
     machine = f"{platform.node()}, {platform.processor() or platform.machine()}, Python {platform.python_version()}"
     results, owners = previous.get("results", {}), previous.get("owners", {})
+    results.update(PUBLISHED_CHIPS)
     for name, benchmark in BENCHMARKS.items():
         if args.only and name not in args.only:
             continue
