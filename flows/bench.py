@@ -126,7 +126,7 @@ BENCHMARKS = {
             ("scaled_28nm.dynamic_nj_per_inference", "scaled_estimate.nodes.28nm.dynamic_nj_per_inference"),
             ("scaled_28nm.dynamic_pj_per_sop", "scaled_estimate.nodes.28nm.dynamic_pj_per_sop"),
             ("scaled_28nm.area_mm2", "scaled_estimate.nodes.28nm.area_mm2"))})
-       for lanes in (1, 8, 32)},
+       for lanes in (32, 8, 1)},
     # Fashion-MNIST under the same constraints: 784-1000-10, T=8, 8-bit weights, the deterministic
     # (regular) rate code, training images shifted by up to a pixel and mirrored; 1,000 test images
     # through the RTL (Verilator), the whole test set through the hardware-exact reference.
