@@ -108,6 +108,7 @@ def _add_run_options(p, *, sweep: bool) -> None:
     p.add_argument("--distill", choices=sorted(DISTILLATION_LOSSES),
                    help="distil from an ANN teacher trained first: output KL or HTA-KL, plus the hidden-layer path")
     p.add_argument("--teacher-hidden", type=int, nargs="+", default=[512], help="the ANN teacher's hidden sizes")
+    p.add_argument("--teacher-epochs", type=int, default=5, help="the ANN teacher's training epochs")
     p.add_argument("--backprop", choices=[b.value for b in Backprop], default="bptt",
                    help="gradients through time (BPTT) or through the spike rates (memory constant in T)")
     p.add_argument("--shift-pixels", type=int, default=0,
@@ -165,7 +166,8 @@ def _run_config(args, *, timesteps: int, weight_bits: int, lanes: int) -> RunCon
         readout=Readout(args.readout), surrogate=SURROGATES[args.surrogate](), dual_adaptive=args.da_lif, backprop=Backprop(args.backprop),
         shift_pixels=args.shift_pixels, mirror=args.mirror, input_code=INPUT_CODES[args.input_code](),
         distillation=None if args.distill is None else DistillationConfig(
-            output_loss=DISTILLATION_LOSSES[args.distill](), teacher_hidden=tuple(args.teacher_hidden)),
+            output_loss=DISTILLATION_LOSSES[args.distill](), teacher_hidden=tuple(args.teacher_hidden),
+            teacher_epochs=args.teacher_epochs),
         epochs=args.epochs, batch_size=args.batch_size,
         qat_epochs=args.qat_epochs, weight_bits=weight_bits, lanes=lanes,
         encoder_lanes=args.encoder_lanes, encoder_seed=args.encoder_seed, test_images=args.test_images,

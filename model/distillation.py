@@ -148,6 +148,8 @@ class DistillationConfig:
             raise ValueError(f"output_weight must be in [0, 1], not {self.output_weight}")
         if self.hidden_weight < 0:
             raise ValueError(f"hidden_weight must be >= 0, not {self.hidden_weight}")
+        if not isinstance(self.teacher_epochs, int) or self.teacher_epochs < 1:
+            raise ValueError(f"teacher_epochs must be a positive int, not {self.teacher_epochs!r}")
 
 
 class Distiller(nn.Module):
