@@ -4,6 +4,9 @@ Every operation is a read-modify-write of one membrane word, issued in one cycle
 completed in the next (arithmetic and write-back), so one word is updated per cycle when ops are
 issued back to back. The membrane read port is transparent to the write port: an op issued in the
 cycle another op writes the same word sees the new value, so there is no hazard to stall for.
+
+The memories are Amaranth memories (synthesized as flip-flops) or SRAM macros (hw/sram_macro.py),
+which have no read-during-write bypass: then the engine forwards the word being written itself.
 """
 
 from __future__ import annotations
