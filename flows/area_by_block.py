@@ -40,6 +40,12 @@ dfflibmap -liberty {liberty}
 abc -liberty {liberty}
 opt_clean -purge
 stat -liberty {liberty}
+setundef -zero
+splitnets -format __
+opt_clean -purge
+rename -enumerate
+write_verilog -noattr -noexpr -nohex -nodec {netlist}
+write_json {netlist_json}
 """
 MODULE_AREA = re.compile(r"Chip area for module '\\(.+?)': ([0-9.]+)")
 
@@ -49,6 +55,8 @@ class BlockAreas:
     by_block_um2: dict[str, float]
     hierarchical_total_um2: float
     modules_um2: dict[str, float]
+    netlist: Path        # the hierarchical mapped netlist (what flows/block_energy.py simulates)
+    netlist_json: Path
 
 
 def block_of(module: str, *, top: str, output_layer: int) -> str:
@@ -80,8 +88,10 @@ def area_by_block(verilog: Path, *, top: str, library: CellLibrary, out_dir: Pat
     out_dir.mkdir(parents=True, exist_ok=True)
     submod = "\n".join(f'setattr -set submod "\\"{memory}\\"" t:$mem_v2 n:*{memory}* %i' for memory in MEMORIES)
     script = out_dir / "synth_hierarchical.ys"
+    netlist, netlist_json = out_dir / "hierarchical_netlist.v", out_dir / "hierarchical_netlist.json"
     script.write_text(HIERARCHICAL_SCRIPT.format(verilog=Path(verilog).resolve(), top=top, liberty=liberty,
-                                                 submod=submod, blackboxes=blackbox_command(macros)))
+                                                 submod=submod, blackboxes=blackbox_command(macros),
+                                                 netlist=netlist.resolve(), netlist_json=netlist_json.resolve()))
     log = out_dir / "yosys_hierarchical.log"
     run_tool(["yosys", "-q", "-l", str(log), str(script)], log=out_dir / "yosys_hierarchical.stdout")
     modules = parse_module_areas(log.read_text())
@@ -93,4 +103,5 @@ def area_by_block(verilog: Path, *, top: str, library: CellLibrary, out_dir: Pat
     by_block = dict.fromkeys(BLOCKS, 0.0)
     for module, area in modules.items():
         by_block[block_of(module, top=top, output_layer=output_layer)] += area
-    return BlockAreas(by_block_um2=by_block, hierarchical_total_um2=sum(modules.values()), modules_um2=modules)
+    return BlockAreas(by_block_um2=by_block, hierarchical_total_um2=sum(modules.values()), modules_um2=modules,
+                      netlist=netlist, netlist_json=netlist_json)

@@ -59,16 +59,20 @@ def _average(tables, load_pf: float) -> float:
     return float(np.mean([t.at(load_pf=load_pf, transition_ns=INPUT_TRANSITION_NS) for t in tables]))
 
 
-def build_net_model(module: dict, liberty: LibertyData, *, macros: frozenset[str] = frozenset()) -> NetModel:
-    """module: the top module of the mapped netlist as Yosys writes it in JSON. Cells whose type is
-    one of `macros` (SRAM macros, costed per access elsewhere) load their input nets with the stated
-    pin capacitance of flows/sram_cost.py and drive their outputs with no internal energy here."""
+def build_net_model(module: dict, liberty: LibertyData, *, macros: frozenset[str] = frozenset(),
+                    submodules: frozenset[str] = frozenset()) -> NetModel:
+    """module: a module of the mapped netlist as Yosys writes it in JSON. Cells whose type is one of
+    `macros` (SRAM macros, costed per access elsewhere) load their input nets with the stated pin
+    capacitance of flows/sram_cost.py and drive their outputs with no internal energy here. Instances
+    of `submodules` (a hierarchical netlist's own modules) count in their own module's model."""
     load = defaultdict(float)
     sink_rise = defaultdict(float)
     sink_fall = defaultdict(float)
     drivers: dict[int, tuple[str, str]] = {}
     leakage = 0.0
     for cell in module["cells"].values():
+        if cell["type"] in submodules:
+            continue
         if cell["type"] in macros:
             for pin, bits in cell["connections"].items():
                 for bit in (b for b in bits if isinstance(b, int)):

@@ -4,6 +4,7 @@ and dumps the netlist's nets to a VCD for toggle counting."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,7 +51,7 @@ module gate_level_tb;
     repeat ({reset_cycles}) @(negedge clk);
     rst = 0;
     $dumpfile("{vcd_file}");
-    $dumpvars(1, dut);
+{dumpvars}
   end
 
   // Drive and sample on the falling edge; a transfer happens at the next rising edge.
@@ -89,12 +90,18 @@ class GateLevelRun:
     clock_period_ns: float
 
 
+def _verilog_name(name: str) -> str:
+    """An identifier as Verilog writes it: escaped (with its closing space) unless it is a simple one."""
+    return name if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_$]*", name) else f"\\{name} "
+
+
 def simulate_netlist(netlist: Path, network: CompiledNetwork, architecture: CoreArchitecture, inputs: np.ndarray,
                      *, library: CellLibrary, clock_period_ns: float, max_cycles: int, out_dir: Path,
-                     macro_models: Path | None = None) -> GateLevelRun:
+                     macro_models: Path | None = None, instances: tuple[tuple[str, ...], ...] = ()) -> GateLevelRun:
     """Run the images of `inputs` (spike frames, or intensities for the on-chip encoder) through the
     netlist; the clock is `clock_period_ns`. macro_models: the behavioural models of the SRAM macros
-    the netlist instantiates."""
+    the netlist instantiates. The VCD holds the top module's nets, and those of the module `instances`
+    of a hierarchical netlist (their paths of instance names, e.g. ("layer0", "weights"))."""
     require_tool("iverilog")
     require_tool("vvp")
     if not library.cell_models_path.is_file():
@@ -107,7 +114,9 @@ def simulate_netlist(netlist: Path, network: CompiledNetwork, architecture: Core
     tb = TESTBENCH.format(
         events=entries.size, port=input_port_name(architecture), event_msb=codec.input_width - 1, result_msb=result_layout(network).size - 1,
         top=TOP_NAME, half_period=f"{half:.3f}", events_file="events.hex", results_file="results.txt",
-        vcd_file="activity.vcd", reset_cycles=RESET_CYCLES, images=inputs.shape[0], max_cycles=max_cycles)
+        vcd_file="activity.vcd", reset_cycles=RESET_CYCLES, images=inputs.shape[0], max_cycles=max_cycles,
+        dumpvars="\n".join(f"    $dumpvars(1, {'.'.join(['dut', *map(_verilog_name, path)])});"
+                           for path in ((), *instances)))
     (out_dir / "gate_level_tb.v").write_text(tb)
     run_tool(["iverilog", "-g2005", "-o", "gate_level.vvp", "-s", "gate_level_tb", "gate_level_tb.v",
               str(Path(netlist).resolve()), str(library.cell_models_path),

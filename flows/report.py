@@ -108,7 +108,8 @@ def build_report(config: RunConfig, records: list[StepRecord]) -> dict[str, Any]
         report["energy"] = {k: energy[k] for k in (  # those a cached step of an older run has
             "method", "activity_source", "activity_coverage", "images", "nj_per_inference", "nj_per_inference_each",
             "nj_per_inference_by_class",
-            "nj_per_inference_spread", "pj_per_sop", "breakdown_nj_per_inference", "breakdown", "memory_model",
+            "nj_per_inference_spread", "pj_per_sop", "breakdown_nj_per_inference", "breakdown", "breakdown_method",
+            "logic_by_block_nj_per_inference_hierarchical", "memory_model",
             "input_transition_ns", "analytical_nj_per_inference", "analytical_terms_nj", "analytical_over_gate_level",
             "opensta_cross_check") if k in energy}
         report["energy"]["clock_mhz"] = 1000 / energy["clock_period_ns"]
@@ -208,6 +209,9 @@ def markdown(report: dict[str, Any]) -> str:
                                      f"over {e['images']} images)"),
             ("Energy per synaptic operation", f"{e['pj_per_sop']:.1f} pJ/SOP"),
             ("Energy split (nJ)", ", ".join(f"{k} {val:.1f}" for k, val in e["breakdown_nj_per_inference"].items())),
+            *([("Energy by what it does (nJ)", ", ".join(f"{k.replace('_', ' ')} {val:.1f}"
+                                                          for k, val in e["breakdown"].items()))]
+              if "breakdown" in e else []),
             ("Activity", f"{e['activity_source']}, coverage {e['activity_coverage']:.1%}"),
         ]
         if "analytical_nj_per_inference" in e:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,7 +11,8 @@ import numpy as np
 
 @dataclass(frozen=True, eq=False)
 class Activity:
-    """signals[i] = (net name, bit index); rises/falls: (windows, signals) 0->1 and 1->0 counts;
+    """signals[i] = (net name, bit index), the name prefixed by "instance.path/" for a net inside a
+    module instance (hierarchical VCDs only); rises/falls: (windows, signals) 0->1 and 1->0 counts;
     window k covers (boundary[k-1], boundary[k]]. Changes from or to x/z are not toggles."""
 
     signals: list[tuple[str, int]]
@@ -24,10 +26,13 @@ def _normalise(name: str) -> str:
     return name[1:] if name.startswith("\\") else name
 
 
-def count_toggles(vcd: Path, boundaries_ns: np.ndarray) -> Activity:
+def count_toggles(vcd: Path, boundaries_ns: np.ndarray, *, hierarchical: bool = False) -> Activity:
+    """The netlist module's nets (the scope below the testbench); with `hierarchical`, also the nets
+    of every module instance inside it."""
     boundaries = np.asarray(boundaries_ns, dtype=float)
     codes: dict[str, list[int]] = {}   # id code -> signal indices, lsb first
     signals: list[tuple[str, int]] = []
+    aliases: list[tuple[int, int]] = []  # (signal index, the index of the signal it aliases)
     timescale_ns = 1.0
     with open(vcd) as f:
         header = []
@@ -47,16 +52,23 @@ def count_toggles(vcd: Path, boundaries_ns: np.ndarray) -> Activity:
             if not words:
                 continue
             if words[0] == "$scope":
-                scope.append(words[2])
+                # Icarus writes an escaped instance name with its backslashes and quotes escaped.
+                scope.append(re.sub(r"\\(.)", r"\1", _normalise(words[2])))
             elif words[0] == "$upscope":
                 scope.pop()
-            elif words[0] == "$var" and len(scope) == 2:  # nets of the netlist module itself
+            elif words[0] == "$var" and (len(scope) == 2 or hierarchical and len(scope) > 2):
                 width, code, name = int(words[2]), words[3], _normalise(words[4])
+                if len(scope) > 2:
+                    name = ".".join(scope[2:]) + "/" + name
                 lsb = 0
                 if len(words) > 5 and words[5].startswith("["):
                     bounds = words[5].strip("[]").split(":")
                     lsb = min(int(b) for b in bounds)
                 if code in codes:
+                    if hierarchical:  # the same net seen from another instance (a port): it toggles alike
+                        for bit in range(width):
+                            aliases.append((len(signals), codes[code][bit]))
+                            signals.append((name, lsb + bit))
                     continue  # an alias of a net already counted
                 codes[code] = []
                 for bit in range(width):
@@ -112,5 +124,7 @@ def count_toggles(vcd: Path, boundaries_ns: np.ndarray) -> Activity:
                 for k, (a, b) in enumerate(zip(reversed(old), reversed(bits))):
                     if a != b and a in "01" and b in "01":
                         (window_rises if b == "1" else window_falls)[indices[k]] += 1
-    return Activity(signals=signals, rises=np.array(rises, dtype=np.int64), falls=np.array(falls, dtype=np.int64),
-                    start_ns=start or 0.0, end_ns=end or 0.0)
+    rises, falls = np.array(rises, dtype=np.int64), np.array(falls, dtype=np.int64)
+    for alias, original in aliases:
+        rises[:, alias], falls[:, alias] = rises[:, original], falls[:, original]
+    return Activity(signals=signals, rises=rises, falls=falls, start_ns=start or 0.0, end_ns=end or 0.0)

@@ -174,7 +174,7 @@ class VerifyStep(Step):
 class SynthStep(Step):
     id = "synth"
     inputs = ("verilog", "network")
-    outputs = ("netlist", "netlist_json", "macros")
+    outputs = ("netlist", "netlist_json", "macros", "hierarchical_netlist", "hierarchical_netlist_json")
 
     def run(self, inputs, folder: Path) -> StepOutcome:
         cfg: SynthStepConfig = self.config
@@ -190,7 +190,8 @@ class SynthStep(Step):
         memory_style = (MODEL_DESCRIPTION if shapes else
                         "flip-flops (weight and bias ROMs become logic; membranes are registers)")
         return StepOutcome({"netlist": result.netlist, "netlist_json": result.netlist_json,
-                            "macros": macros.save(folder / "sram_macros.json")}, {
+                            "macros": macros.save(folder / "sram_macros.json"),
+                            "hierarchical_netlist": blocks.netlist, "hierarchical_netlist_json": blocks.netlist_json}, {
             "by_block_um2": blocks.by_block_um2,
             "by_block_share": {k: v / blocks.hierarchical_total_um2 for k, v in blocks.by_block_um2.items()},
             "hierarchical_total_um2": blocks.hierarchical_total_um2,

@@ -17,6 +17,7 @@ from sim.cycles import MemoryAccesses, memory_accesses, predict_cycles
 from sim.reference import ref_run
 
 from ..analytical_energy import analytical_energy_nj, operation_energies
+from ..block_energy import HierarchicalNetlist, energy_by_block
 from ..energy import INPUT_TRANSITION_NS, build_net_model, estimate_energy
 from ..gate_level import simulate_netlist
 from ..liberty_library import CellLibrary, read_liberty
@@ -70,27 +71,61 @@ def macro_access_energy_pj(macros: MacroSet, accesses: MemoryAccesses) -> dict[s
     return out
 
 
-def energy_by_category(macros: MacroSet, macro_pj: dict[str, np.ndarray], estimate) -> dict:
-    """nJ per inference by what it does. With SRAM macros: memory reads (weights and biases), membrane
-    updates (the membranes' reads and writes), logic (datapath and control: switching and internal
-    energy of the netlist, which the flattened synthesis does not split by block) and the logic's
-    leakage. With flip-flop memories the memories are part of the logic, so only logic and leakage."""
-    logic = float((estimate.switching_pj[:-1] + estimate.internal_pj[:-1]).mean() / 1000)
-    leakage = float(estimate.leakage_pj[:-1].mean() / 1000)
-    if not macros.macros:
-        return {"logic_including_memories": logic, "leakage": leakage,
-                "note": "memories are flip-flops inside the flattened logic; run with SRAM macros to separate them"}
-    return {"memory_reads": float((macro_pj["weights"] + macro_pj["biases"]).mean() / 1000),
-            "membrane_updates": float(macro_pj["membranes"].mean() / 1000),
-            "logic_datapath_and_control": logic, "leakage": leakage,
-            "note": "macro leakage not modelled; logic = the netlist's switching and internal energy"}
+def _check_gate_level(run, reference, cycles, folder: Path) -> None:
+    """A gate-level run must give the reference's classes and cycle counts, exactly."""
+    predicted = np.array([r["predicted"] for r in run.results])
+    gate_cycles = np.array([r["cycles"] for r in run.results])
+    if not (np.array_equal(predicted, reference.predicted) and np.array_equal(gate_cycles, cycles.cycles)):
+        raise VerificationError("the gate-level netlist disagrees with the reference on "
+                                f"{int((predicted != reference.predicted).sum())} classes or cycle counts; see {folder}")
+
+
+# The issue's categories as the blocks of flows/area_by_block.py.
+CATEGORY_BLOCKS = {
+    "memory_reads": ("weight_memory", "bias_memory"),
+    "membrane_updates": ("membrane_memory", "datapath", "readout"),
+    "control": ("control", "encoder"),
+}
+
+
+def energy_by_category(macro_pj: dict[str, np.ndarray], logic_dynamic_nj: float, leakage_nj: float,
+                       block_dynamic_nj: dict[str, float]) -> dict:
+    """nJ per inference by what it does: memory reads (the weight and bias memories), membrane updates
+    (the membrane memories and the layers' arithmetic), control (sequencer, spike scan, encoder) and
+    leakage. The macros' accesses go to their memory; the logic's dynamic energy (the flat netlist's,
+    the headline) is split by the blocks' shares measured on the hierarchical netlist."""
+    total_blocks = sum(block_dynamic_nj.values())
+    share = {block: value / total_blocks for block, value in block_dynamic_nj.items()} if total_blocks else {}
+    macro_nj = {"memory_reads": float((macro_pj["weights"] + macro_pj["biases"]).mean() / 1000),
+                "membrane_updates": float(macro_pj["membranes"].mean() / 1000), "control": 0.0}
+    split = {category: macro_nj[category] + logic_dynamic_nj * sum(share.get(b, 0.0) for b in blocks)
+             for category, blocks in CATEGORY_BLOCKS.items()}
+    return {**split, "leakage": leakage_nj}
 
 
 class PowerStep(Step):
     """Energy per inference from real activity of the mapped netlist on real test inferences."""
 
+    def _energy_by_block(self, inputs, net, arch, test, reference, cycles, macros: MacroSet, liberty, period: float,
+                         budget: int, folder: Path) -> dict[str, float]:
+        """The logic's dynamic nJ per inference by block, from the hierarchical netlist simulated on the
+        same inferences (checked against the reference like the flat one)."""
+        hierarchical = HierarchicalNetlist.load(inputs["hierarchical_netlist_json"], top=TOP_NAME,
+                                                macros=frozenset(macros.macros))
+        run = simulate_netlist(inputs["hierarchical_netlist"], net, arch, test.core_inputs(arch),
+                               library=self.config.library, clock_period_ns=period, max_cycles=budget, out_dir=folder,
+                               macro_models=macros.models, instances=tuple(path for path in hierarchical.instances if path))
+        _check_gate_level(run, reference, cycles, folder)
+        activity = count_toggles(run.vcd, run.result_times_ns, hierarchical=True)
+        run.vcd.unlink()
+        windows_ns = np.append(np.diff(np.concatenate([[activity.start_ns], run.result_times_ns])), 0.0)
+        energy = energy_by_block(hierarchical, activity, windows_ns, liberty, top=TOP_NAME,
+                                 macros=frozenset(macros.macros))
+        return {block: float(pj[:-1].mean() / 1000) for block, pj in energy.dynamic_pj.items()}
+
     id = "power"
-    inputs = ("netlist", "netlist_json", "network", "test_set", "timing", "macros")
+    inputs = ("netlist", "netlist_json", "network", "test_set", "timing", "macros", "hierarchical_netlist",
+              "hierarchical_netlist_json")
     outputs = ("energy",)
 
     def run(self, inputs, folder: Path) -> StepOutcome:
@@ -105,12 +140,7 @@ class PowerStep(Step):
         macros = MacroSet.load(inputs["macros"])
         run = simulate_netlist(inputs["netlist"], net, arch, test.core_inputs(arch), library=cfg.library,
                                clock_period_ns=period, max_cycles=budget, out_dir=folder, macro_models=macros.models)
-        gate_predicted = np.array([r["predicted"] for r in run.results])
-        gate_cycles = np.array([r["cycles"] for r in run.results])
-        if not (np.array_equal(gate_predicted, reference.predicted) and np.array_equal(gate_cycles, cycles.cycles)):
-            raise VerificationError("the gate-level netlist disagrees with the reference on "
-                                    f"{int((gate_predicted != reference.predicted).sum())} classes or cycle counts; "
-                                    f"see {folder}")
+        _check_gate_level(run, reference, cycles, folder)
         activity = count_toggles(run.vcd, run.result_times_ns)
         module = json.loads(Path(inputs["netlist_json"]).read_text())["modules"][TOP_NAME]
         sta = sta_report_power(inputs["netlist"], top=TOP_NAME, library=cfg.library, clock_period_ns=period,
@@ -123,6 +153,8 @@ class PowerStep(Step):
                                    windows_ns)
         run.vcd.unlink()  # hundreds of MB; the toggle counts are what matter, and they are kept
         macro_pj = macro_access_energy_pj(macros, memory_accesses(net, arch, reference))
+        blocks = self._energy_by_block(inputs, net, arch, test, reference, cycles, macros, liberty, period, budget,
+                                       folder / "by_block")
         logic_nj = estimate.total_pj[:-1] / 1000.0
         per_image_nj = logic_nj + (macro_pj["weights"] + macro_pj["biases"] + macro_pj["membranes"]) / 1000.0
         mean_nj = float(per_image_nj.mean())
@@ -162,7 +194,13 @@ class PowerStep(Step):
                 "sram_macro_accesses": macro_mean_nj,
             },
             # ... and by what the energy does.
-            "breakdown": energy_by_category(macros, macro_pj, estimate),
+            "breakdown": energy_by_category(
+                macro_pj, float((estimate.switching_pj[:-1] + estimate.internal_pj[:-1]).mean() / 1000),
+                float(estimate.leakage_pj[:-1].mean() / 1000), blocks),
+            "breakdown_method": "SRAM macro accesses (if any) to their memory; the logic's dynamic energy split by "
+                                "the blocks' shares in a gate-level simulation of the hierarchical netlist "
+                                "(area.by_block's synthesis) on the same inferences",
+            "logic_by_block_nj_per_inference_hierarchical": blocks,
             "leakage_nw": estimate.leakage_nw,
             "analytical_nj_per_inference": analytical["total"] + macro_mean_nj,
             "analytical_terms_nj": {k: v for k, v in analytical.items() if k != "total"},
