@@ -224,3 +224,6 @@ def test_sram_macros_take_the_memories_out_of_the_logic(tiny_run, tmp_path, caps
     blocks = energy["logic_by_block_nj_per_inference_hierarchical"]
     assert blocks["weight_memory"] == blocks["bias_memory"] == blocks["membrane_memory"] == 0, "macros are not logic"
     assert 0.1 < energy["analytical_over_gate_level"] < 10 and energy["activity_coverage"] == 1.0
+    terms = energy["analytical_terms_nj"]
+    assert terms["sram_macro_accesses"] == pytest.approx(energy["breakdown_nj_per_inference"]["sram_macro_accesses"])
+    assert energy["analytical_nj_per_inference"] == pytest.approx(sum(terms.values()))
