@@ -13,7 +13,7 @@ from .tools import ToolError, run_tool
 # the Verilog (simulated, its nets in the VCD) and the JSON (read for loads and drivers) agree.
 YOSYS_SCRIPT = """\
 read_verilog -sv {verilog}
-{blackboxes}
+{read_macros}
 synth -top {top} -flatten
 dfflibmap -liberty {liberty}
 abc {abc_options}-liberty {liberty}
@@ -65,15 +65,29 @@ def parse_stat(log_text: str, library_cells: set[str]) -> tuple[float, dict[str,
     return float(area.group(1)), cells
 
 
-def blackbox_command(macros) -> str:
-    """The Yosys command turning the named macros' behavioural models into black boxes (none without)."""
-    return f"blackbox {' '.join(macros)}" if macros else ""
+def read_macros_command(macro_models: Path | None) -> str:
+    """Yosys reads the SRAM macros' models as black boxes (-lib: their ports only, which also spares
+    it the megabytes of initial contents it would otherwise process)."""
+    return f"read_verilog -lib {Path(macro_models).resolve()}" if macro_models is not None else ""
+
+
+def logic_verilog(verilog: Path, macro_models: Path | None, out_dir: Path) -> Path:
+    """The core's Verilog without the macros' models that follow it (hw/verilog.py writes them last)."""
+    if macro_models is None:
+        return Path(verilog)
+    text, models = Path(verilog).read_text(), Path(macro_models).read_text()
+    if not text.endswith(models):
+        raise ToolError(f"{verilog} does not end with the macros' models of {macro_models}: compile the core again")
+    path = out_dir / "core_logic.v"
+    path.write_text(text[:len(text) - len(models)])
+    return path
 
 
 def synthesize(verilog: Path, *, top: str, library: CellLibrary, out_dir: Path,
-               buffering: bool = True, macros: tuple[str, ...] = ()) -> SynthesisResult:
-    """Map the design to the library; the `macros` (names of SRAM macros the Verilog instantiates, their
-    models beside it) stay black-box instances in the netlist, and their area is not in `area_um2`."""
+               buffering: bool = True, macro_models: Path | None = None) -> SynthesisResult:
+    """Map the design to the library. With `macro_models` (the models of the SRAM macros the Verilog
+    instantiates, which end the Verilog), the macros stay black-box instances in the netlist, and
+    their area is not in `area_um2`."""
     liberty = library.require()
     out_dir.mkdir(parents=True, exist_ok=True)
     netlist = out_dir / "netlist.v"
@@ -84,8 +98,8 @@ def synthesize(verilog: Path, *, top: str, library: CellLibrary, out_dir: Path,
         abc_script.write_text(BUFFERING_ABC_SCRIPT)
         abc_options = f"-script {abc_script.resolve()} "
     script = out_dir / "synth.ys"
-    script.write_text(YOSYS_SCRIPT.format(verilog=Path(verilog).resolve(), top=top, liberty=liberty,
-                                          blackboxes=blackbox_command(macros),
+    script.write_text(YOSYS_SCRIPT.format(verilog=logic_verilog(verilog, macro_models, out_dir).resolve(), top=top,
+                                          liberty=liberty, read_macros=read_macros_command(macro_models),
                                           abc_options=abc_options, netlist=netlist.resolve(),
                                           netlist_json=netlist_json.resolve()))
     log = run_tool(["yosys", "-q", "-l", str(out_dir / "yosys.log"), str(script)], log=out_dir / "yosys.stdout")

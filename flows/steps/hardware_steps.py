@@ -183,9 +183,10 @@ class SynthStep(Step):
         shapes = core_sram_macros(CompiledNetwork.load(inputs["network"]), core_architecture(cfg.core, trace=False))
         macros = describe_macros(shapes, feature_nm=library.feature_nm, supply_v=liberty.voltage_v, folder=folder)
         result = synthesize(inputs["verilog"], top=TOP_NAME, library=library, out_dir=folder,
-                            buffering=cfg.library.buffering, macros=tuple(macros.macros))
+                            buffering=cfg.library.buffering, macro_models=macros.models)
         blocks = area_by_block(inputs["verilog"], top=TOP_NAME, library=library, out_dir=folder,
-                               macros={name: m["area_um2"] for name, m in macros.macros.items()})
+                               macros={name: m["area_um2"] for name, m in macros.macros.items()},
+                               macro_models=macros.models)
         total = result.area_um2 + macros.area_um2
         memory_style = (MODEL_DESCRIPTION if shapes else
                         "flip-flops (weight and bias ROMs become logic; membranes are registers)")
