@@ -121,7 +121,7 @@ BENCHMARKS = {
     **{f"mnist_energy_lanes{lanes}": FlowBenchmark(
         dataclasses.replace(MNIST_ACCURACY, lanes=lanes, memories=MemoryStyle.SRAM_MACROS, verify_images=500,
                             energy_images=2), reuse="mnist_accuracy",
-        aliases={f"mnist.lanes{lanes}.{key}": path for key, path in (
+        aliases={f"mnist.energy.lanes{lanes}.{key}": path for key, path in (
             ("nj_per_inference", "energy.nj_per_inference"), ("pj_per_sop", "energy.pj_per_sop"),
             ("area_um2", "area.total_um2"), ("fmax_mhz", "timing.fmax_mhz"),
             ("scaled_28nm.dynamic_nj_per_inference", "scaled_estimate.nodes.28nm.dynamic_nj_per_inference"),
