@@ -117,7 +117,8 @@ def _add_run_options(p, *, sweep: bool) -> None:
                    help="augment training: flip each training image left-right at random (clothes, not digits)")
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--qat-epochs", type=int, default=10)
+    p.add_argument("--qat-epochs", type=int, default=10,
+                   help="quantization-aware training epochs; 0 exports the post-training quantized network")
     p.add_argument("--weight-bits", type=int, default=[8] if sweep else 8, **many)
     p.add_argument("--lanes", type=int, default=[8] if sweep else 8, **many)
     _add_encoder(p)

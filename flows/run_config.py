@@ -82,6 +82,9 @@ class RunConfig:
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 1):
                 raise ValueError(f"{name} must be a positive int or None (all), not {value!r}")
+        if not isinstance(self.qat_epochs, int) or self.qat_epochs < 0:
+            raise ValueError(f"qat_epochs must be an int >= 0 (0: export the post-training quantized network), "
+                             f"not {self.qat_epochs!r}")
         if not isinstance(self.energy_images, int) or self.energy_images < 1:
             raise ValueError(f"energy_images must be a positive int, not {self.energy_images!r}")
         choose_simulator(self.simulator, 0)  # validates the name
@@ -154,10 +157,11 @@ class RunConfig:
             epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate, seed=self.seed,
             backprop=self.backprop, input_code=self.code(), augmentation=self.augmentation()))
         quantize = QuantizeStepConfig(train=train, quantization=QuantizationConfig(weight_bits=self.weight_bits),
-                                      qat=TrainConfig(epochs=self.qat_epochs, batch_size=self.batch_size,
-                                                      learning_rate=self.qat_learning_rate, seed=self.seed + 1,
-                                                      backprop=self.backprop, input_code=self.code(),
-                                                      augmentation=self.augmentation()))
+                                      qat=None if self.qat_epochs == 0 else TrainConfig(
+                                          epochs=self.qat_epochs, batch_size=self.batch_size,
+                                          learning_rate=self.qat_learning_rate, seed=self.seed + 1,
+                                          backprop=self.backprop, input_code=self.code(),
+                                          augmentation=self.augmentation()))
         # The reference's cycles do not depend on how the memories are built, so it is shared by both.
         core = CoreConfig(lanes=self.lanes, encoder=self.encoder, memories=self.memories)
         library = LibraryConfig(library=self.library, buffering=self.buffering)

@@ -56,7 +56,7 @@ class TrainStepConfig:
 class QuantizeStepConfig:
     train: TrainStepConfig
     quantization: QuantizationConfig
-    qat: TrainConfig
+    qat: TrainConfig | None  # None: export the post-training quantized network as it is
 
 
 class EncodeStep(Step):
@@ -138,7 +138,7 @@ class QuantizeStep(Step):
             mapped = {"accuracy_float_hardware_decays": _accuracy(predict(model, test.spikes, hardware_decays=True),
                                                                   test.labels)}
         before = _accuracy(predict(model, test.spikes, quantization=cfg.quantization), test.labels)
-        history = train(model, data, cfg.qat, quantization=cfg.quantization)
+        history = [] if cfg.qat is None else train(model, data, cfg.qat, quantization=cfg.quantization)
         predicted = predict(model, test.spikes, quantization=cfg.quantization)
         network: CompiledNetwork = export_network(model, cfg.quantization, class_names=data.class_names)
         path = network.save(folder / "network.npz")

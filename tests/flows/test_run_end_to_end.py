@@ -183,6 +183,20 @@ def test_early_exit_is_calibrated_and_verified_on_the_rtl(tmp_path):
     assert "Early exit (SEENN-I, integer)" in (out / "report.md").read_text()
 
 
+def test_no_qat_epochs_exports_the_post_training_quantized_network(tiny_run, tmp_path):
+    import shutil
+
+    copy = tmp_path / "run"
+    shutil.copytree(tiny_run, copy)
+    args = [a if a != "1" or i != TINY.index("--qat-epochs") + 1 else "0" for i, a in enumerate(TINY)]
+    assert main(["run", *args, "--until", "reference", "--out", str(copy)]) == 0
+    quantize = json.loads((copy / "03-quantize" / "metrics.json").read_text())
+    assert quantize["qat_seconds"] == 0
+    assert quantize["accuracy_quantized_torch"] == quantize["accuracy_post_training_quantization"]
+    report = json.loads((copy / "report.json").read_text())
+    assert report["accuracy"]["quantized_reference"] == quantize["accuracy_quantized_torch"]
+
+
 def test_a_flow_stopped_after_training_reports_what_it_measured(tmp_path):
     out = tmp_path / "short"
     assert main(["run", *TINY, "--backprop", "rate", "--until", "quantize", "--out", str(out)]) == 0
