@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .liberty_library import CellLibrary
-from .synthesis import logic_verilog, read_macros_command
+from .synthesis import read_macros_command
 from .tools import ToolError, run_tool
 
 MEMORIES = ("weights", "membranes", "biases")
@@ -82,14 +82,15 @@ def parse_module_areas(log_text: str) -> dict[str, float]:
 def area_by_block(verilog: Path, *, top: str, library: CellLibrary, out_dir: Path,
                   macros: dict[str, float] | None = None, macro_models: Path | None = None) -> BlockAreas:
     """macros: the SRAM macros' names and modelled areas (flows/sram_cost.py), and macro_models their
-    models, when the memories are macros: black boxes here, their areas added to their memory's block."""
+    models (`verilog` without them, as for synthesize), when the memories are macros: black boxes here,
+    their areas added to their memory's block."""
     macros = macros or {}
     liberty = library.require()
     out_dir.mkdir(parents=True, exist_ok=True)
     submod = "\n".join(f'setattr -set submod "\\"{memory}\\"" t:$mem_v2 n:*{memory}* %i' for memory in MEMORIES)
     script = out_dir / "synth_hierarchical.ys"
     netlist, netlist_json = out_dir / "hierarchical_netlist.v", out_dir / "hierarchical_netlist.json"
-    script.write_text(HIERARCHICAL_SCRIPT.format(verilog=logic_verilog(verilog, macro_models, out_dir).resolve(),
+    script.write_text(HIERARCHICAL_SCRIPT.format(verilog=Path(verilog).resolve(),
                                                  top=top, liberty=liberty, submod=submod,
                                                  read_macros=read_macros_command(macro_models),
                                                  netlist=netlist.resolve(), netlist_json=netlist_json.resolve()))

@@ -40,8 +40,9 @@ def sta_report_power(netlist: Path, *, top: str, library: CellLibrary, clock_per
                      input_activity: float, out_dir: Path, macro_liberty: Path | None = None) -> StaPower:
     """macro_liberty as in flows/timing.py; the macros' own power is not in OpenSTA's figure."""
     script = out_dir / "sta_power.tcl"
-    script.write_text(STA_POWER_SCRIPT.format(read_liberties=library.sta_read_commands(macro_liberty), netlist=Path(netlist).resolve(), top=top,
-                                              period=clock_period_ns, activity=f"{input_activity:.6g}"))
+    script.write_text(STA_POWER_SCRIPT.format(read_liberties=library.sta_read_commands(macro_liberty),
+                                              netlist=Path(netlist).resolve(), top=top, period=clock_period_ns,
+                                              activity=f"{input_activity:.6g}"))
     log = run_tool(["sta", "-no_splash", "-exit", str(script)], log=out_dir / "sta_power.log")
     total = TOTAL_ROW.search(log.read_text())
     if total is None:

@@ -72,7 +72,8 @@ def read_macros_command(macro_models: Path | None) -> str:
 
 
 def logic_verilog(verilog: Path, macro_models: Path | None, out_dir: Path) -> Path:
-    """The core's Verilog without the macros' models that follow it (hw/verilog.py writes them last)."""
+    """The core's Verilog without the macros' models that follow it (hw/verilog.py writes them last):
+    what both syntheses read, beside the models read as black boxes."""
     if macro_models is None:
         return Path(verilog)
     text, models = Path(verilog).read_text(), Path(macro_models).read_text()
@@ -86,8 +87,8 @@ def logic_verilog(verilog: Path, macro_models: Path | None, out_dir: Path) -> Pa
 def synthesize(verilog: Path, *, top: str, library: CellLibrary, out_dir: Path,
                buffering: bool = True, macro_models: Path | None = None) -> SynthesisResult:
     """Map the design to the library. With `macro_models` (the models of the SRAM macros the Verilog
-    instantiates, which end the Verilog), the macros stay black-box instances in the netlist, and
-    their area is not in `area_um2`."""
+    instantiates; `verilog` without them, from logic_verilog), the macros stay black-box instances in
+    the netlist, and their area is not in `area_um2`."""
     liberty = library.require()
     out_dir.mkdir(parents=True, exist_ok=True)
     netlist = out_dir / "netlist.v"
@@ -98,7 +99,7 @@ def synthesize(verilog: Path, *, top: str, library: CellLibrary, out_dir: Path,
         abc_script.write_text(BUFFERING_ABC_SCRIPT)
         abc_options = f"-script {abc_script.resolve()} "
     script = out_dir / "synth.ys"
-    script.write_text(YOSYS_SCRIPT.format(verilog=logic_verilog(verilog, macro_models, out_dir).resolve(), top=top,
+    script.write_text(YOSYS_SCRIPT.format(verilog=Path(verilog).resolve(), top=top,
                                           liberty=liberty, read_macros=read_macros_command(macro_models),
                                           abc_options=abc_options, netlist=netlist.resolve(),
                                           netlist_json=netlist_json.resolve()))

@@ -43,8 +43,8 @@ def analyse_timing(netlist: Path, *, top: str, library: CellLibrary, out_dir: Pa
     """macro_liberty: the SRAM macros' cells (flows/sram_cost.py) when the netlist instantiates them."""
     out_dir.mkdir(parents=True, exist_ok=True)
     script = out_dir / "sta.tcl"
-    script.write_text(STA_SCRIPT.format(read_liberties=library.sta_read_commands(macro_liberty), netlist=Path(netlist).resolve(), top=top,
-                                        period=PROBE_PERIOD_NS))
+    script.write_text(STA_SCRIPT.format(read_liberties=library.sta_read_commands(macro_liberty),
+                                        netlist=Path(netlist).resolve(), top=top, period=PROBE_PERIOD_NS))
     log = run_tool(["sta", "-no_splash", "-exit", str(script)], log=out_dir / "sta.log")
     text = log.read_text()
     slack = re.search(r"(-?[0-9.]+)\s+slack \((MET|VIOLATED)\)", text)

@@ -100,7 +100,6 @@ class SpikingCore(wiring.Component):
                 "valid": Out(1), "payload": Out(trace_layout(network, architecture))}))
         super().__init__(ports)
 
-
     def elaborate(self, platform):
         m = Module()
         net, arch = self.network, self.architecture

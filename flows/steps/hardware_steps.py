@@ -22,7 +22,7 @@ from ..area_by_block import area_by_block
 from ..liberty_library import CellLibrary, read_liberty
 from ..sram_cost import MODEL_DESCRIPTION, MacroSet, describe_macros
 from ..step import SPEED_ONLY, Step, StepOutcome
-from ..synthesis import synthesize
+from ..synthesis import logic_verilog, synthesize
 from ..test_set import EncodedTestSet
 from ..timing import analyse_timing
 
@@ -182,13 +182,14 @@ class SynthStep(Step):
         liberty = read_liberty(library.require())
         shapes = core_sram_macros(CompiledNetwork.load(inputs["network"]), core_architecture(cfg.core, trace=False))
         macros = describe_macros(shapes, feature_nm=library.feature_nm, supply_v=liberty.voltage_v, folder=folder)
-        result = synthesize(inputs["verilog"], top=TOP_NAME, library=library, out_dir=folder,
+        logic = logic_verilog(inputs["verilog"], macros.models, folder)
+        result = synthesize(logic, top=TOP_NAME, library=library, out_dir=folder,
                             buffering=cfg.library.buffering, macro_models=macros.models)
-        blocks = area_by_block(inputs["verilog"], top=TOP_NAME, library=library, out_dir=folder,
+        blocks = area_by_block(logic, top=TOP_NAME, library=library, out_dir=folder,
                                macros={name: m["area_um2"] for name, m in macros.macros.items()},
                                macro_models=macros.models)
         total = result.area_um2 + macros.area_um2
-        memory_style = (MODEL_DESCRIPTION if shapes else
+        memory_model = (MODEL_DESCRIPTION if shapes else
                         "flip-flops (weight and bias ROMs become logic; membranes are registers)")
         return StepOutcome({"netlist": result.netlist, "netlist_json": result.netlist_json,
                             "macros": macros.save(folder / "sram_macros.json"),
@@ -207,7 +208,7 @@ class SynthStep(Step):
             "flip_flops": result.flip_flops,
             "flip_flop_area_share": result.flip_flop_area_um2 / total,
             "memory_style": cfg.core.memories.value,
-            "memory_model": memory_style,
+            "memory_model": memory_model,
         })
 
 

@@ -71,6 +71,11 @@ def macro_access_energy_pj(macros: MacroSet, accesses: MemoryAccesses) -> dict[s
     return out
 
 
+def _window_durations_ns(activity, run) -> np.ndarray:
+    """Each inference's simulated time (for leakage), and a last empty window after the last result."""
+    return np.append(np.diff(np.concatenate([[activity.start_ns], run.result_times_ns])), 0.0)
+
+
 def _check_gate_level(run, reference, cycles, folder: Path) -> None:
     """A gate-level run must give the reference's classes and cycle counts, exactly."""
     predicted = np.array([r["predicted"] for r in run.results])
@@ -123,8 +128,7 @@ class PowerStep(Step):
         _check_gate_level(run, reference, cycles, folder)
         activity = count_toggles(run.vcd, run.result_times_ns, hierarchical=True)
         run.vcd.unlink()
-        windows_ns = np.append(np.diff(np.concatenate([[activity.start_ns], run.result_times_ns])), 0.0)
-        energy = energy_by_block(hierarchical, activity, windows_ns, liberty, top=TOP_NAME,
+        energy = energy_by_block(hierarchical, activity, _window_durations_ns(activity, run), liberty, top=TOP_NAME,
                                  macros=frozenset(macros.macros))
         return {block: float(pj[:-1].mean() / 1000) for block, pj in energy.dynamic_pj.items()}
 
@@ -146,8 +150,7 @@ class PowerStep(Step):
         sta = sta_report_power(inputs["netlist"], top=TOP_NAME, library=cfg.library, clock_period_ns=period,
                                input_activity=_input_port_activity(module, activity, period), out_dir=folder,
                                macro_liberty=macros.liberty)
-        edges = np.concatenate([[activity.start_ns], run.result_times_ns])
-        windows_ns = np.append(np.diff(edges), 0.0)
+        windows_ns = _window_durations_ns(activity, run)
         liberty = read_liberty(cfg.library.require())
         estimate = estimate_energy(build_net_model(module, liberty, macros=frozenset(macros.macros)), activity,
                                    windows_ns)
