@@ -53,7 +53,7 @@ $(SNNTORCH_FOLDER)/snntorch:
 	$(BIN)/python -m pip install -q --no-deps --target $(SNNTORCH_FOLDER) snntorch==1.0.0
 
 bench: setup $(SNNTORCH_FOLDER)/snntorch
-	$(BIN)/python -m flows.bench --out bench
+	$(BIN)/python -m flows.benchmarks.bench --out bench
 
 clean:
 	rm -rf runs bench/run-* build .pytest_cache

@@ -17,14 +17,14 @@ from model.train import Backprop
 
 from sim.rtl_run import AUTO_VERILATOR_IMAGES, SIMULATORS, available_cores
 
-from .flow import StepRecord
-from .liberty_library import CellLibrary, LibraryError
-from .report import run_and_report, summary
-from .sweep import run_sweep
-from .run_config import RunConfig
-from .steps.hardware_steps import VerificationError, verify_network
-from .test_set import encode_test_set
-from .tools import ToolError
+from flows.engine.runner import StepRecord
+from flows.eda.liberty_library import CellLibrary, LibraryError
+from flows.report import run_and_report, summary
+from flows.sweep import run_sweep
+from flows.run_config import RunConfig
+from flows.steps.verify import VerificationError, verify_network
+from flows.steps.test_set import encode_test_set
+from sim.tools import ToolError
 
 DISTILLATION_LOSSES = {"kl": OutputKL, "hta-kl": HeadTailAwareKL}
 STEP_IDS = [step.id for step in RunConfig(early_exit=True).steps()]

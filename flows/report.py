@@ -9,10 +9,10 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from .flow import StepRecord, run_flow
-from .run_config import RunConfig
-from .technology_scaling import ProcessNode, scale_figures
-from .step import to_jsonable
+from flows.engine.runner import StepRecord, run_flow
+from flows.run_config import RunConfig
+from flows.energy.technology_scaling import ProcessNode, scale_figures
+from flows.engine.step import to_jsonable
 
 # Published figures for context only: other processes, other networks; not comparable as measured.
 LITERATURE = [

@@ -18,14 +18,19 @@ from model.surrogate import FastSigmoid, Surrogate
 from model.train import Backprop, TrainConfig
 from sim.rtl_run import available_cores, choose_simulator
 
-from .liberty_library import CellLibrary
-from .step import Step
-from .steps.hardware_steps import (CompileStep, ReferenceStep, CoreConfig,
-                                   SynthStep, SynthStepConfig, LibraryConfig, TimingStep, VerifyStep,
-                                   VerifyStepConfig)
-from .steps.power_step import PowerStep, PowerStepConfig
-from .steps.model_steps import (CalibrateExitStep, DataConfig, EncodeStep, ExitCalibrationConfig, QuantizeStep,
-                                QuantizeStepConfig, TrainStep, TrainStepConfig)
+from flows.eda.liberty_library import CellLibrary
+from flows.engine.step import Step
+from flows.steps.calibrate_exit import CalibrateExitStep, ExitCalibrationConfig
+from flows.steps.compile import CompileStep
+from flows.steps.core_config import CoreConfig
+from flows.steps.encode import DataConfig, EncodeStep
+from flows.steps.power import PowerStep, PowerStepConfig
+from flows.steps.quantize import QuantizeStep, QuantizeStepConfig
+from flows.steps.reference import ReferenceStep
+from flows.steps.synth import LibraryConfig, SynthStep, SynthStepConfig
+from flows.steps.timing import TimingStep
+from flows.steps.train import TrainStep, TrainStepConfig
+from flows.steps.verify import VerifyStep, VerifyStepConfig
 
 DATASET_INPUTS = {"digits": 64, "mnist": 784, "fashion_mnist": 784, "nmnist": NMNIST_INPUTS}
 DATASET_CLASSES = 10

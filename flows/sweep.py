@@ -15,8 +15,8 @@ import shutil
 from pathlib import Path
 from typing import Callable
 
-from .report import run_and_report
-from .run_config import RunConfig
+from flows.report import run_and_report
+from flows.run_config import RunConfig
 
 COSTS = ("nj_per_inference", "area_mm2", "latency_us")
 

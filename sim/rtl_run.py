@@ -11,13 +11,14 @@ from pathlib import Path
 import numpy as np
 from cocotb_tools.runner import get_runner
 
-from flows.tools import ToolError, log_tail, require_tool
+from sim.tools import ToolError, log_tail, require_tool
 from hw.verilog import TOP_NAME, write_core_verilog
 from model.architecture import CoreArchitecture
 from model.compiled import CompiledNetwork
 
-from .harness import HARNESS_NAME, harness_verilog
-from .rtl_observation import RtlObservation, Stimulus
+from sim import core_testbench
+from sim.harness import HARNESS_NAME, harness_verilog
+from sim.rtl_observation import RtlObservation, Stimulus
 
 SIMULATORS = ("icarus", "verilator")
 # `auto` picks Icarus (the default simulator, quick to build) for small runs and Verilator (a 15-25 s
@@ -151,7 +152,7 @@ class _SliceRun:
             # A runner per process, as the runner keeps each call's settings on itself; this one did not
             # build, so it is told the top level's language instead of reading it from the sources.
             get_runner(self.simulator).test(
-                test_module="sim.core_testbench", hdl_toplevel=HARNESS_NAME, hdl_toplevel_lang="verilog",
+                test_module=core_testbench.__name__, hdl_toplevel=HARNESS_NAME, hdl_toplevel_lang="verilog",
                 build_dir=self.build_dir,
                 test_dir=self.folder, seed=self.stimulus.seed, results_xml=str(self.folder / "results.xml"),
                 log_file=sim_log,

@@ -116,3 +116,14 @@ def random_cosim_case(seed: int) -> CosimCase:
                      # Odd seeds keep the memories as SRAM macros (drawn without the generator, so the
                      # other settings of a seed stay what they were before the macros existed).
                      memories=MemoryStyle.SRAM_MACROS if seed % 2 else MemoryStyle.FLIP_FLOPS)
+
+
+# Networks that together cover every neuron option and the extreme weight widths.
+VARIED_SPECS = [
+    NetworkSpec(sizes=(12, 10, 4), seed=1),
+    NetworkSpec(sizes=(12, 10, 4), leak_shift=None, reset=Reset.ZERO, seed=2),
+    NetworkSpec(sizes=(16, 9, 7, 3), integration=Integration.DISCONTINUOUS, seed=3),
+    NetworkSpec(sizes=(10, 12, 5), readout=Readout.MEMBRANE, weight_bits=8, timesteps=6, seed=4),
+    NetworkSpec(sizes=(8, 6, 3), weight_bits=1, seed=5),
+    NetworkSpec(sizes=(9, 5, 3), weight_bits=16, leak_shift=4, timesteps=3, seed=6),
+]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from flows.area_by_block import block_of
+from flows.eda.area_by_block import block_of
 
 
 @pytest.mark.parametrize("module, block", [

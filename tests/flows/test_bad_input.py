@@ -4,9 +4,9 @@
 import pytest
 
 from flows.cli import EXIT_ERROR, main
-from flows.liberty_library import CellLibrary
-from flows.synthesis import synthesize
-from flows.tools import ToolError
+from flows.eda.liberty_library import CellLibrary
+from flows.eda.synthesis import synthesize
+from sim.tools import ToolError
 from model.architecture import CoreArchitecture
 from network_factory import NetworkSpec, random_network, random_spikes
 from sim.rtl_run import rtl_run

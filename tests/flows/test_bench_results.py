@@ -4,7 +4,7 @@ figures it publishes under another benchmark's prefix (aliases)."""
 import json
 from dataclasses import dataclass
 
-from flows import bench
+from flows.benchmarks import bench
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from flows.sram_cost import area_um2, liberty_text, read_energy_pj, write_energy_pj
+from flows.energy.sram_macros import area_um2, liberty_text, read_energy_pj, write_energy_pj
 from hw.sram_macro import SramMacroShape
 
 

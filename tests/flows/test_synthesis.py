@@ -3,8 +3,8 @@ and a missing liberty named with the package that provides it."""
 
 import pytest
 
-from flows.liberty_library import CellLibrary, LibraryError
-from flows.synthesis import synthesize
+from flows.eda.liberty_library import CellLibrary, LibraryError
+from flows.eda.synthesis import synthesize
 from hw.verilog import TOP_NAME, write_core_verilog
 from model.architecture import CoreArchitecture
 from network_factory import NetworkSpec, random_network
@@ -35,7 +35,7 @@ def test_a_missing_liberty_names_its_package(tmp_path, monkeypatch):
 
 
 def test_buffering_shortens_the_critical_path(tmp_path):
-    from flows.timing import analyse_timing
+    from flows.eda.sta_timing import analyse_timing
 
     net = random_network(NetworkSpec(sizes=(16, 24, 4), seed=42))
     verilog = write_core_verilog(net, CoreArchitecture(lanes=12), tmp_path / f"{TOP_NAME}.v")

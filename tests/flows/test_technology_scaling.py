@@ -2,7 +2,7 @@
 
 import pytest
 
-from flows.technology_scaling import ProcessNode, scale_figures
+from flows.energy.technology_scaling import ProcessNode, scale_figures
 
 
 def test_the_rule_scales_energy_by_length_and_supply_squared_and_area_by_length_squared():

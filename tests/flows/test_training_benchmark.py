@@ -2,7 +2,7 @@
 
 import pytest
 
-from flows import training_benchmark
+from flows.benchmarks import training as training_benchmark
 
 
 def test_a_missing_snntorch_says_how_to_install_it(tmp_path, monkeypatch):

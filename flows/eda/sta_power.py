@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .liberty_library import CellLibrary
-from .tools import ToolError, run_tool
+from flows.eda.liberty_library import CellLibrary
+from sim.tools import ToolError, run_tool
 
 STA_POWER_SCRIPT = """\
 {read_liberties}

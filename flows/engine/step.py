@@ -21,6 +21,8 @@ class Step(abc.ABC):
     id: ClassVar[str]
     inputs: ClassVar[tuple[str, ...]] = ()
     outputs: ClassVar[tuple[str, ...]] = ()
+    # External programs the step runs: their executables are part of its cache key.
+    tools: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, config: Any):
         if not dataclasses.is_dataclass(config) or not type(config).__dataclass_params__.frozen:
@@ -33,6 +35,10 @@ class Step(abc.ABC):
 
     def describe_config(self) -> dict[str, Any]:
         return to_jsonable(self.config)
+
+    def tool_files(self) -> dict[str, Path]:
+        """Data files outside the run that the step's tools read (a liberty, say): digested into its key."""
+        return {}
 
 
 # Field metadata for a setting that changes how fast a step runs, never what it writes (e.g. how many

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 
 from model.compiled import CompiledNetwork
 
-from .energy import INPUT_TRANSITION_NS
-from .liberty_library import CellData, LibertyData
+from flows.energy.toggle_energy import INPUT_TRANSITION_NS
+from flows.eda.liberty_library import CellData, LibertyData
 
 FLIP_FLOP, FULL_ADDER, MUX = "DFFPOSX1", "FAX1", "MUX2X1"
 TOGGLE_SHARE = 0.5   # bits of an operand that toggle per operation

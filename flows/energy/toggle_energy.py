@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .liberty_library import LibertyData
-from .sram_cost import INPUT_PIN_CAPACITANCE_PF
-from .vcd_activity import Activity
+from flows.eda.liberty_library import LibertyData
+from flows.energy.sram_macros import INPUT_PIN_CAPACITANCE_PF
+from flows.eda.vcd_activity import Activity
 
 INPUT_TRANSITION_NS = 0.1  # stated slew for every table look-up (mid-range of the OSU018 tables)
 

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .area_by_block import BLOCKS, block_of
-from .energy import build_net_model, estimate_energy
-from .liberty_library import LibertyData
-from .vcd_activity import Activity
+from flows.eda.area_by_block import BLOCKS, block_of
+from flows.energy.toggle_energy import build_net_model, estimate_energy
+from flows.eda.liberty_library import LibertyData
+from flows.eda.vcd_activity import Activity
 
 
 @dataclass(frozen=True)

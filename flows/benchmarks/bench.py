@@ -25,10 +25,10 @@ from sim.cycles import predict_cycles
 from sim.reference import ref_run
 from sim.rtl_run import rtl_run
 
-from .report import run_and_report
-from .run_config import RunConfig
-from .test_set import EncodedTestSet
-from .training_benchmark import measure_backprop_in_process, measure_in_process
+from flows.report import run_and_report
+from flows.run_config import RunConfig
+from flows.steps.test_set import EncodedTestSet
+from flows.benchmarks.training import measure_backprop_in_process, measure_in_process
 
 
 @dataclass(frozen=True)
@@ -258,7 +258,7 @@ def markdown(results: dict, machine: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m flows.bench")
+    parser = argparse.ArgumentParser(prog="python -m flows.benchmarks.bench")
     parser.add_argument("--out", type=Path, default=Path("bench"))
     parser.add_argument("--only", choices=sorted(BENCHMARKS), nargs="*")
     args = parser.parse_args(argv)

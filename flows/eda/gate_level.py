@@ -16,8 +16,8 @@ from model.architecture import CoreArchitecture
 from model.compiled import CompiledNetwork
 from sim.port_codec import PortCodec
 
-from .liberty_library import CellLibrary
-from .tools import ToolError, require_tool, run_tool
+from flows.eda.liberty_library import CellLibrary
+from sim.tools import ToolError, require_tool, run_tool
 
 RESET_CYCLES = 3
 

@@ -18,9 +18,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .liberty_library import CellLibrary
-from .synthesis import read_macros_command
-from .tools import ToolError, run_tool
+from flows.eda.liberty_library import CellLibrary
+from flows.eda.synthesis import read_macros_command
+from sim.tools import ToolError, run_tool
 
 MEMORIES = ("weights", "membranes", "biases")
 MEMORY_BLOCKS = {"weights": "weight_memory", "membranes": "membrane_memory", "biases": "bias_memory"}

@@ -10,23 +10,23 @@ from pathlib import Path
 
 import numpy as np
 
+from flows.eda.gate_level import simulate_netlist
+from flows.eda.liberty_library import CellLibrary, read_liberty
+from flows.eda.sta_power import sta_report_power
+from flows.eda.vcd_activity import count_toggles
+from flows.energy.analytical import analytical_energy_nj, operation_energies
+from flows.energy.by_block import HierarchicalNetlist, energy_by_block
+from flows.energy.sram_macros import MODEL_DESCRIPTION, MacroSet
+from flows.energy.toggle_energy import INPUT_TRANSITION_NS, build_net_model, estimate_energy
+from flows.engine.step import Step, StepOutcome
+from flows.steps.core_config import core_architecture
+from flows.steps.verify import VerificationError
+from flows.steps.test_set import EncodedTestSet
 from hw.verilog import TOP_NAME
 from model.architecture import MemoryStyle, RateEncoder
 from model.compiled import CompiledNetwork
 from sim.cycles import MemoryAccesses, memory_accesses, predict_cycles
 from sim.reference import ref_run
-
-from ..analytical_energy import analytical_energy_nj, operation_energies
-from ..block_energy import HierarchicalNetlist, energy_by_block
-from ..energy import INPUT_TRANSITION_NS, build_net_model, estimate_energy
-from ..gate_level import simulate_netlist
-from ..liberty_library import CellLibrary, read_liberty
-from ..sram_cost import MODEL_DESCRIPTION, MacroSet
-from ..sta_power import sta_report_power
-from ..step import Step, StepOutcome
-from ..test_set import EncodedTestSet
-from ..vcd_activity import count_toggles
-from .hardware_steps import VerificationError, core_architecture
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -115,6 +115,10 @@ class PowerStep(Step):
     inputs = ("netlist", "netlist_json", "network", "test_set", "timing", "macros", "hierarchical_netlist",
               "hierarchical_netlist_json")
     outputs = ("energy",)
+    tools = ("iverilog", "vvp", "sta")
+
+    def tool_files(self) -> dict[str, Path]:
+        return {"liberty": self.config.library.require()}
 
     def _energy_by_block(self, inputs, net, arch, test, reference, cycles, macros: MacroSet, liberty, period: float,
                          budget: int, folder: Path) -> dict[str, float]:

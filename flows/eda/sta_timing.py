@@ -8,8 +8,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .liberty_library import CellLibrary
-from .tools import ToolError, run_tool
+from flows.eda.liberty_library import CellLibrary
+from sim.tools import ToolError, run_tool
 
 # A period far beyond any path here, so the slack measures the path: min period = period - slack.
 PROBE_PERIOD_NS = 1000.0

@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .liberty_library import CellLibrary, read_liberty
-from .tools import ToolError, run_tool
+from flows.eda.liberty_library import CellLibrary, read_liberty
+from sim.tools import ToolError, run_tool
 
 # `rename -enumerate` gives Yosys's private wires short names before both netlists are written, so
 # the Verilog (simulated, its nets in the VCD) and the JSON (read for loads and drivers) agree.

@@ -65,3 +65,7 @@ def encode_test_set(x: np.ndarray, labels: np.ndarray, class_names: tuple[str, .
         raise ValueError(f"the on-chip encoder draws a rate code; {type(code).__name__} is coded by the host")
     intensities = quantize_intensities(x)
     return EncodedTestSet(encode_on_chip(encoder, intensities, timesteps), labels, class_names, intensities)
+
+
+def accuracy(predicted: np.ndarray, labels: np.ndarray) -> float:
+    return float((predicted == labels).mean())

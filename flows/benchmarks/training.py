@@ -3,7 +3,7 @@ and spikefab's two backprop methods (through time, through rates) as T grows.
 
 784-256-10 LIF, decay 0.9, threshold 1, subtract reset, T=8, batch 128, Adam, MNIST with the
 intensities as a constant input current, on the CPU. Each measurement runs in its own process
-(`python -m flows.training_benchmark --framework ...`) so that its thread count and its peak memory
+(`python -m flows.benchmarks.training --framework ...`) so that its thread count and its peak memory
 are its own. snnTorch is not a project dependency: `make bench` installs it into a folder of its own
 (SNNTORCH_FOLDER) that only these processes see.
 
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, TypeVar
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SNNTORCH_FOLDER = PROJECT_ROOT / "build" / "bench-env"
 FRAMEWORKS = ("spikefab", "snntorch")
 SIZES = (784, 256, 10)
@@ -189,7 +189,7 @@ def _run_child(args: list[str]) -> dict:
     threads = args[args.index("--threads") + 1] if "--threads" in args else "1"
     env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE", "OMP_NUM_THREADS": threads,
            "PYTHONPATH": os.pathsep.join([str(SNNTORCH_FOLDER), str(PROJECT_ROOT)])}
-    done = subprocess.run([sys.executable, "-m", "flows.training_benchmark", *args], env=env, cwd=PROJECT_ROOT,
+    done = subprocess.run([sys.executable, "-m", "flows.benchmarks.training", *args], env=env, cwd=PROJECT_ROOT,
                           capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"the training benchmark ({' '.join(args)}) failed:\n{done.stderr[-2000:]}")
@@ -213,7 +213,7 @@ def measure_in_process(framework: str, *, threads: int, epochs: int) -> Training
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m flows.training_benchmark")
+    parser = argparse.ArgumentParser(prog="python -m flows.benchmarks.training")
     parser.add_argument("--framework", choices=FRAMEWORKS)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--epochs", type=int, default=2)

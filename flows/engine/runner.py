@@ -1,5 +1,6 @@
-"""Runs a list of steps into a run folder, one sub-folder per step. A step whose config and input
-files are unchanged is not redone; a step is written to `<folder>.partial` and renamed when it
+"""Runs a list of steps into a run folder, one sub-folder per step. A step whose config, input files,
+code, tools and libraries are unchanged (flows/provenance.py), and whose recorded outputs are still
+intact, is not redone; a step is written to `<folder>.partial`, flushed to disk and renamed when it
 succeeds, so an interrupted or failed run leaves no half-written step and resumes where it stopped.
 A failed step's logs are kept in `<folder>.failed` for inspection."""
 
@@ -7,13 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from .step import Step
+from flows.engine.provenance import code_digest, file_digest, library_versions, tool_identity
+from flows.engine.step import Step
 
 STEP_RECORD = "step.json"
 
@@ -27,32 +30,49 @@ class StepRecord:
     cached: bool
 
 
-def file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def step_provenance(step: Step, inputs: dict[str, Path]) -> dict[str, Any]:
+    """Everything a step's outputs depend on: its config, its input files, the project code it runs,
+    the tools it calls (and the data files they read) and the library versions."""
+    return {
+        "config": step.describe_config(),
+        "inputs": {name: file_digest(path) for name, path in sorted(inputs.items())},
+        "code": code_digest(type(step).__module__),
+        "tools": {name: tool_identity(name) for name in step.tools},
+        "tool_files": {name: file_digest(path) for name, path in sorted(step.tool_files().items())},
+        "libraries": library_versions(),
+    }
 
 
-def step_key(step: Step, inputs: dict[str, Path]) -> str:
-    payload = {"config": step.describe_config(), "inputs": {k: file_digest(p) for k, p in sorted(inputs.items())}}
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+def step_key(provenance: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(provenance, sort_keys=True).encode()).hexdigest()
 
 
 def _load_cached(folder: Path, key: str, outputs: Sequence[str]) -> dict | None:
+    """The step's record if it can be reused: same key, and every artifact still has the digest it was
+    published with (a truncated or edited output makes the step run again)."""
     record_path = folder / STEP_RECORD
     if not record_path.is_file():
         return None
     try:
         record = json.loads(record_path.read_text())
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, UnicodeDecodeError, OSError):
         return None
-    if record.get("key") != key or set(record.get("artifacts", {})) != set(outputs):
+    artifacts = record.get("artifacts") if isinstance(record, dict) else None
+    if record.get("key") != key or not isinstance(artifacts, dict) or set(artifacts) != set(outputs):
         return None
-    if not all((folder / rel).is_file() for rel in record["artifacts"].values()):
-        return None
+    for entry in artifacts.values():
+        path = folder / entry.get("path", "") if isinstance(entry, dict) else None
+        if path is None or not path.is_file() or file_digest(path) != entry.get("sha256"):
+            return None
     return record
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 BOOKKEEPING = {"config.json", "inputs.json"}
@@ -79,7 +99,8 @@ def run_flow(steps: Sequence[Step], run_dir: Path, *,
             raise ValueError(f"step {step.id} needs {', '.join(missing)}, which no earlier step produces")
         inputs = {name: artifacts[name] for name in step.inputs}
         folder = run_dir / f"{number:02d}-{step.id}"
-        key = step_key(step, inputs)
+        provenance = step_provenance(step, inputs)
+        key = step_key(provenance)
         cached = _load_cached(folder, key, step.outputs)
         if progress:
             progress(number, len(steps), step, None)
@@ -102,13 +123,21 @@ def run_flow(steps: Sequence[Step], run_dir: Path, *,
                         for name, p in outcome.artifacts.items()}
             (partial / "metrics.json").write_text(json.dumps(outcome.metrics, indent=2))
             (partial / STEP_RECORD).write_text(json.dumps(
-                {"id": step.id, "key": key, "artifacts": relative, "metrics": outcome.metrics,
-                 "seconds": seconds}, indent=2))
+                {"id": step.id, "key": key,
+                 "artifacts": {name: {"path": rel, "sha256": file_digest(partial / rel)}
+                               for name, rel in relative.items()},
+                 "metrics": outcome.metrics, "seconds": seconds,
+                 "provenance": {k: v for k, v in provenance.items() if k != "config"}}, indent=2))
+            # The outputs and their record reach the disk before the rename that publishes them.
+            for rel in [*relative.values(), STEP_RECORD]:
+                _fsync(partial / rel)
+            _fsync(partial)
             shutil.rmtree(folder, ignore_errors=True)
             partial.rename(folder)
+            _fsync(run_dir)
             record = StepRecord(step.id, folder, outcome.metrics, seconds, cached=False)
         else:
-            relative = cached["artifacts"]
+            relative = {name: entry["path"] for name, entry in cached["artifacts"].items()}
             record = StepRecord(step.id, folder, cached["metrics"], cached["seconds"], cached=True)
         for name, rel in relative.items():
             artifacts[name] = folder / rel

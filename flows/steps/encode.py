@@ -1,0 +1,51 @@
+"""Encode the test set once, as every later step sees it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flows.engine.step import Step, StepOutcome
+from flows.steps.test_set import encode_test_set
+from model.architecture import RateEncoder
+from model.datasets import Dataset, load_dataset
+from model.input_codes import InputCode, RateCode
+
+
+@dataclass(frozen=True, kw_only=True)
+class DataConfig:
+    dataset: str
+    data_path: str | None
+    timesteps: int
+    encoding_seed: int
+    test_images: int | None
+    encoder: RateEncoder | None = None  # on-chip: the test spikes are what the core's encoder draws
+    hold_out: bool = False  # keep Dataset.split_validation's images out of training (for calibration)
+    input_code: InputCode = field(default_factory=RateCode)  # how the host codes test images as events
+
+    def load(self) -> Dataset:
+        return load_dataset(self.dataset, self.data_path, timesteps=self.timesteps)
+
+    def training_data(self) -> Dataset:
+        data = self.load()
+        return data.split_validation()[0] if self.hold_out else data
+
+
+class EncodeStep(Step):
+    """Rate-code the test set once: Bernoulli with a fixed seed, or as the on-chip encoder draws it."""
+
+    id = "encode"
+    outputs = ("test_set",)
+
+    def run(self, inputs, folder: Path) -> StepOutcome:
+        cfg: DataConfig = self.config
+        data = cfg.load()
+        x, y = data.test_x, data.test_y
+        if cfg.test_images is not None:
+            x, y = x[:cfg.test_images], y[:cfg.test_images]
+        test = encode_test_set(x, y, data.class_names, timesteps=cfg.timesteps, seed=cfg.encoding_seed,
+                               encoder=cfg.encoder, code=cfg.input_code)
+        path = test.save(folder / "test_set.npz")
+        return StepOutcome({"test_set": path}, {"images": int(len(y)), "input_spike_rate": float(test.spikes.mean()),
+                                                "dataset": cfg.dataset})
+
