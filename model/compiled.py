@@ -164,6 +164,20 @@ class CompiledLayer:
         return lo < v_lo or hi > v_hi
 
 
+def sized_layer(*, weights: np.ndarray, bias: np.ndarray, weight_bits: int, threshold: int, timesteps: int,
+                **neuron) -> CompiledLayer:
+    """A layer whose membrane has the fewest bits that provably never saturate over `timesteps`: the sizing
+    rule every front end (spikefab's trainer, importers) uses, so it lives in the contract, not in torch code."""
+    widest = CompiledLayer(weights=weights, bias=bias, weight_bits=weight_bits, threshold=threshold,
+                           membrane_bits=MAX_MEMBRANE_BITS, **neuron)
+    bits = membrane_bits_for(*widest.membrane_bound(timesteps))
+    if bits > MAX_MEMBRANE_BITS:
+        raise CompiledNetworkError(f"the membrane would need {bits} bits (> {MAX_MEMBRANE_BITS}); use fewer timesteps or "
+                         "a leak shift")
+    return CompiledLayer(weights=weights, bias=bias, weight_bits=weight_bits, threshold=threshold,
+                         membrane_bits=bits, **neuron)
+
+
 @dataclass(frozen=True)
 class EarlyExit:
     """SEENN-I in integer form: stop after step t (1-based) >= min_steps once top1 - top2 >= margin."""

@@ -10,13 +10,12 @@ from __future__ import annotations
 import gzip
 import os
 import struct
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATASETS = PROJECT_ROOT.parent / "shared" / "datasets"
+from .dataset import SHARED_DATASETS, Dataset, DatasetError
+from .event_datasets import load_nmnist
 
 IDX_FILES = {
     "train_images": "train-images-idx3-ubyte.gz",
@@ -35,41 +34,7 @@ IDX_SOURCES = {
 }
 FASHION_CLASSES = ("t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "boot")
 DIGITS_TEST_FRACTION = 0.2
-MAX_VALIDATION_IMAGES = 5000  # MNIST's customary 55,000 / 5,000 split
 DIGITS_SPLIT_SEED = 0
-
-
-class DatasetError(RuntimeError):
-    """A data set that cannot be found or read."""
-
-
-@dataclass(frozen=True, eq=False)
-class Dataset:
-    """Images flattened to (N, features) float32 in [0, 1], or, for event data, spike frames
-    (N, T, features) of 0 and 1; labels int64."""
-
-    name: str
-    train_x: np.ndarray
-    train_y: np.ndarray
-    test_x: np.ndarray
-    test_y: np.ndarray
-    class_names: tuple[str, ...]
-
-    @property
-    def n_features(self) -> int:
-        return int(self.train_x.shape[-1])
-
-    @property
-    def n_classes(self) -> int:
-        return len(self.class_names)
-
-    def split_validation(self) -> tuple["Dataset", np.ndarray, np.ndarray]:
-        """(this data set without its held-out training images, their images, their labels): the
-        last tenth of the training set, at most MAX_VALIDATION_IMAGES, never seen in training."""
-        held = min(MAX_VALIDATION_IMAGES, self.train_x.shape[0] // 10)
-        keep = self.train_x.shape[0] - held
-        rest = Dataset(self.name, self.train_x[:keep], self.train_y[:keep], self.test_x, self.test_y, self.class_names)
-        return rest, self.train_x[keep:], self.train_y[keep:]
 
 
 def load_digits() -> Dataset:
@@ -150,8 +115,6 @@ def load_dataset(name: str, path: str | os.PathLike | None = None, *, timesteps:
     if name == "digits":
         return load_digits()
     if name in EVENT_DATASETS:
-        from .event_datasets import load_nmnist
-
         if timesteps is None:
             raise ValueError(f"{name} holds events: give the timesteps to bin them into")
         return load_nmnist(timesteps=timesteps, path=path)

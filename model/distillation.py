@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .datasets import Dataset
+from .dataset import Dataset
 from .minibatches import shuffled_batches
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .datasets import SHARED_DATASETS, Dataset, DatasetError
+from .dataset import SHARED_DATASETS, Dataset, DatasetError
 
 NMNIST_SIDE = 34
 NMNIST_INPUTS = 2 * NMNIST_SIDE * NMNIST_SIDE

@@ -6,24 +6,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .compiled import (MAX_MEMBRANE_BITS, CompiledLayer, CompiledNetwork, EarlyExit, Encoding,
-                       membrane_bits_for)
+from .compiled import CompiledNetwork, EarlyExit, Encoding, sized_layer
 from .network import LayerTensors, SNNOutput, SpikingMLP, run_layers
 from .quantize import QuantizationConfig
 from .surrogate import StraightThrough
-
-
-def sized_layer(*, weights: np.ndarray, bias: np.ndarray, weight_bits: int, threshold: int, timesteps: int,
-                **neuron) -> CompiledLayer:
-    """A layer whose membrane has the fewest bits that provably never saturate over `timesteps`."""
-    widest = CompiledLayer(weights=weights, bias=bias, weight_bits=weight_bits, threshold=threshold,
-                           membrane_bits=MAX_MEMBRANE_BITS, **neuron)
-    bits = membrane_bits_for(*widest.membrane_bound(timesteps))
-    if bits > MAX_MEMBRANE_BITS:
-        raise ValueError(f"the membrane would need {bits} bits (> {MAX_MEMBRANE_BITS}); use fewer timesteps or "
-                         "a leak shift")
-    return CompiledLayer(weights=weights, bias=bias, weight_bits=weight_bits, threshold=threshold,
-                         membrane_bits=bits, **neuron)
 
 
 def export_network(model: SpikingMLP, quantization: QuantizationConfig, *, class_names: tuple[str, ...] = (),

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from .augmentation import Augmentation
-from .datasets import Dataset
+from .dataset import Dataset
 from .distillation import Distiller
 from .input_codes import InputCode, RateCode
 from .minibatches import shuffled_batches

@@ -6,10 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.compiled import (CompiledLayer, CompiledNetwork, EarlyExit, Integration, Readout, Reset,
+from model.compiled import (CompiledLayer, CompiledNetwork, EarlyExit, Integration, Readout, Reset, sized_layer,
                             weight_range)
 from model.architecture import CoreArchitecture, MemoryStyle, RateEncoder
-from model.export import sized_layer
 
 
 @dataclass(frozen=True, kw_only=True)

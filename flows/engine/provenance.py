@@ -69,6 +69,14 @@ def _module_source(name: str) -> tuple[str, frozenset[str]] | None:
     return digest, frozenset(_imported_names(name, tree, path.name == "__init__.py"))
 
 
+def project_imports(module: str) -> frozenset[str]:
+    """The project modules (and packages) that `module` imports directly."""
+    found = _module_source(module)
+    if found is None:
+        raise ValueError(f"{module} is not a project module")
+    return frozenset(name for name in found[1] if _module_file(name) is not None)
+
+
 def code_closure(module: str) -> dict[str, str]:
     """Digest of `module` and of every project module reachable from it by imports."""
     seen: dict[str, str] = {}
