@@ -241,3 +241,69 @@ def test_sram_macros_take_the_memories_out_of_the_logic(tiny_run, tmp_path, caps
     terms = energy["analytical_terms_nj"]
     assert terms["sram_macro_accesses"] == pytest.approx(energy["breakdown_nj_per_inference"]["sram_macro_accesses"])
     assert energy["analytical_nj_per_inference"] == pytest.approx(sum(terms.values()))
+
+
+PROJECT_PACKAGES = ("hw", "model", "sim", "flows")
+HARDWARE_STEPS = ("reference", "compile", "verify")
+MODEL_STEPS = ("encode", "train", "quantize")
+
+
+def _project_copy(tmp_path):
+    import shutil
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    copy = tmp_path / "project"
+    for package in PROJECT_PACKAGES:
+        shutil.copytree(root / package, copy / package, ignore=shutil.ignore_patterns("__pycache__"))
+    return copy
+
+
+def _run_in(project, run_dir, *extra):
+    """The CLI of the project copy (its packages first on the path), up to verify."""
+    import os
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "flows.cli", "run", *TINY, "--until", "verify", "--out",
+                           str(run_dir), *extra], cwd=project, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(project)})
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stderr
+
+
+def _cached_steps(progress):
+    return {step for step in (*MODEL_STEPS, *HARDWARE_STEPS) if f"{step} done (cached)" in progress}
+
+
+def test_a_code_change_redoes_the_steps_that_run_that_code(tiny_run, tmp_path):
+    import shutil
+
+    project = _project_copy(tmp_path)
+    run_dir = tmp_path / "run"
+    shutil.copytree(tiny_run, run_dir)
+    core = project / "hw" / "core.py"
+    # A comment changes no code: everything is reused.
+    core.write_text(core.read_text() + "\n# a comment changes nothing that runs\n")
+    assert _cached_steps(_run_in(project, run_dir)) == {*MODEL_STEPS, *HARDWARE_STEPS}
+    # A statement does: the steps whose code imports hw/core.py run again, training does not.
+    core.write_text(core.read_text() + "EDITED_FOR_THE_CACHE_TEST = True\n")
+    assert _cached_steps(_run_in(project, run_dir)) == set(MODEL_STEPS)
+    report = json.loads((run_dir / "report.json").read_text())
+    assert report["verify"]["mismatched_images"] == 0
+    # And once redone, the edited code's results are reused.
+    assert _cached_steps(_run_in(project, run_dir)) == {*MODEL_STEPS, *HARDWARE_STEPS}
+
+
+def test_a_damaged_output_redoes_its_step(tiny_run, tmp_path, capsys):
+    import shutil
+
+    run_dir = tmp_path / "run"
+    shutil.copytree(tiny_run, run_dir)
+    network = run_dir / "03-quantize" / "network.npz"
+    network.write_bytes(network.read_bytes()[:100])
+    args = [*TINY, "--until", "verify", "--out", str(run_dir)]
+    assert main(["run", *args]) == 0
+    progress = capsys.readouterr().err
+    assert "quantize done (cached)" not in progress and "train done (cached)" in progress
+    assert network.stat().st_size > 100
