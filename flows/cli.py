@@ -7,11 +7,11 @@ import json
 import sys
 from pathlib import Path
 
-from model.compiled import CompiledNetwork, CompiledNetworkError, Integration, Readout, Reset
-from model.datasets import DATASETS, DatasetError, load_dataset
+from model.compiled import CompiledNetwork, CompiledNetworkError, Encoding, Integration, Readout, Reset
+from model.datasets import DATASETS, EVENT_DATASETS, DatasetError, load_dataset
 from model.distillation import DistillationConfig, HeadTailAwareKL, OutputKL
 from model.architecture import CoreArchitecture, MemoryStyle, RateEncoder
-from model.input_codes import INPUT_CODES
+from model.input_codes import INPUT_CODES, EventFrames, InputCode, code_for
 from model.surrogate import SURROGATES
 from model.train import Backprop
 
@@ -62,10 +62,11 @@ def _add_simulator(p) -> None:
                    help="simulator processes sharing the images (one build); default: one per available core")
 
 
-def _add_input_code(p) -> None:
-    p.add_argument("--input-code", choices=sorted(INPUT_CODES), default="rate",
+def _add_input_code(p, *, default: str | None = "rate") -> None:
+    p.add_argument("--input-code", choices=sorted(INPUT_CODES), default=default,
                    help="how the host turns intensities into events: Bernoulli rate, deterministic (regular) "
-                        "rate, or latency (time to first spike)")
+                        "rate, or latency (time to first spike)" + (
+                            "" if default else "; default: the code the network file records"))
 
 
 def _add_encoder(p) -> None:
@@ -152,7 +153,7 @@ def _add_verify(sub) -> None:
     p.add_argument("--images", type=_images, default=100, help="how many test images, or 'all'")
     p.add_argument("--lanes", type=int, default=8)
     _add_encoder(p)
-    _add_input_code(p)
+    _add_input_code(p, default=None)
     _add_simulator(p)
     _add_memories(p)
     p.add_argument("--encoding-seed", type=int, default=1)
@@ -194,18 +195,40 @@ def command_sweep(args) -> int:
     return 0
 
 
+def verification_input_code(network: CompiledNetwork, *, dataset: str, requested: str | None) -> InputCode:
+    """The code that feeds the network as its file says; a requested code or a data set that does not
+    match what the network was trained on is refused."""
+    if dataset in EVENT_DATASETS and network.encoding not in (Encoding.EVENTS, Encoding.UNRECORDED):
+        raise ValueError(f"{dataset} is event data, but the network was trained on intensities coded as "
+                         f"{network.encoding.value}: give the data set it was trained on")
+    if dataset not in EVENT_DATASETS and network.encoding is Encoding.EVENTS:
+        raise ValueError(f"the network was trained on event data, not on {dataset}'s intensities: give the "
+                         f"event data set it was trained on")
+    if dataset in EVENT_DATASETS:
+        return EventFrames()
+    if requested is None:
+        return code_for(network.encoding)
+    if network.encoding is not Encoding.UNRECORDED and requested != network.encoding.value:
+        raise ValueError(f"--input-code {requested} does not match the network, which was trained on the "
+                         f"{network.encoding.value} code: leave --input-code out to use it")
+    return INPUT_CODES[requested]()
+
+
 def command_verify(args) -> int:
     network = CompiledNetwork.load(args.network)
+    code = verification_input_code(network, dataset=args.dataset, requested=args.input_code)
     data = load_dataset(args.dataset, args.data_path, timesteps=network.timesteps)
     if data.n_features != network.n_inputs:
         raise ValueError(f"{args.dataset} has {data.n_features} inputs per image, the network takes {network.n_inputs}")
+    if network.class_names and tuple(network.class_names) != tuple(data.class_names):
+        raise ValueError(f"the network was trained on classes {', '.join(network.class_names)}, not on "
+                         f"{args.dataset}'s ({', '.join(data.class_names)}): give the data set it was trained on")
     x, y = data.test_x, data.test_y
     if args.images is not None:
         x, y = x[:args.images], y[:args.images]
     encoder = None if args.encoder_lanes is None else RateEncoder(lanes=args.encoder_lanes, seed=args.encoder_seed)
     test = encode_test_set(x, y, data.class_names, timesteps=network.timesteps, seed=args.encoding_seed,
-                           code=INPUT_CODES[args.input_code](),
-                           encoder=encoder)
+                           code=None if isinstance(code, EventFrames) else code, encoder=encoder)
     args.out.mkdir(parents=True, exist_ok=True)
     architecture = CoreArchitecture(lanes=args.lanes, trace=True, encoder=encoder, memories=MemoryStyle(args.memories))
     processes = available_cores() if args.simulator_processes is None else args.simulator_processes

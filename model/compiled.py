@@ -17,7 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-FORMAT_VERSION = 1
+# Version 2 records the input code (Encoding); version 1 files still load, their code unrecorded.
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 FILE_MAGIC = "spikefab-compiled-network"
 
 MAX_WEIGHT_BITS = 16
@@ -49,9 +51,14 @@ class Readout(enum.Enum):
 
 
 class Encoding(enum.Enum):
-    """How the host turns an input into spike frames (recorded so a deployment can repeat it)."""
+    """How the network's inputs are to be fed as spikes: the code it was trained with, recorded so that
+    verification and a deployment repeat it. The values are the CLI's --input-code names."""
 
-    RATE = "rate"
+    RATE = "rate"                  # Bernoulli: input i spikes at each step with probability x[i]
+    REGULAR_RATE = "regular-rate"  # deterministic: round(x[i] T) spikes spread evenly
+    LATENCY = "latency"            # one spike at step round((1 - x[i]) (T - 1)) if x[i] > 0
+    EVENTS = "events"              # the data are spike frames already (binned event-camera recordings)
+    UNRECORDED = "unrecorded"      # a version-1 file, which did not record it: give the code explicitly
 
 
 def signed_range(bits: int) -> tuple[int, int]:
@@ -116,10 +123,12 @@ class CompiledLayer:
         v_lo, v_hi = signed_range(self.membrane_bits)
         if np.any(bias < v_lo) or np.any(bias > v_hi):
             raise CompiledNetworkError(f"a bias does not fit the {self.membrane_bits}-bit membrane ({v_lo}..{v_hi})")
-        if not isinstance(self.threshold, int) or not 1 <= self.threshold <= v_hi:
+        if not isinstance(self.threshold, int) or isinstance(self.threshold, bool) or not 1 <= self.threshold <= v_hi:
             raise CompiledNetworkError(f"threshold must be 1..{v_hi} for a {self.membrane_bits}-bit membrane, not {self.threshold!r}")
         if self.leak_shift is not None and (not isinstance(self.leak_shift, int) or not 1 <= self.leak_shift < self.membrane_bits):
             raise CompiledNetworkError(f"leak_shift must be None or 1..{self.membrane_bits - 1}, not {self.leak_shift!r}")
+        if not isinstance(self.spiking, bool):
+            raise CompiledNetworkError(f"spiking must be true or false, not {self.spiking!r}")
         if not isinstance(self.reset, Reset) or not isinstance(self.integration, Integration):
             raise CompiledNetworkError("reset and integration must be Reset and Integration members")
         if not self.spiking and self.integration is not Integration.CONTINUOUS:
@@ -203,6 +212,8 @@ class CompiledNetwork:
     format_version: int = field(default=FORMAT_VERSION)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.encoding, Encoding):
+            raise CompiledNetworkError(f"encoding must be an Encoding member, not {self.encoding!r}")
         if self.format_version != FORMAT_VERSION:
             raise CompiledNetworkError(
                 f"compiled network format version {self.format_version} is not supported (this spikefab reads "
@@ -320,10 +331,10 @@ class CompiledNetwork:
         if not isinstance(meta, dict) or meta.get("magic") != FILE_MAGIC:
             raise CompiledNetworkError(f"{what} (no spikefab header)")
         version = meta.get("format_version")
-        if version != FORMAT_VERSION:
+        if version not in READABLE_VERSIONS:
             raise CompiledNetworkError(
-                f"{path} has compiled network format version {version}; this spikefab reads version "
-                f"{FORMAT_VERSION}: re-export the network with this spikefab"
+                f"{path} has compiled network format version {version}; this spikefab reads versions "
+                f"{', '.join(map(str, READABLE_VERSIONS))}: re-export the network with this spikefab"
             )
         try:
             layers = tuple(
@@ -345,10 +356,10 @@ class CompiledNetwork:
                 layers=layers,
                 timesteps=meta["timesteps"],
                 readout=Readout(meta["readout"]),
-                encoding=Encoding(meta["encoding"]),
+                # Version 1 wrote "rate" whatever the code was: it says nothing.
+                encoding=Encoding.UNRECORDED if version == 1 else Encoding(meta["encoding"]),
                 early_exit=None if exit_rule is None else EarlyExit(min_steps=exit_rule[0], margin=exit_rule[1]),
                 class_names=tuple(meta["class_names"]),
-                format_version=version,
             )
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, CompiledNetworkError):

@@ -12,8 +12,9 @@ from .quantize import QuantizationConfig
 from .surrogate import StraightThrough
 
 
-def export_network(model: SpikingMLP, quantization: QuantizationConfig, *, class_names: tuple[str, ...] = (),
-                   early_exit: EarlyExit | None = None) -> CompiledNetwork:
+def export_network(model: SpikingMLP, quantization: QuantizationConfig, *, encoding: Encoding,
+                   class_names: tuple[str, ...] = (), early_exit: EarlyExit | None = None) -> CompiledNetwork:
+    """The integer network; `encoding` records the input code it was trained with (InputCode.recorded_encoding)."""
     cfg = model.config
     layers = []
     with torch.no_grad():
@@ -30,7 +31,7 @@ def export_network(model: SpikingMLP, quantization: QuantizationConfig, *, class
                 spiking=neuron.spiking,
             ))
     return CompiledNetwork(layers=tuple(layers), timesteps=cfg.timesteps, readout=cfg.readout,
-                           encoding=Encoding.RATE, early_exit=early_exit, class_names=class_names)
+                           encoding=encoding, early_exit=early_exit, class_names=class_names)
 
 
 def compiled_forward(net: CompiledNetwork, spikes: np.ndarray) -> SNNOutput:

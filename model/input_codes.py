@@ -9,10 +9,12 @@ reference and the RTL.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import torch
 
+from .compiled import Encoding
 from .encoding import rate_encode
 
 
@@ -20,6 +22,13 @@ class InputCode:
     """Base of the input codes. `sends_spikes` says whether the core can take the result as events."""
 
     sends_spikes = True
+    encoding: ClassVar[Encoding | None] = None  # what a compiled network records about its input
+
+    def recorded_encoding(self) -> Encoding:
+        """The Encoding a network trained on this code records, or an error if the file cannot say it."""
+        if self.encoding is None:
+            raise ValueError(f"{type(self).__name__} is not spikes: a network trained on it cannot be compiled")
+        return self.encoding
 
     def __call__(self, x: torch.Tensor, timesteps: int, generator: torch.Generator) -> torch.Tensor:
         raise NotImplementedError
@@ -34,6 +43,8 @@ class InputCode:
 class RateCode(InputCode):
     """Bernoulli rate code: input i spikes at each step with probability x[i] (fresh draws per batch)."""
 
+    encoding = Encoding.RATE
+
     def __call__(self, x, timesteps, generator):
         return (torch.rand(x.shape[0], timesteps, x.shape[1], generator=generator) < x[:, None, :]).to(x.dtype)
 
@@ -46,6 +57,8 @@ class RegularRateCode(InputCode):
     """Deterministic rate code: input i spikes round(x[i] T) times, spread evenly, at the steps t
     (0-based) where floor((t + 1) x + 1/2) > floor(t x + 1/2). The same events as a Bernoulli code
     on average, without its sampling noise; the core takes them like any events."""
+
+    encoding = Encoding.REGULAR_RATE
 
     def __call__(self, x, timesteps, generator):
         return regular_rate_frames(x, timesteps)
@@ -77,6 +90,12 @@ class LatencyCode(InputCode):
     brighter pixels spike earlier; dark ones never."""
 
     cutoff: float = 0.0
+    encoding = Encoding.LATENCY
+
+    def recorded_encoding(self) -> Encoding:
+        if self.cutoff != 0.0:
+            raise ValueError(f"a network file records the latency code with cutoff 0 only, not {self.cutoff}")
+        return self.encoding
 
     def __call__(self, x, timesteps, generator):
         step = torch.round((1.0 - x) * (timesteps - 1)).long()
@@ -87,6 +106,8 @@ class LatencyCode(InputCode):
 @dataclass(frozen=True)
 class EventFrames(InputCode):
     """Data that already is spike frames (B, T, n), e.g. binned event-camera recordings: sent as they are."""
+
+    encoding = Encoding.EVENTS
 
     def __call__(self, x, timesteps, generator):
         if x.dim() != 3 or x.shape[1] != timesteps:
@@ -101,3 +122,12 @@ class EventFrames(InputCode):
 
 
 INPUT_CODES = {"rate": RateCode, "regular-rate": RegularRateCode, "latency": LatencyCode}
+
+
+def code_for(encoding: Encoding) -> InputCode:
+    """The input code that feeds a network as its file says."""
+    codes = {code.encoding: code for code in (*INPUT_CODES.values(), EventFrames)}
+    if encoding not in codes:
+        raise ValueError("this network file does not record its input code (a version-1 file): "
+                         f"give it with --input-code ({', '.join(INPUT_CODES)})")
+    return codes[encoding]()

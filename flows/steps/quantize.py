@@ -46,7 +46,8 @@ class QuantizeStep(Step):
         before = _accuracy(predict(model, test.spikes, quantization=cfg.quantization), test.labels)
         history = [] if cfg.qat is None else train(model, data, cfg.qat, quantization=cfg.quantization)
         predicted = predict(model, test.spikes, quantization=cfg.quantization)
-        network: CompiledNetwork = export_network(model, cfg.quantization, class_names=data.class_names)
+        network: CompiledNetwork = export_network(
+            model, cfg.quantization, encoding=cfg.train.data.input_code.recorded_encoding(), class_names=data.class_names)
         path = network.save(folder / "network.npz")
         predictions = folder / "torch_quantized_predictions.npy"
         np.save(predictions, predicted)

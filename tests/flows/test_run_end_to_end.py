@@ -307,3 +307,21 @@ def test_a_damaged_output_redoes_its_step(tiny_run, tmp_path, capsys):
     progress = capsys.readouterr().err
     assert "quantize done (cached)" not in progress and "train done (cached)" in progress
     assert network.stat().st_size > 100
+
+
+def test_the_network_file_records_the_input_code_and_verify_holds_to_it(tiny_run, tmp_path, capsys):
+    import dataclasses
+
+    from model.compiled import CompiledNetwork, Encoding
+
+    path = tiny_run / "03-quantize" / "network.npz"
+    assert CompiledNetwork.load(path).encoding is Encoding.RATE
+    out = tmp_path / "verify"
+    assert main(["verify", "--network", str(path), "--images", "2", "--input-code", "latency", "--out", str(out)]) == 2
+    assert "--input-code latency does not match the network, which was trained on the rate code" in \
+        capsys.readouterr().err
+    relabelled = dataclasses.replace(CompiledNetwork.load(path), class_names=tuple("abcdefghij"))
+    other = relabelled.save(tmp_path / "relabelled.npz")
+    assert main(["verify", "--network", str(other), "--images", "2", "--out", str(out)]) == 2
+    assert "the network was trained on classes a, b" in capsys.readouterr().err
+    assert not out.exists()

@@ -1,11 +1,12 @@
+import dataclasses
 import json
 import zipfile
 
 import numpy as np
 import pytest
 
-from model.compiled import (CompiledLayer, CompiledNetwork, CompiledNetworkError, EarlyExit, Integration, Readout,
-                            Reset)
+from model.compiled import (CompiledLayer, CompiledNetwork, CompiledNetworkError, EarlyExit, Encoding, Integration,
+                            Readout, Reset)
 from network_factory import NetworkSpec, random_network
 
 
@@ -34,15 +35,46 @@ def test_a_weight_that_does_not_fit_its_bits_is_refused(bits, value):
         layer(weights, bits=bits)
 
 
-def test_a_file_of_another_format_version_is_refused(tmp_path):
-    path = random_network(NetworkSpec(sizes=(4, 3))).save(tmp_path / "net.npz")
+def rewrite_meta(path, **changes):
+    """Edit the JSON header of a saved network in place."""
     with np.load(path) as f:
         arrays = {name: f[name] for name in f.files}
     meta = json.loads(arrays["meta"].tobytes())
-    meta["format_version"] = 99
+    meta.update(changes)
     arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
     np.savez(path, **arrays)
+
+
+def test_a_file_of_another_format_version_is_refused(tmp_path):
+    path = random_network(NetworkSpec(sizes=(4, 3))).save(tmp_path / "net.npz")
+    rewrite_meta(path, format_version=99)
     with pytest.raises(CompiledNetworkError, match="format version 99.*re-export"):
+        CompiledNetwork.load(path)
+
+
+@pytest.mark.parametrize("encoding", list(Encoding)[:-1])
+def test_the_input_code_survives_the_file(tmp_path, encoding):
+    net = random_network(NetworkSpec(sizes=(4, 3)))
+    path = dataclasses.replace(net, encoding=encoding).save(tmp_path / "net.npz")
+    assert CompiledNetwork.load(path).encoding is encoding
+
+
+def test_a_version_1_file_loads_with_its_input_code_unrecorded(tmp_path):
+    # Version 1 wrote "rate" whatever the code was.
+    path = random_network(NetworkSpec(sizes=(4, 3))).save(tmp_path / "net.npz")
+    rewrite_meta(path, format_version=1, encoding="rate")
+    assert CompiledNetwork.load(path).encoding is Encoding.UNRECORDED
+
+
+@pytest.mark.parametrize("field, value, message", [("spiking", "false", "spiking must be true or false"),
+                                                   ("threshold", True, "threshold must be 1..")])
+def test_a_layer_field_of_the_wrong_type_is_refused(tmp_path, field, value, message):
+    path = random_network(NetworkSpec(sizes=(4, 3))).save(tmp_path / "net.npz")
+    with np.load(path) as f:
+        meta = json.loads(f["meta"].tobytes())
+    meta["layers"][0][field] = value
+    rewrite_meta(path, layers=meta["layers"])
+    with pytest.raises(CompiledNetworkError, match=message):
         CompiledNetwork.load(path)
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from model.compiled import Integration, Readout
+from model.compiled import Encoding, Integration, Readout
 from model.datasets import load_dataset
 from model.encoding import rate_encode
 from model.export import export_network
@@ -52,7 +52,7 @@ def test_export_folds_the_input_scale_and_maps_the_decays_to_a_shift(trained):
     model, data = trained
     quantization = QuantizationConfig(weight_bits=8)
     train(model, data, TrainConfig(epochs=1, learning_rate=5e-4, seed=1), quantization=quantization)
-    net = export_network(model, quantization)
+    net = export_network(model, quantization, encoding=Encoding.RATE)
     for k in range(2):
         assert net.layers[k].leak_shift == nearest_leak_shift(float(model.decays(k).detach().mean()))
         weight, _ = model.effective_layer(k)

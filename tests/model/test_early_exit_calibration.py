@@ -6,7 +6,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from model.compiled import Readout
+from model.compiled import Encoding, Readout
 from model.datasets import load_dataset
 from model.encoding import rate_encode
 from model.export import export_network
@@ -28,7 +28,7 @@ def digits_network():
     train(model, data, TrainConfig(epochs=8, seed=0))
     quantization = QuantizationConfig(weight_bits=8)
     train(model, data, TrainConfig(epochs=1, learning_rate=5e-4, seed=1), quantization=quantization)
-    return export_network(model, quantization), data
+    return export_network(model, quantization, encoding=Encoding.RATE), data
 
 
 @pytest.mark.parametrize("tolerance", [0.0, 0.003, 0.02])

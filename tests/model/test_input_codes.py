@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from model.compiled import Readout
+from model.compiled import Encoding, Readout
 from model.datasets import load_dataset
-from model.input_codes import DirectCurrent, LatencyCode, RateCode, RegularRateCode
+from model.input_codes import DirectCurrent, EventFrames, LatencyCode, RateCode, RegularRateCode, code_for
 from model.network import SNNConfig, SpikingMLP, nearest_leak_shift
 from model.train import TrainConfig, predict, train
 
@@ -76,3 +76,18 @@ def test_a_float_decay_trains_and_maps_to_the_nearest_shift():
         SNNConfig(sizes=(4, 2), timesteps=2, beta=0.9)
     with pytest.raises(TypeError, match="input_code must be an InputCode"):
         TrainConfig(input_code="rate")
+
+
+@pytest.mark.parametrize("code", [RateCode(), RegularRateCode(), LatencyCode(), EventFrames()],
+                         ids=lambda c: type(c).__name__)
+def test_a_network_file_records_each_spike_code_and_gives_it_back(code):
+    assert code_for(code.recorded_encoding()) == code
+
+
+def test_codes_a_network_file_cannot_record_are_refused():
+    with pytest.raises(ValueError, match="not spikes"):
+        DirectCurrent().recorded_encoding()
+    with pytest.raises(ValueError, match="cutoff 0 only"):
+        LatencyCode(cutoff=0.2).recorded_encoding()
+    with pytest.raises(ValueError, match="does not record its input code"):
+        code_for(Encoding.UNRECORDED)

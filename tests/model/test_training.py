@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from model.compiled import Integration, Readout, Reset
+from model.compiled import Encoding, Integration, Readout, Reset
 from model.datasets import load_dataset
 from model.encoding import rate_encode
 from model.export import export_network
@@ -43,7 +43,7 @@ def test_quantization_aware_training_exports_exactly_what_it_trained():
     train(model, data, TrainConfig(epochs=1, learning_rate=5e-4, seed=1), quantization=q)
     spikes = rate_encode(data.test_x, cfg.timesteps, seed=2)
     torch_predicted = predict(model, spikes, quantization=q)
-    net = export_network(model, q)
+    net = export_network(model, q, encoding=Encoding.RATE)
     assert not net.can_saturate()
     assert all(np.abs(layer.weights).max() <= 31 for layer in net.layers)
     reference = ref_run(net, spikes)
