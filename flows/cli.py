@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
+import time
 from pathlib import Path
 
 from model.compiled import CompiledNetwork, CompiledNetworkError, Encoding, Integration, Readout, Reset
@@ -18,8 +18,10 @@ from model.train import Backprop
 from sim.rtl_run import AUTO_VERILATOR_IMAGES, SIMULATORS, available_cores
 
 from flows.engine.runner import StepRecord
+from flows.engine.typed_json import to_jsonable
 from flows.eda.liberty_library import CellLibrary, LibraryError
-from flows.report import run_and_report, summary
+from flows.report.build import build_verify_report, run_and_report
+from flows.report.render import summary, write_report
 from flows.sweep import run_sweep
 from flows.run_config import RunConfig
 from flows.steps.verify import VerificationError, verify_network
@@ -50,7 +52,8 @@ def _progress(number: int, total: int, step, record: StepRecord | None) -> None:
         print(f"[{number}/{total}] {step.id} ...", file=sys.stderr, flush=True)
         return
     how = "cached" if record.cached else f"{record.seconds:.1f} s"
-    highlights = {k: v for k, v in record.metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    highlights = {k: v for k, v in to_jsonable(record.metrics, with_type=False).items()
+                  if isinstance(v, (int, float)) and not isinstance(v, bool)}
     shown = ", ".join(f"{k} {v:.4g}" for k, v in list(highlights.items())[:3])
     print(f"[{number}/{total}] {step.id} done ({how}){': ' + shown if shown else ''}", file=sys.stderr, flush=True)
 
@@ -189,8 +192,8 @@ def command_run(args) -> int:
 def command_sweep(args) -> int:
     points = [(t, w, l) for t in args.timesteps for w in args.weight_bits for l in args.lanes]
     configs = {point: _run_config(args, timesteps=point[0], weight_bits=point[1], lanes=point[2]) for point in points}
-    summary_rows = run_sweep(configs, args.out, progress=_progress)
-    print(f"sweep of {len(points)} points: {sum(r['pareto'] for r in summary_rows)} on the Pareto front; "
+    rows = run_sweep(configs, args.out, progress=_progress)
+    print(f"sweep of {len(points)} points: {sum(r.pareto for r in rows)} on the Pareto front; "
           f"table {args.out / 'sweep.md'}")
     return 0
 
@@ -232,23 +235,16 @@ def command_verify(args) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     architecture = CoreArchitecture(lanes=args.lanes, trace=True, encoder=encoder, memories=MemoryStyle(args.memories))
     processes = available_cores() if args.simulator_processes is None else args.simulator_processes
+    start = time.perf_counter()
     metrics = verify_network(network, test, architecture=architecture, simulator=args.simulator, seed=args.seed,
                              work_dir=args.out / "rtl", processes=processes)
-    report = {
-        "dataset": args.dataset,
-        "network": list(network.layer_sizes),
-        "timesteps": network.timesteps,
-        "accuracy": {"rtl": metrics["accuracy_rtl"]},
-        "verify": {k: metrics[k] for k in ("simulator", "simulator_processes", "images", "mismatched_images", "cycle_mismatches",
-                                           "first_mismatch")},
-        "hardware": {"lanes": args.lanes, "input": "on-chip rate encoder" if encoder else "spike events",
-                     "cycles_per_inference_mean": metrics["rtl_cycles_mean"]},
-    }
-    (args.out / "report.json").write_text(json.dumps(report, indent=2))
-    print(f"verified {metrics['images']} images on {metrics['simulator']}: {metrics['mismatched_images']} mismatched, "
-          f"{metrics['cycle_mismatches']} cycle mismatches; RTL accuracy {metrics['accuracy_rtl']:.4f}")
-    if metrics["mismatched_images"]:
-        print(f"first mismatch: {metrics['first_mismatch']}", file=sys.stderr)
+    report = build_verify_report(dataset=args.dataset, network=network.layer_sizes, timesteps=network.timesteps,
+                                 verify=metrics, architecture=architecture,
+                                 total_seconds=round(time.perf_counter() - start, 1))
+    write_report(args.out, report)
+    print(summary(report, args.out))
+    if metrics.mismatched_images:
+        print(f"first mismatch: {metrics.first_mismatch}", file=sys.stderr)
         return EXIT_MISMATCH
     return 0
 

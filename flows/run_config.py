@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from model.architecture import MemoryStyle, RateEncoder
+from model.architecture import CoreArchitecture, MemoryStyle, RateEncoder
 from model.compiled import Integration, Readout, Reset
 from model.augmentation import RandomShift
 from model.datasets import DATASETS, EVENT_DATASETS
@@ -22,7 +22,6 @@ from flows.eda.liberty_library import CellLibrary
 from flows.engine.step import Step
 from flows.steps.calibrate_exit import CalibrateExitStep, ExitCalibrationConfig
 from flows.steps.compile import CompileStep
-from flows.steps.core_config import CoreConfig
 from flows.steps.encode import DataConfig, EncodeStep
 from flows.steps.power import PowerStep, PowerStepConfig
 from flows.steps.quantize import QuantizeStep, QuantizeStepConfig
@@ -136,6 +135,11 @@ class RunConfig:
         return None if self.encoder_lanes is None else RateEncoder(lanes=self.encoder_lanes, seed=self.encoder_seed)
 
     @property
+    def architecture(self) -> CoreArchitecture:
+        """The core the hardware steps build (without the trace port; verification adds it)."""
+        return CoreArchitecture(lanes=self.lanes, trace=False, encoder=self.encoder, memories=self.memories)
+
+    @property
     def sizes(self) -> tuple[int, ...]:
         return (DATASET_INPUTS[self.dataset], *self.hidden, DATASET_CLASSES)
 
@@ -167,8 +171,7 @@ class RunConfig:
                                           learning_rate=self.qat_learning_rate, seed=self.seed + 1,
                                           backprop=self.backprop, input_code=self.code(),
                                           augmentation=self.augmentation()))
-        # The reference's cycles do not depend on how the memories are built, so it is shared by both.
-        core = CoreConfig(lanes=self.lanes, encoder=self.encoder, memories=self.memories)
+        core = self.architecture
         library = LibraryConfig(library=self.library, buffering=self.buffering)
         calibrate = [CalibrateExitStep(ExitCalibrationConfig(data=data, tolerance=self.exit_tolerance))
                      ] if self.early_exit else []
@@ -177,13 +180,12 @@ class RunConfig:
             TrainStep(train),
             QuantizeStep(quantize),
             *calibrate,
-            ReferenceStep(CoreConfig(lanes=self.lanes, encoder=self.encoder)),
+            # The reference's cycles do not depend on how the memories are built, so it is shared by both.
+            ReferenceStep(core.cycle_relevant()),
             CompileStep(core),
-            VerifyStep(VerifyStepConfig(lanes=self.lanes, encoder=self.encoder, simulator=self.simulator,
-                                        images=self.verify_images, seed=self.seed, memories=self.memories,
-                                        processes=self.simulator_processes or available_cores())),
-            SynthStep(SynthStepConfig(core=core, library=library)),
+            VerifyStep(VerifyStepConfig(architecture=core, simulator=self.simulator, images=self.verify_images,
+                                        seed=self.seed, processes=self.simulator_processes or available_cores())),
+            SynthStep(SynthStepConfig(architecture=core, library=library)),
             TimingStep(library),
-            PowerStep(PowerStepConfig(lanes=self.lanes, encoder=self.encoder, library=self.library,
-                                      images=self.energy_images, memories=self.memories)),
+            PowerStep(PowerStepConfig(architecture=core, library=self.library, images=self.energy_images)),
         ]

@@ -80,6 +80,11 @@ class CoreArchitecture:
         if not isinstance(self.memories, MemoryStyle):
             raise TypeError(f"memories must be a MemoryStyle, not {self.memories!r}")
 
+    def cycle_relevant(self) -> "CoreArchitecture":
+        """The parameters a cycle count depends on: neither the trace port nor the memory style changes a
+        cycle (sim/cycles.py), so what only predicts cycles is keyed on this and shared by both styles."""
+        return CoreArchitecture(lanes=self.lanes, trace=False, encoder=self.encoder)
+
     def lanes_of(self, n_out: int) -> int:
         return min(self.lanes, n_out)
 

@@ -25,7 +25,12 @@ from sim.cycles import predict_cycles
 from sim.reference import ref_run
 from sim.rtl_run import rtl_run
 
-from flows.report import run_and_report
+from flows.engine.figures import Kind
+from flows.engine.runner import RunRecords
+from flows.engine.step import Artifact
+from flows.report.build import run_and_report
+from flows.report.figure_paths import ReportFigure, report_figure
+from flows.steps.verify import VerifyMetrics
 from flows.run_config import RunConfig
 from flows.steps.test_set import EncodedTestSet
 from flows.benchmarks.training import measure_backprop_in_process, measure_in_process
@@ -38,13 +43,13 @@ class FlowBenchmark:
     config: RunConfig
     until: str | None = None       # the flow's last step
     core_figures: bool = False     # reference throughput, cycles per lanes, Icarus vs Verilator
-    # Figures also published under the names an issue gives them: {published key: report key}.
-    aliases: dict[str, str] = field(default_factory=dict)
+    # Figures also published under the names an issue gives them: {published key: report figure}.
+    aliases: dict[str, ReportFigure] = field(default_factory=dict)
     # Another benchmark whose run folder's steps are copied in first: the steps this configuration
     # shares with it (same config, same inputs) are then reused, not redone (their time reads 0).
     reuse: str | None = None
 
-    def run(self, name: str, work: Path) -> dict:
+    def run(self, name: str, work: Path) -> tuple[dict, dict]:
         return run_benchmark(name, self, work)
 
 
@@ -57,7 +62,7 @@ class TrainingBenchmark:
     backprop_timesteps: tuple[int, ...] = (4, 8, 16, 32)
     backprop_images: int = 12800
 
-    def run(self, name: str, work: Path) -> dict:
+    def run(self, name: str, work: Path) -> tuple[dict, dict]:
         results = {}
         for threads in self.threads:
             prefix = name if threads == 1 else f"{name}.threads{threads}"
@@ -82,7 +87,7 @@ class TrainingBenchmark:
                 results[f"{prefix}.images_per_s"] = round(m.images_per_s, 1)
                 results[f"{prefix}.graph_mib"] = round(m.graph_mib, 2)
                 results[f"{prefix}.peak_memory_growth_mib"] = round(m.training_memory_mib, 1)
-        return results
+        return results, {key: Kind.MEASURED.value for key in results}
 
 
 MNIST_ACCURACY = RunConfig(dataset="mnist", hidden=(800,), timesteps=8, lanes=32, epochs=25, qat_epochs=3,
@@ -104,16 +109,16 @@ BENCHMARKS = {
     # training images; every test image through the RTL (Verilator) with the exit rule.
     "mnist_accuracy": FlowBenchmark(
         MNIST_ACCURACY, until="verify",
-        aliases={"mnist.accuracy_rtl_exact": "early_exit.accuracy_full_timesteps",
-                 "mnist.accuracy_rtl_verified_with_exit": "accuracy.rtl",
-                 "mnist.early_exit.avg_timesteps": "early_exit.avg_timesteps",
-                 "mnist.early_exit.accuracy": "early_exit.accuracy"}),
+        aliases={"mnist.accuracy_rtl_exact": report_figure(lambda r: r.early_exit.accuracy_full_timesteps),
+                 "mnist.accuracy_rtl_verified_with_exit": report_figure(lambda r: r.accuracy.rtl),
+                 "mnist.early_exit.avg_timesteps": report_figure(lambda r: r.early_exit.avg_timesteps),
+                 "mnist.early_exit.accuracy": report_figure(lambda r: r.early_exit.accuracy)}),
     # The same float network quantized to 4-bit weights (its training steps are reused).
     "mnist_4bit": FlowBenchmark(
         dataclasses.replace(MNIST_ACCURACY, weight_bits=4), until="reference", reuse="mnist_accuracy",
-        aliases={"mnist.weights4.accuracy_rtl_exact": "early_exit.accuracy_full_timesteps",
-                 "mnist.weights4.early_exit.avg_timesteps": "early_exit.avg_timesteps",
-                 "mnist.weights4.early_exit.accuracy": "early_exit.accuracy"}),
+        aliases={"mnist.weights4.accuracy_rtl_exact": report_figure(lambda r: r.early_exit.accuracy_full_timesteps),
+                 "mnist.weights4.early_exit.avg_timesteps": report_figure(lambda r: r.early_exit.avg_timesteps),
+                 "mnist.weights4.early_exit.accuracy": report_figure(lambda r: r.early_exit.accuracy)}),
     # The MNIST network of the training issue (784-800-10 with its early exit) as hardware at 1, 8 and
     # 32 lanes, its 5 Mbit of weights in SRAM macros: area, Fmax, energy per inference and per SOP,
     # and each step's time; its training steps are reused. 500 test images through the RTL (a lane
@@ -122,11 +127,17 @@ BENCHMARKS = {
         dataclasses.replace(MNIST_ACCURACY, lanes=lanes, memories=MemoryStyle.SRAM_MACROS, verify_images=500,
                             energy_images=2), reuse="mnist_accuracy",
         aliases={f"mnist.energy.lanes{lanes}.{key}": path for key, path in (
-            ("nj_per_inference", "energy.nj_per_inference"), ("pj_per_sop", "energy.pj_per_sop"),
-            ("area_um2", "area.total_um2"), ("fmax_mhz", "timing.fmax_mhz"),
-            ("scaled_28nm.dynamic_nj_per_inference", "scaled_estimate.nodes.28nm.dynamic_nj_per_inference"),
-            ("scaled_28nm.dynamic_pj_per_sop", "scaled_estimate.nodes.28nm.dynamic_pj_per_sop"),
-            ("scaled_28nm.area_mm2", "scaled_estimate.nodes.28nm.area_mm2"))})
+            ("nj_per_inference", report_figure(lambda r: r.energy.nj_per_inference)),
+            ("nj_per_inference_ci95", report_figure(lambda r: r.energy.nj_per_inference_ci95)),
+            ("images", report_figure(lambda r: r.energy.images)),
+            ("pj_per_sop", report_figure(lambda r: r.energy.pj_per_sop)),
+            ("area_um2", report_figure(lambda r: r.area.total_um2)),
+            ("fmax_mhz", report_figure(lambda r: r.timing.fmax_mhz)),
+            ("scaled_28nm.dynamic_nj_per_inference",
+             report_figure(lambda r: r.scaled_estimate.nodes["28nm"].dynamic_nj_per_inference)),
+            ("scaled_28nm.dynamic_pj_per_sop",
+             report_figure(lambda r: r.scaled_estimate.nodes["28nm"].dynamic_pj_per_sop)),
+            ("scaled_28nm.area_mm2", report_figure(lambda r: r.scaled_estimate.nodes["28nm"].area_mm2)))})
        for lanes in (32, 8, 1)},
     # Fashion-MNIST under the same constraints: 784-1000-10, T=8, 8-bit weights, the deterministic
     # (regular) rate code, training images shifted by up to a pixel and mirrored, the arctan surrogate
@@ -139,14 +150,14 @@ BENCHMARKS = {
                   batch_size=128, input_code=RegularRateCode(), shift_pixels=1, mirror=True, verify_images=1000,
                   surrogate=ArcTan(), distillation=DistillationConfig(teacher_hidden=(1000,), teacher_epochs=20),
                   simulator="verilator"), until="verify",
-        aliases={"fashion_mnist.accuracy_rtl_exact": "accuracy.quantized_reference",
-                 "fashion_mnist.accuracy_rtl_verified_1000": "accuracy.rtl"}),
+        aliases={"fashion_mnist.accuracy_rtl_exact": report_figure(lambda r: r.accuracy.quantized_reference),
+                 "fashion_mnist.accuracy_rtl_verified_1000": report_figure(lambda r: r.accuracy.rtl)}),
     # N-MNIST subset, event frames straight into the core: the two integration modes of the seeds.
     **{f"nmnist_{mode.value}": FlowBenchmark(
         RunConfig(dataset="nmnist", hidden=(256,), timesteps=8, integration=mode, epochs=30, qat_epochs=3,
                   batch_size=32, verify_images=None, simulator="verilator"), until="verify",
-        aliases={f"nmnist.{mode.value}.accuracy_rtl": "accuracy.rtl",
-                 f"nmnist.{mode.value}.accuracy_float": "accuracy.float"})
+        aliases={f"nmnist.{mode.value}.accuracy_rtl": report_figure(lambda r: r.accuracy.rtl),
+                 f"nmnist.{mode.value}.accuracy_float": report_figure(lambda r: r.accuracy.float_model)})
        for mode in Integration},
     # The training methods side by side on one MNIST network (784-256-10, T=8, 10 epochs, 8-bit):
     # accuracy in float, with DA-LIF's decays mapped to shifts, and of the hardware-exact reference.
@@ -172,42 +183,48 @@ PUBLISHED_CHIPS = {
 ICARUS_SAMPLE_IMAGES = 20
 
 
-def flatten(prefix: str, value, out: dict) -> dict:
-    if isinstance(value, dict):
-        for k, v in value.items():
-            flatten(f"{prefix}.{k}" if prefix else k, v, out)
-    elif isinstance(value, (int, float, str)) or value is None:
-        out[prefix] = value
-    return out
+FIGURES = [report_figure(read) for read in (
+    lambda r: r.accuracy.float_model, lambda r: r.accuracy.quantized_torch, lambda r: r.accuracy.quantized_reference,
+    lambda r: r.accuracy.quantized_reference_full_timesteps, lambda r: r.accuracy.reference_images,
+    lambda r: r.accuracy.reference_agrees_with_torch, lambda r: r.accuracy.rtl, lambda r: r.accuracy.rtl_images,
+    lambda r: r.accuracy.float_hardware_decays, lambda r: r.accuracy.teacher_ann,
+    lambda r: r.verify.images, lambda r: r.verify.mismatched_images, lambda r: r.verify.cycle_mismatches,
+    lambda r: r.hardware.cycles_per_inference_mean, lambda r: r.hardware.cycles_per_inference_p99,
+    lambda r: r.hardware.cycles_no_stall_floor_mean, lambda r: r.hardware.cycles_over_no_stall_floor,
+    lambda r: r.hardware.cycles_sop_floor_mean, lambda r: r.hardware.cycles_over_sop_floor,
+    lambda r: r.hardware.sops_per_inference_mean, lambda r: r.hardware.clock_mhz, lambda r: r.hardware.latency_us_mean,
+    lambda r: r.area.total_um2, lambda r: r.area.logic_um2, lambda r: r.area.sram_macros_um2, lambda r: r.area.flip_flops,
+    lambda r: r.timing.critical_path_ns, lambda r: r.timing.fmax_mhz,
+    lambda r: r.energy.images, lambda r: r.energy.nj_per_inference, lambda r: r.energy.nj_per_inference_ci95,
+    lambda r: r.energy.logic_nj_per_inference, lambda r: r.energy.sram_macro_nj_per_inference,
+    lambda r: r.energy.nj_per_inference_spread, lambda r: r.energy.pj_per_sop,
+    lambda r: r.early_exit.avg_timesteps, lambda r: r.early_exit.accuracy, lambda r: r.early_exit.accuracy_full_timesteps,
+    lambda r: r.early_exit.calibration.min_steps, lambda r: r.early_exit.calibration.margin,
+    lambda r: r.early_exit.calibration.confidence_equivalent,
+)]
 
 
-FIGURES = [
-    "accuracy.float", "accuracy.quantized_torch", "accuracy.quantized_reference",
-    "accuracy.reference_agrees_with_torch", "accuracy.rtl", "verify.images", "verify.mismatched_images",
-    "verify.cycle_mismatches", "hardware.cycles_per_inference_mean", "hardware.cycles_over_bound",
-    "hardware.clock_mhz", "hardware.latency_us_mean", "sops_per_inference_mean", "area.total_um2",
-    "area.flip_flops", "timing.critical_path_ns", "timing.fmax_mhz", "energy.nj_per_inference",
-    "energy.nj_per_inference_spread", "energy.pj_per_sop", "hardware.cycles_lower_bound_mean",
-    "hardware.cycles_per_inference_p99", "early_exit.avg_timesteps", "early_exit.accuracy",
-    "early_exit.accuracy_full_timesteps", "early_exit.min_steps", "early_exit.margin",
-    "early_exit.confidence_equivalent", "accuracy.float_hardware_decays", "accuracy.teacher_ann",
-]
+def _published(value):
+    """A figure as results.json holds it: tuples (an interval) as lists."""
+    return list(value) if isinstance(value, tuple) else value
 
 
-def core_figures(name: str, run_dir: Path, lanes: int, work: Path) -> dict:
+def core_figures(name: str, records: RunRecords, lanes: int, work: Path) -> dict:
     """Reference throughput, cycles against the event-driven bound per lanes, RTL simulators compared."""
-    net = CompiledNetwork.load(run_dir / "03-quantize" / "network.npz")
-    test = EncodedTestSet.load(run_dir / "01-encode" / "test_set.npz")
+    net = CompiledNetwork.load(records.artifacts[Artifact.NETWORK])
+    test = EncodedTestSet.load(records.artifacts[Artifact.TEST_SET])
     results = {}
     start = time.perf_counter()
     reference = ref_run(net, test.spikes)
     results[f"{name}.reference.images_per_s"] = round(test.spikes.shape[0] / (time.perf_counter() - start), 1)
     for lanes_setting in LANES_SWEEP:
         counts = predict_cycles(net, CoreArchitecture(lanes=lanes_setting), reference)
-        ratio = counts.cycles / np.maximum(counts.lower_bound, 1)
-        results[f"{name}.lanes{lanes_setting}.cycles_mean"] = float(counts.cycles.mean())
+        mean = float(counts.cycles.mean())
+        results[f"{name}.lanes{lanes_setting}.cycles_mean"] = mean
         results[f"{name}.lanes{lanes_setting}.cycles_p99"] = float(np.percentile(counts.cycles, 99))
-        results[f"{name}.lanes{lanes_setting}.cycles_over_bound_mean"] = float(ratio.mean())
+        results[f"{name}.lanes{lanes_setting}.cycles_over_no_stall_floor"] = mean / float(counts.lower_bound.mean())
+        results[f"{name}.lanes{lanes_setting}.cycles_over_sop_floor"] = mean / (
+            float(counts.synaptic_ops.mean()) / lanes_setting)
     sample = test.head(ICARUS_SAMPLE_IMAGES)
     start = time.perf_counter()
     observation = rtl_run(net, CoreArchitecture(lanes=lanes, trace=True), sample.spikes, work_dir=work / "icarus",
@@ -218,41 +235,69 @@ def core_figures(name: str, run_dir: Path, lanes: int, work: Path) -> dict:
     return results
 
 
-def run_benchmark(name: str, benchmark: FlowBenchmark, work: Path) -> dict:
+def run_benchmark(name: str, benchmark: FlowBenchmark, work: Path) -> tuple[dict, dict]:
+    """The benchmark's figures {published key: value} and their kinds {published key: kind}."""
     config = benchmark.config
     run_dir = work / f"run-{name}"
     shutil.rmtree(run_dir, ignore_errors=True)  # wall times must be measured, not cached
     if benchmark.reuse is not None:
         shutil.copytree(work / f"run-{benchmark.reuse}", run_dir)
     report, records = run_and_report(config, run_dir, until=benchmark.until)
-    flat = flatten("", report, {})
-    results = {f"{name}.{key}": flat[key] for key in FIGURES if key in flat}
-    results.update({alias: flat[key] for alias, key in benchmark.aliases.items() if key in flat})
+    named = {f"{name}.{figure.name}": figure for figure in FIGURES} | benchmark.aliases
+    results = {key: _published(figure.read(report)) for key, figure in named.items()
+               if figure.read(report) is not None}
+    kinds = {key: named[key].kind.value for key in results}
     for record in records:
         results[f"{name}.seconds.{record.id}"] = round(record.seconds, 2)
-    results[f"{name}.seconds.total"] = report["total_seconds"]
-    verify = next((r for r in records if r.id == "verify"), None)
+    results[f"{name}.seconds.total"] = report.total_seconds
+    kinds.update({key: Kind.MEASURED.value for key in results if key not in kinds})
+    verify = records.record(VerifyMetrics)
     if verify is None:
-        return results
-    simulator = verify.metrics["simulator"]
-    results[f"{name}.rtl_simulation.{simulator}_processes"] = verify.metrics["simulator_processes"]
-    results[f"{name}.rtl_simulation.{simulator}_images_per_s"] = round(verify.metrics["images"] / verify.seconds, 2)
-    results[f"{name}.rtl_simulation.{simulator}_cycles_per_s"] = round(
-        verify.metrics["images"] * verify.metrics["rtl_cycles_mean"] / verify.seconds, 0)
+        return results, kinds
+    v: VerifyMetrics = verify.metrics
+    speed = {f"{name}.rtl_simulation.{v.simulator}_processes": v.simulator_processes,
+             f"{name}.rtl_simulation.{v.simulator}_images_per_s": round(v.images / verify.seconds, 2),
+             f"{name}.rtl_simulation.{v.simulator}_cycles_per_s": round(v.images * v.rtl_cycles_mean / verify.seconds)}
     if benchmark.core_figures:
-        results.update(core_figures(name, run_dir, config.lanes, work / f"core-{name}"))
-    return results
+        speed.update(core_figures(name, records, config.lanes, work / f"core-{name}"))
+    results.update(speed)
+    kinds.update({key: Kind.MEASURED.value for key in speed})
+    return results, kinds
 
 
-def markdown(results: dict, machine: str) -> str:
-    lines = ["# spikefab benchmarks", "", f"Machine: {machine}. Made by `make bench`.", "",
-             "| figure | value |", "| --- | --- |"]
-    for key, value in results.items():
-        shown = f"{value:.4g}" if isinstance(value, float) else str(value)
-        lines.append(f"| {key} | {shown} |")
-    lines += ["", "Published chips, for context only (measured silicon at their own nodes, as their papers give "
-              "them; set them beside the `scaled_28nm` figures, never beside the 180 nm ones):", "",
-              "| figure | value |", "| --- | --- |"]
+KIND_SECTIONS = {
+    Kind.MEASURED.value: ("Measured", "Counted on the test sets, simulated on the RTL or the mapped netlist, timed on "
+                                      "this machine. With SRAM macros, total energies and pJ/SOP include the macros' "
+                                      "modelled accesses; the logic's share alone is `logic_nj_per_inference`."),
+    Kind.MODELLED.value: ("Modelled", "From stated models (the SRAM macro model of flows/energy/sram_macros.py, the "
+                                      "cross-checks), not measured on our netlist."),
+    Kind.ESTIMATED.value: ("Estimated", "Scaled to other process nodes by the first-order rule of "
+                                        "flows/energy/technology_scaling.py: a placement beside published chips, not a "
+                                        "measurement."),
+    Kind.SETTING.value: ("Settings", "What the benchmark configured or built, not figures."),
+}
+UNLABELLED = ("Not labelled", "Figures from a bench run made before figures carried their kind: re-run their benchmark.")
+
+
+def _shown(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_shown(v) for v in value) + "]"
+    return str(value)
+
+
+def markdown(results: dict, kinds: dict, machine: str) -> str:
+    lines = ["# spikefab benchmarks", "", f"Machine: {machine}. Made by `make bench` (`python -m flows.benchmarks.bench`)."]
+    for kind, (title, intro) in [*KIND_SECTIONS.items(), (None, UNLABELLED)]:
+        keys = [k for k in results if kinds.get(k) == kind]
+        if not keys:
+            continue
+        lines += ["", f"## {title}", "", intro, "", "| figure | value |", "| --- | --- |"]
+        lines += [f"| {key} | {_shown(results[key])} |" for key in keys]
+    lines += ["", "## Published chips, for context only", "",
+              "Measured silicon at their own nodes, as their papers give them; set them beside the estimated "
+              "`scaled_28nm` figures, never beside the 180 nm ones.", "", "| figure | value |", "| --- | --- |"]
     lines += [f"| {key} | {value:g} |" for key, value in PUBLISHED_CHIPS.items()]
     return "\n".join(lines) + "\n"
 
@@ -269,20 +314,23 @@ def main(argv: list[str] | None = None) -> int:
     previous = json.loads(results_path.read_text()) if results_path.is_file() else {}
     machine = f"{platform.node()}, {platform.processor() or platform.machine()}, Python {platform.python_version()}"
     results, owners = previous.get("results", {}), previous.get("owners", {})
+    kinds = previous.get("kinds", {})
     for name, benchmark in BENCHMARKS.items():
         if args.only and name not in args.only:
             continue
         print(f"benchmark {name} ...", file=sys.stderr, flush=True)
         results = {k: v for k, v in results.items() if owners.get(k, k.split(".")[0]) != name}
-        fresh = benchmark.run(name, args.out)
+        fresh, fresh_kinds = benchmark.run(name, args.out)
         results.update(fresh)
+        kinds.update(fresh_kinds)
         owners.update({k: name for k in fresh})
         owners = {k: v for k, v in owners.items() if k in results}
+        kinds = {k: v for k, v in kinds.items() if k in results}
         # Written after every benchmark, so a long bench that stops keeps what it measured.
-        results_path.write_text(json.dumps({"machine": machine, "results": results, "owners": owners,
-                                            "published": PUBLISHED_CHIPS}, indent=2))
-    (args.out / "results.md").write_text(markdown(results, machine))
-    print(markdown(results, machine))
+        results_path.write_text(json.dumps({"machine": machine, "results": results, "kinds": kinds,
+                                            "owners": owners, "published": PUBLISHED_CHIPS}, indent=2))
+    (args.out / "results.md").write_text(markdown(results, kinds, machine))
+    print(markdown(results, kinds, machine))
     return 0
 
 

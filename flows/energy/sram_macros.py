@@ -27,6 +27,8 @@ from pathlib import Path
 
 from hw.sram_macro import SramMacroShape
 from hw.verilog import sram_models_verilog
+from flows.engine.figures import modelled, setting
+from flows.engine.typed_json import from_jsonable, to_jsonable
 
 BITCELL_F2 = 171.0
 ARRAY_EFFICIENCY = 0.7
@@ -122,24 +124,36 @@ def liberty_text(shapes: list[SramMacroShape], *, feature_nm: float, supply_v: f
     return "\n".join(lines) + "\n"
 
 
+@dataclass(frozen=True, kw_only=True)
+class MacroCost:
+    """One macro's shape and what the model says it costs."""
+
+    width: int = setting("bits per word")
+    depth: int = setting("words")
+    bits: int = setting("width x depth")
+    area_um2: float = modelled("um^2", "171 F^2 per bit at 70% array efficiency")
+    read_pj: float = modelled("pJ", "per read: Horowitz's SRAM energies, power law in capacity, scaled to the node")
+    write_pj: float = modelled("pJ", "per write: taken equal to a read")
+
+
 @dataclass(frozen=True)
 class MacroSet:
     """What synthesis leaves for timing and power about the macros: their cells' liberty, their
     behavioural models (for the gate-level simulation) and each macro's costs. Empty when the
     memories are flip-flops."""
 
-    macros: dict[str, dict]          # name -> width, depth, bits, area_um2, read_pj, write_pj
+    macros: dict[str, MacroCost]     # by macro name
     liberty: Path | None
     models: Path | None
 
     @property
     def area_um2(self) -> float:
-        return sum(m["area_um2"] for m in self.macros.values())
+        return sum(m.area_um2 for m in self.macros.values())
 
     def save(self, path: Path) -> Path:
         """Beside the liberty and the models, which it names relative to itself (a step's folder moves
         when the step completes)."""
-        path.write_text(json.dumps({"model": MODEL_DESCRIPTION if self.macros else None, "macros": self.macros,
+        path.write_text(json.dumps({"model": MODEL_DESCRIPTION if self.macros else None, "macros": to_jsonable(self.macros, with_type=False),
                                     "liberty": self.liberty and self.liberty.name,
                                     "models": self.models and self.models.name}, indent=2))
         return path
@@ -148,7 +162,7 @@ class MacroSet:
     def load(path: Path) -> "MacroSet":
         path = Path(path)
         data = json.loads(path.read_text())
-        return MacroSet(macros=data["macros"], liberty=data["liberty"] and path.parent / data["liberty"],
+        return MacroSet(macros=from_jsonable(dict[str, MacroCost], data["macros"]), liberty=data["liberty"] and path.parent / data["liberty"],
                         models=data["models"] and path.parent / data["models"])
 
 
@@ -160,9 +174,9 @@ def describe_macros(shapes: list[SramMacroShape], *, feature_nm: float, supply_v
     liberty.write_text(liberty_text(shapes, feature_nm=feature_nm, supply_v=supply_v))
     models = folder / "sram_models.v"
     models.write_text(sram_models_verilog(shapes))
-    macros = {shape.name: {"width": shape.width, "depth": shape.depth, "bits": shape.bits,
-                           "area_um2": area_um2(shape, feature_nm=feature_nm),
-                           "read_pj": read_energy_pj(shape, feature_nm=feature_nm, supply_v=supply_v),
-                           "write_pj": write_energy_pj(shape, feature_nm=feature_nm, supply_v=supply_v)}
+    macros = {shape.name: MacroCost(width=shape.width, depth=shape.depth, bits=shape.bits,
+                                    area_um2=area_um2(shape, feature_nm=feature_nm),
+                                    read_pj=read_energy_pj(shape, feature_nm=feature_nm, supply_v=supply_v),
+                                    write_pj=write_energy_pj(shape, feature_nm=feature_nm, supply_v=supply_v))
               for shape in shapes}
     return MacroSet(macros=macros, liberty=liberty, models=models)

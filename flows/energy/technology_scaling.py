@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flows.engine.figures import estimated, setting
+
 # Nominal core supplies of the target nodes (typical of the logic processes reported at them).
 TARGET_NODES_V = {45: 1.1, 40: 1.1, 28: 0.9}
 
@@ -26,18 +28,30 @@ class ProcessNode:
     supply_v: float
 
 
+@dataclass(frozen=True, kw_only=True)
+class ScaledFigures:
+    """One target node's figures by the rule above."""
+
+    supply_v: float = setting("the target node's nominal supply", "V")
+    dynamic_nj_per_inference: float = estimated("nJ", "the measured dynamic energy (and modelled macro accesses) "
+                                                "scaled by (L_t/L_s)(V_t/V_s)^2; leakage left out")
+    dynamic_pj_per_sop: float = estimated("pJ/SOP", "the same per synaptic operation")
+    area_mm2: float = estimated("mm^2", "area scaled by (L_t/L_s)^2")
+    fmax_mhz: float = estimated("MHz", "Fmax scaled by L_s/L_t")
+
+
 def scale_figures(*, source: ProcessNode, dynamic_nj: float, area_um2: float, fmax_mhz: float,
-                  sops_per_inference: float) -> dict[str, dict[str, float]]:
-    """{"45nm": {...}, ...}: dynamic nJ per inference, pJ per SOP, area in mm^2 and Fmax, scaled."""
+                  sops_per_inference: float) -> dict[str, ScaledFigures]:
+    """{"45nm": ..., "40nm": ..., "28nm": ...}: the figures scaled to each target node."""
     out = {}
     for node_nm, supply_v in TARGET_NODES_V.items():
         length = node_nm / source.feature_nm
         energy = dynamic_nj * length * (supply_v / source.supply_v) ** 2
-        out[f"{node_nm}nm"] = {
-            "supply_v": supply_v,
-            "dynamic_nj_per_inference": energy,
-            "dynamic_pj_per_sop": energy * 1000 / sops_per_inference if sops_per_inference else float("nan"),
-            "area_mm2": area_um2 * length ** 2 / 1e6,
-            "fmax_mhz": fmax_mhz / length,
-        }
+        out[f"{node_nm}nm"] = ScaledFigures(
+            supply_v=supply_v,
+            dynamic_nj_per_inference=energy,
+            dynamic_pj_per_sop=energy * 1000 / sops_per_inference if sops_per_inference else float("nan"),
+            area_mm2=area_um2 * length ** 2 / 1e6,
+            fmax_mhz=fmax_mhz / length,
+        )
     return out

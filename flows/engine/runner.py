@@ -13,21 +13,48 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Sequence, TypeVar
 
 from flows.engine.provenance import code_digest, file_digest, library_versions, tool_identity
-from flows.engine.step import Step
+from flows.engine.step import Artifact, Step
+from flows.engine.typed_json import from_jsonable, to_jsonable
+
+M = TypeVar("M")
 
 STEP_RECORD = "step.json"
 
 
 @dataclass(frozen=True)
 class StepRecord:
-    id: str
+    step: Step
     folder: Path
-    metrics: dict[str, Any]
+    metrics: Any  # an instance of step.Metrics
     seconds: float
     cached: bool
+
+    @property
+    def id(self) -> str:
+        return self.step.id
+
+
+class RunRecords(tuple):
+    """A run's step records, found by the class of their metrics, never by a step's name or folder;
+    `artifacts` holds the files the run ended with, by kind."""
+
+    artifacts: dict[Artifact, Path]
+
+    def __new__(cls, records, artifacts: dict[Artifact, Path] | None = None):
+        made = super().__new__(cls, records)
+        made.artifacts = dict(artifacts or {})
+        return made
+
+    def metrics(self, kind: type[M]) -> M | None:
+        found = [r.metrics for r in self if isinstance(r.metrics, kind)]
+        return found[-1] if found else None
+
+    def record(self, kind: type) -> StepRecord | None:
+        found = [r for r in self if isinstance(r.metrics, kind)]
+        return found[-1] if found else None
 
 
 def step_provenance(step: Step, inputs: dict[str, Path]) -> dict[str, Any]:
@@ -47,7 +74,7 @@ def step_key(provenance: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(provenance, sort_keys=True).encode()).hexdigest()
 
 
-def _load_cached(folder: Path, key: str, outputs: Sequence[str]) -> dict | None:
+def _load_cached(folder: Path, key: str, step: Step) -> dict | None:
     """The step's record if it can be reused: same key, and every artifact still has the digest it was
     published with (a truncated or edited output makes the step run again)."""
     record_path = folder / STEP_RECORD
@@ -58,7 +85,11 @@ def _load_cached(folder: Path, key: str, outputs: Sequence[str]) -> dict | None:
     except (json.JSONDecodeError, UnicodeDecodeError, OSError):
         return None
     artifacts = record.get("artifacts") if isinstance(record, dict) else None
-    if record.get("key") != key or not isinstance(artifacts, dict) or set(artifacts) != set(outputs):
+    if record.get("key") != key or not isinstance(artifacts, dict) or set(artifacts) != {a.value for a in step.outputs}:
+        return None
+    try:
+        record["metrics"] = from_jsonable(step.Metrics, record.get("metrics"))
+    except (TypeError, ValueError, KeyError):
         return None
     for entry in artifacts.values():
         path = folder / entry.get("path", "") if isinstance(entry, dict) else None
@@ -89,59 +120,68 @@ def _set_aside(partial: Path, folder: Path) -> None:
 
 
 def run_flow(steps: Sequence[Step], run_dir: Path, *,
-             progress: Callable[[int, int, Step, StepRecord | None], None] | None = None) -> list[StepRecord]:
+             progress: Callable[[int, int, Step, StepRecord | None], None] | None = None) -> RunRecords:
     run_dir.mkdir(parents=True, exist_ok=True)
-    artifacts: dict[str, Path] = {}
+    artifacts: dict[Artifact, Path] = {}
     records = []
     for number, step in enumerate(steps, start=1):
-        missing = [name for name in step.inputs if name not in artifacts]
+        missing = [a.value for a in step.inputs if a not in artifacts]
         if missing:
             raise ValueError(f"step {step.id} needs {', '.join(missing)}, which no earlier step produces")
-        inputs = {name: artifacts[name] for name in step.inputs}
+        inputs = {a: artifacts[a] for a in step.inputs}
         folder = run_dir / f"{number:02d}-{step.id}"
-        provenance = step_provenance(step, inputs)
+        provenance = step_provenance(step, {a.value: path for a, path in inputs.items()})
         key = step_key(provenance)
-        cached = _load_cached(folder, key, step.outputs)
+        cached = _load_cached(folder, key, step)
         if progress:
             progress(number, len(steps), step, None)
         if cached is None:
-            partial = folder.with_name(folder.name + ".partial")
-            shutil.rmtree(partial, ignore_errors=True)
-            partial.mkdir(parents=True)
-            (partial / "config.json").write_text(json.dumps(step.describe_config(), indent=2))
-            (partial / "inputs.json").write_text(json.dumps({k: str(v) for k, v in inputs.items()}, indent=2))
-            start = time.perf_counter()
-            try:
-                outcome = step.run(inputs, partial)
-            except BaseException:
-                _set_aside(partial, folder)
-                raise
-            seconds = time.perf_counter() - start
-            if set(outcome.artifacts) != set(step.outputs):
-                raise RuntimeError(f"step {step.id} produced {sorted(outcome.artifacts)}, declared {list(step.outputs)}")
-            relative = {name: str(Path(p).resolve().relative_to(partial.resolve()))
-                        for name, p in outcome.artifacts.items()}
-            (partial / "metrics.json").write_text(json.dumps(outcome.metrics, indent=2))
-            (partial / STEP_RECORD).write_text(json.dumps(
-                {"id": step.id, "key": key,
-                 "artifacts": {name: {"path": rel, "sha256": file_digest(partial / rel)}
-                               for name, rel in relative.items()},
-                 "metrics": outcome.metrics, "seconds": seconds,
-                 "provenance": {k: v for k, v in provenance.items() if k != "config"}}, indent=2))
-            # The outputs and their record reach the disk before the rename that publishes them.
-            for rel in [*relative.values(), STEP_RECORD]:
-                _fsync(partial / rel)
-            _fsync(partial)
-            shutil.rmtree(folder, ignore_errors=True)
-            partial.rename(folder)
-            _fsync(run_dir)
-            record = StepRecord(step.id, folder, outcome.metrics, seconds, cached=False)
+            relative, record = _run_step(step, inputs, folder, run_dir, key, provenance)
         else:
-            relative = {name: entry["path"] for name, entry in cached["artifacts"].items()}
-            record = StepRecord(step.id, folder, cached["metrics"], cached["seconds"], cached=True)
-        for name, rel in relative.items():
-            artifacts[name] = folder / rel
+            relative = {Artifact(name): entry["path"] for name, entry in cached["artifacts"].items()}
+            record = StepRecord(step, folder, cached["metrics"], cached["seconds"], cached=True)
+        for artifact, rel in relative.items():
+            artifacts[artifact] = folder / rel
         records.append(record)
         if progress:
             progress(number, len(steps), step, record)
-    return records
+    return RunRecords(records, artifacts)
+
+
+def _run_step(step: Step, inputs: dict[Artifact, Path], folder: Path, run_dir: Path, key: str,
+              provenance: dict[str, Any]) -> tuple[dict[Artifact, str], StepRecord]:
+    """Run a step into `<folder>.partial` and publish it as `folder`."""
+    partial = folder.with_name(folder.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    (partial / "config.json").write_text(json.dumps(step.describe_config(), indent=2))
+    (partial / "inputs.json").write_text(json.dumps({a.value: str(p) for a, p in inputs.items()}, indent=2))
+    start = time.perf_counter()
+    try:
+        outcome = step.run(inputs, partial)
+        if set(outcome.artifacts) != set(step.outputs):
+            raise RuntimeError(f"step {step.id} produced {sorted(a.value for a in outcome.artifacts)}, "
+                               f"declared {[a.value for a in step.outputs]}")
+        if not isinstance(outcome.metrics, step.Metrics):
+            raise RuntimeError(f"step {step.id} returned {type(outcome.metrics).__name__} metrics, "
+                               f"declared {step.Metrics.__name__}")
+    except BaseException:
+        _set_aside(partial, folder)
+        raise
+    seconds = time.perf_counter() - start
+    relative = {a: str(Path(p).resolve().relative_to(partial.resolve())) for a, p in outcome.artifacts.items()}
+    metrics = to_jsonable(outcome.metrics, with_type=False)
+    (partial / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    (partial / STEP_RECORD).write_text(json.dumps(
+        {"id": step.id, "key": key,
+         "artifacts": {a.value: {"path": rel, "sha256": file_digest(partial / rel)} for a, rel in relative.items()},
+         "metrics": metrics, "seconds": seconds,
+         "provenance": {k: v for k, v in provenance.items() if k != "config"}}, indent=2))
+    # The outputs and their record reach the disk before the rename that publishes them.
+    for rel in [*relative.values(), STEP_RECORD]:
+        _fsync(partial / rel)
+    _fsync(partial)
+    shutil.rmtree(folder, ignore_errors=True)
+    partial.rename(folder)
+    _fsync(run_dir)
+    return relative, StepRecord(step, folder, outcome.metrics, seconds, cached=False)

@@ -2,29 +2,39 @@
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
 from pathlib import Path
 
-from flows.engine.step import Step, StepOutcome
-from flows.steps.core_config import core_architecture
+from flows.engine.figures import measured, setting
+from flows.engine.step import Artifact, Step, StepOutcome
 from hw.verilog import TOP_NAME, write_core_verilog
+from model.architecture import CoreArchitecture
 from model.compiled import CompiledNetwork
 
 
+@dataclass(frozen=True, kw_only=True)
+class CompileMetrics:
+    lanes: int = setting("neurons updated per cycle")
+    words_per_layer: tuple[int, ...] = setting("membrane words per layer, ceil(n_out / lanes)")
+    verilog_lines: int = measured("lines", "lines of the generated Verilog without the trace port")
+
 class CompileStep(Step):
-    """Verilog of the core: with the trace port for verification, without it for synthesis."""
+    """Verilog of the core: with the trace port for verification, without it for synthesis. Its config
+    is the architecture (its trace setting is ignored: both are written)."""
 
     id = "compile"
-    inputs = ("network",)
-    outputs = ("verilog_trace", "verilog")
+    inputs = (Artifact.NETWORK,)
+    outputs = (Artifact.VERILOG_TRACE, Artifact.VERILOG)
+    Metrics = CompileMetrics
 
     def run(self, inputs, folder: Path) -> StepOutcome:
-        net = CompiledNetwork.load(inputs["network"])
-        traced = write_core_verilog(net, core_architecture(self.config, trace=True), folder / f"{TOP_NAME}_trace.v")
-        plain = write_core_verilog(net, core_architecture(self.config, trace=False), folder / f"{TOP_NAME}.v")
-        arch = core_architecture(self.config, trace=False)
-        return StepOutcome({"verilog_trace": traced, "verilog": plain}, {
-            "lanes": self.config.lanes,
-            "words_per_layer": list(arch.words(net)),
-            "verilog_lines": len(plain.read_text().splitlines()),
-        })
-
+        arch: CoreArchitecture = self.config
+        net = CompiledNetwork.load(inputs[Artifact.NETWORK])
+        traced = write_core_verilog(net, dataclasses.replace(arch, trace=True), folder / f"{TOP_NAME}_trace.v")
+        plain = write_core_verilog(net, dataclasses.replace(arch, trace=False), folder / f"{TOP_NAME}.v")
+        return StepOutcome({Artifact.VERILOG_TRACE: traced, Artifact.VERILOG: plain}, CompileMetrics(
+            lanes=arch.lanes,
+            words_per_layer=arch.words(net),
+            verilog_lines=len(plain.read_text().splitlines()),
+        ))

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flows.engine.step import Step, StepOutcome
+from flows.engine.figures import measured, setting
+from flows.engine.step import Artifact, Step, StepOutcome
 from flows.steps.test_set import encode_test_set
 from model.architecture import RateEncoder
 from model.datasets import Dataset, load_dataset
@@ -31,11 +32,18 @@ class DataConfig:
         return data.split_validation()[0] if self.hold_out else data
 
 
+@dataclass(frozen=True, kw_only=True)
+class EncodeMetrics:
+    dataset: str = setting("the data set's name")
+    images: int = measured("", "test images encoded (the reference runs all of them)")
+    input_spike_rate: float = measured("spikes/input/step", "mean input spikes per input neuron per timestep")
+
 class EncodeStep(Step):
     """Rate-code the test set once: Bernoulli with a fixed seed, or as the on-chip encoder draws it."""
 
     id = "encode"
-    outputs = ("test_set",)
+    outputs = (Artifact.TEST_SET,)
+    Metrics = EncodeMetrics
 
     def run(self, inputs, folder: Path) -> StepOutcome:
         cfg: DataConfig = self.config
@@ -46,6 +54,6 @@ class EncodeStep(Step):
         test = encode_test_set(x, y, data.class_names, timesteps=cfg.timesteps, seed=cfg.encoding_seed,
                                encoder=cfg.encoder, code=cfg.input_code)
         path = test.save(folder / "test_set.npz")
-        return StepOutcome({"test_set": path}, {"images": int(len(y)), "input_spike_rate": float(test.spikes.mean()),
-                                                "dataset": cfg.dataset})
+        return StepOutcome({Artifact.TEST_SET: path}, EncodeMetrics(
+            dataset=cfg.dataset, images=int(len(y)), input_spike_rate=float(test.spikes.mean())))
 

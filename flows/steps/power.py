@@ -3,6 +3,7 @@ inferences, with the analytical and OpenSTA cross-checks beside it."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass
@@ -17,13 +18,16 @@ from flows.eda.vcd_activity import count_toggles
 from flows.energy.analytical import analytical_energy_nj, operation_energies
 from flows.energy.by_block import HierarchicalNetlist, energy_by_block
 from flows.energy.sram_macros import MODEL_DESCRIPTION, MacroSet
+from flows.energy.sample_mean import SampleMean
 from flows.energy.toggle_energy import INPUT_TRANSITION_NS, build_net_model, estimate_energy
-from flows.engine.step import Step, StepOutcome
-from flows.steps.core_config import core_architecture
-from flows.steps.verify import VerificationError
+from flows.engine.figures import measured, modelled, setting
+from flows.engine.step import Artifact, Step, StepOutcome
+from flows.engine.typed_json import to_jsonable
 from flows.steps.test_set import EncodedTestSet
+from flows.steps.timing import TimingMetrics
+from flows.steps.verify import VerificationError
 from hw.verilog import TOP_NAME
-from model.architecture import MemoryStyle, RateEncoder
+from model.architecture import CoreArchitecture
 from model.compiled import CompiledNetwork
 from sim.cycles import MemoryAccesses, memory_accesses, predict_cycles
 from sim.reference import ref_run
@@ -31,12 +35,59 @@ from sim.reference import ref_run
 
 @dataclass(frozen=True, kw_only=True)
 class PowerStepConfig:
-    lanes: int
-    encoder: RateEncoder | None
+    architecture: CoreArchitecture  # simulated without the trace port whatever its trace setting
     library: CellLibrary
-    images: int
-    memories: MemoryStyle = MemoryStyle.FLIP_FLOPS
+    images: int                     # the first test images, simulated at gate level
 
+
+@dataclass(frozen=True, kw_only=True)
+class OpenStaCrossCheck:
+    method: str = setting("how OpenSTA was driven")
+    input_activity_per_cycle: float = measured("toggles/cycle", "mean toggle rate of the data input ports")
+    power_mw: float = modelled("mW", "OpenSTA report_power with that input activity (it propagates its own)")
+    nj_per_inference: float = modelled("nJ", "power x mean cycles x clock period, plus the macros' accesses")
+    over_gate_level: float = modelled("ratio", "nj_per_inference / the gate-level figure")
+
+
+@dataclass(frozen=True, kw_only=True)
+class PowerMetrics:
+    method: str = setting("how the logic's energy was measured")
+    activity_source: str = setting("where the toggles come from")
+    activity_coverage: float = measured("fraction", "share of the netlist's driven bits the VCD covers")
+    toggled_net_share: float = measured("fraction", "share of those bits that toggled at least once")
+    images: int = measured("", "inferences simulated at gate level (the first test images): the sample size")
+    clock_period_ns: float = setting("the clock of the simulation", "ns")
+    input_transition_ns: float = setting("the slew used for every internal-energy table look-up", "ns")
+    nj_per_inference: float = measured(
+        "nJ", "mean energy per inference over `images`: the logic (measured) plus the SRAM macros' accesses "
+        "(modelled; zero with flip-flop memories)")
+    nj_per_inference_ci95: tuple[float, float] | None = measured(
+        "nJ", "95% confidence interval of that mean (Student's t over the images); null for one image")
+    nj_per_inference_each: tuple[float, ...] = measured("nJ", "each simulated inference")
+    logic_nj_per_inference: float = measured("nJ", "the logic alone: gate-level toggles x liberty energies + leakage")
+    sram_macro_nj_per_inference: float = modelled(
+        "nJ", "the macros alone: the reference's exact access counts x the macro model's per-access energies")
+    nj_per_inference_by_class: dict[str, float] = measured("nJ", "the simulated inferences grouped by true class")
+    nj_per_inference_spread: float = measured("fraction", "standard deviation / mean over the images")
+    pj_per_sop: float = measured("pJ/SOP", "total energy / synaptic operations of the simulated inferences "
+                                 "(macro share modelled as above)")
+    sops_per_inference_mean: float = measured("SOPs", "synaptic operations of the simulated inferences, mean")
+    breakdown_nj_per_inference: dict[str, float] = measured(
+        "nJ", "by mechanism: switching, internal, leakage (measured) and sram_macro_accesses (modelled)")
+    breakdown: dict[str, float] = measured(
+        "nJ", "by what it does: memory reads, membrane updates, control, leakage (macro accesses modelled)")
+    breakdown_method: str = setting("how the split by what it does was made")
+    logic_by_block_nj_per_inference_hierarchical: dict[str, float] = measured(
+        "nJ", "dynamic energy by block in a gate-level simulation of the hierarchical netlist")
+    leakage_nw: float = measured("nW", "the logic's cell leakage (the macros' leakage is not modelled)")
+    analytical_nj_per_inference: float = modelled(
+        "nJ", "cross-check: operations counted by the reference x per-operation energies from the liberty")
+    analytical_terms_nj: dict[str, float] = modelled("nJ", "the analytical cross-check's terms")
+    analytical_over_gate_level: float = modelled("ratio", "analytical / gate-level")
+    opensta_cross_check: OpenStaCrossCheck = modelled("", "OpenSTA's power as a labelled cross-check")
+    supply_v: float = setting("the liberty's supply", "V")
+    feature_nm: float = setting("the library's feature size", "nm")
+    memory_model: str = setting("how the memories' energy is counted")
 
 def _input_port_activity(module: dict, activity, period_ns: float) -> float:
     """Toggles per clock period, averaged over the data input ports' bits (not clock or reset)."""
@@ -62,12 +113,12 @@ def macro_access_energy_pj(macros: MacroSet, accesses: MemoryAccesses) -> dict[s
         layer, kind = re.fullmatch(r"sram_layer(\d+)_(weights|biases|membranes)", name).groups()
         layer = int(layer)
         if kind == "weights":
-            out[kind] += accesses.weight_reads[:, layer] * macro["read_pj"]
+            out[kind] += accesses.weight_reads[:, layer] * macro.read_pj
         elif kind == "biases":
-            out[kind] += accesses.bias_reads[:, layer] * macro["read_pj"]
+            out[kind] += accesses.bias_reads[:, layer] * macro.read_pj
         else:
-            out[kind] += (accesses.membrane_reads[:, layer] * macro["read_pj"]
-                          + accesses.membrane_writes[:, layer] * macro["write_pj"])
+            out[kind] += (accesses.membrane_reads[:, layer] * macro.read_pj
+                          + accesses.membrane_writes[:, layer] * macro.write_pj)
     return out
 
 
@@ -94,7 +145,7 @@ CATEGORY_BLOCKS = {
 
 
 def energy_by_category(macro_pj: dict[str, np.ndarray], logic_dynamic_nj: float, leakage_nj: float,
-                       block_dynamic_nj: dict[str, float]) -> dict:
+                       block_dynamic_nj: dict[str, float]) -> dict[str, float]:
     """nJ per inference by what it does: memory reads (the weight and bias memories), membrane updates
     (the membrane memories and the layers' arithmetic), control (sequencer, spike scan, encoder) and
     leakage. The macros' accesses go to their memory; the logic's dynamic energy (the flat netlist's,
@@ -112,9 +163,10 @@ class PowerStep(Step):
     """Energy per inference from real activity of the mapped netlist on real test inferences."""
 
     id = "power"
-    inputs = ("netlist", "netlist_json", "network", "test_set", "timing", "macros", "hierarchical_netlist",
-              "hierarchical_netlist_json")
-    outputs = ("energy",)
+    inputs = (Artifact.NETLIST, Artifact.NETLIST_JSON, Artifact.NETWORK, Artifact.TEST_SET, Artifact.TIMING,
+              Artifact.MACROS, Artifact.HIERARCHICAL_NETLIST, Artifact.HIERARCHICAL_NETLIST_JSON)
+    outputs = (Artifact.ENERGY,)
+    Metrics = PowerMetrics
     tools = ("iverilog", "vvp", "sta")
 
     def tool_files(self) -> dict[str, Path]:
@@ -124,9 +176,9 @@ class PowerStep(Step):
                          budget: int, folder: Path) -> dict[str, float]:
         """The logic's dynamic nJ per inference by block, from the hierarchical netlist simulated on the
         same inferences (checked against the reference like the flat one)."""
-        hierarchical = HierarchicalNetlist.load(inputs["hierarchical_netlist_json"], top=TOP_NAME,
+        hierarchical = HierarchicalNetlist.load(inputs[Artifact.HIERARCHICAL_NETLIST_JSON], top=TOP_NAME,
                                                 macros=frozenset(macros.macros))
-        run = simulate_netlist(inputs["hierarchical_netlist"], net, arch, test.core_inputs(arch),
+        run = simulate_netlist(inputs[Artifact.HIERARCHICAL_NETLIST], net, arch, test.core_inputs(arch),
                                library=self.config.library, clock_period_ns=period, max_cycles=budget, out_dir=folder,
                                macro_models=macros.models, instances=tuple(path for path in hierarchical.instances if path))
         _check_gate_level(run, reference, cycles, folder)
@@ -138,20 +190,20 @@ class PowerStep(Step):
 
     def run(self, inputs, folder: Path) -> StepOutcome:
         cfg: PowerStepConfig = self.config
-        net = CompiledNetwork.load(inputs["network"])
-        test = EncodedTestSet.load(inputs["test_set"]).head(cfg.images)
-        arch = core_architecture(cfg, trace=False)
-        period = json.loads(Path(inputs["timing"]).read_text())["clock_period_ns"]
+        net = CompiledNetwork.load(inputs[Artifact.NETWORK])
+        test = EncodedTestSet.load(inputs[Artifact.TEST_SET]).head(cfg.images)
+        arch = dataclasses.replace(cfg.architecture, trace=False)
+        period = TimingMetrics.load(inputs[Artifact.TIMING]).clock_period_ns
         reference = ref_run(net, test.spikes)
         cycles = predict_cycles(net, arch, reference)
         budget = int(cycles.cycles.sum() * 2 + 1000)
-        macros = MacroSet.load(inputs["macros"])
-        run = simulate_netlist(inputs["netlist"], net, arch, test.core_inputs(arch), library=cfg.library,
+        macros = MacroSet.load(inputs[Artifact.MACROS])
+        run = simulate_netlist(inputs[Artifact.NETLIST], net, arch, test.core_inputs(arch), library=cfg.library,
                                clock_period_ns=period, max_cycles=budget, out_dir=folder, macro_models=macros.models)
         _check_gate_level(run, reference, cycles, folder)
         activity = count_toggles(run.vcd, run.result_times_ns)
-        module = json.loads(Path(inputs["netlist_json"]).read_text())["modules"][TOP_NAME]
-        sta = sta_report_power(inputs["netlist"], top=TOP_NAME, library=cfg.library, clock_period_ns=period,
+        module = json.loads(Path(inputs[Artifact.NETLIST_JSON]).read_text())["modules"][TOP_NAME]
+        sta = sta_report_power(inputs[Artifact.NETLIST], top=TOP_NAME, library=cfg.library, clock_period_ns=period,
                                input_activity=_input_port_activity(module, activity, period), out_dir=folder,
                                macro_liberty=macros.liberty)
         windows_ns = _window_durations_ns(activity, run)
@@ -178,55 +230,59 @@ class PowerStep(Step):
                             **({"sram_macro_accesses": macro_mean_nj} if macros.macros else {})}
         analytical_nj = sum(analytical_terms.values())
         np.savez(folder / "toggles.npz", rises=activity.rises, falls=activity.falls)
-        metrics = {
-            "method": "gate-level simulation (Icarus, zero delay) of the mapped netlist; per-net toggles x liberty "
-                      "switching (1/2 C V^2, pin capacitances) and internal-energy tables; leakage x time",
-            "activity_source": "vcd:gate-level",
-            "activity_coverage": estimate.activity_coverage,
-            "toggled_net_share": estimate.toggled_share,
-            "images": int(test.spikes.shape[0]),
-            "clock_period_ns": period,
-            "input_transition_ns": INPUT_TRANSITION_NS,
-            "nj_per_inference": mean_nj,
-            "nj_per_inference_each": per_image_nj.tolist(),
+        sample = SampleMean.of(per_image_nj)
+        metrics = PowerMetrics(
+            method="gate-level simulation (Icarus, zero delay) of the mapped netlist; per-net toggles x liberty "
+                   "switching (1/2 C V^2, pin capacitances) and internal-energy tables; leakage x time",
+            activity_source="vcd:gate-level",
+            activity_coverage=estimate.activity_coverage,
+            toggled_net_share=estimate.toggled_share,
+            images=sample.count,
+            clock_period_ns=period,
+            input_transition_ns=INPUT_TRANSITION_NS,
+            nj_per_inference=mean_nj,
+            nj_per_inference_ci95=sample.ci95,
+            nj_per_inference_each=tuple(per_image_nj.tolist()),
+            logic_nj_per_inference=float(logic_nj.mean()),
+            sram_macro_nj_per_inference=macro_mean_nj,
             # The sample's images grouped by their true class (classes the sample lacks are absent).
-            "nj_per_inference_by_class": {
+            nj_per_inference_by_class={
                 net.class_names[c] if net.class_names else str(c): float(per_image_nj[test.labels == c].mean())
                 for c in sorted(set(test.labels.tolist()))},
-            "nj_per_inference_spread": float(per_image_nj.std()) / mean_nj,
-            "pj_per_sop": float(per_image_nj.sum() * 1000 / sops.sum()),
-            "sops_per_inference_mean": float(sops.mean()),
+            nj_per_inference_spread=float(per_image_nj.std()) / mean_nj,
+            pj_per_sop=float(per_image_nj.sum() * 1000 / sops.sum()),
+            sops_per_inference_mean=float(sops.mean()),
             # By physical mechanism (the logic's nets and cells) ...
-            "breakdown_nj_per_inference": {
+            breakdown_nj_per_inference={
                 "switching": float(estimate.switching_pj[:-1].mean() / 1000),
                 "internal": float(estimate.internal_pj[:-1].mean() / 1000),
                 "leakage": float(estimate.leakage_pj[:-1].mean() / 1000),
                 "sram_macro_accesses": macro_mean_nj,
             },
             # ... and by what the energy does.
-            "breakdown": energy_by_category(
+            breakdown=energy_by_category(
                 macro_pj, float((estimate.switching_pj[:-1] + estimate.internal_pj[:-1]).mean() / 1000),
                 float(estimate.leakage_pj[:-1].mean() / 1000), blocks),
-            "breakdown_method": "SRAM macro accesses (if any) to their memory; the logic's dynamic energy split by "
-                                "the blocks' shares in a gate-level simulation of the hierarchical netlist "
-                                "(area.by_block's synthesis) on the same inferences",
-            "logic_by_block_nj_per_inference_hierarchical": blocks,
-            "leakage_nw": estimate.leakage_nw,
-            "analytical_nj_per_inference": analytical_nj,
-            "analytical_terms_nj": analytical_terms,
-            "analytical_over_gate_level": analytical_nj / mean_nj,
-            "opensta_cross_check": {
-                "method": "OpenSTA report_power with the measured mean input-port toggle rate on every input port, "
-                          "activity propagated by OpenSTA (it reads no VCD); a labelled cross-check, not the estimate",
-                "input_activity_per_cycle": sta.input_activity,
-                "power_mw": sta.total_w * 1e3,
-                "nj_per_inference": sta_nj,
-                "over_gate_level": sta_nj / mean_nj,
-            },
-            "supply_v": liberty.voltage_v,
-            "feature_nm": cfg.library.feature_nm,
-            "memory_model": MODEL_DESCRIPTION if macros.macros else "flip-flops (no SRAM macros)",
-        }
+            breakdown_method="SRAM macro accesses (if any) to their memory; the logic's dynamic energy split by "
+                             "the blocks' shares in a gate-level simulation of the hierarchical netlist "
+                             "(area.by_block's synthesis) on the same inferences",
+            logic_by_block_nj_per_inference_hierarchical=blocks,
+            leakage_nw=estimate.leakage_nw,
+            analytical_nj_per_inference=analytical_nj,
+            analytical_terms_nj=analytical_terms,
+            analytical_over_gate_level=analytical_nj / mean_nj,
+            opensta_cross_check=OpenStaCrossCheck(
+                method="OpenSTA report_power with the measured mean input-port toggle rate on every input port, "
+                       "activity propagated by OpenSTA (it reads no VCD); a labelled cross-check, not the estimate",
+                input_activity_per_cycle=sta.input_activity,
+                power_mw=sta.total_w * 1e3,
+                nj_per_inference=sta_nj,
+                over_gate_level=sta_nj / mean_nj,
+            ),
+            supply_v=liberty.voltage_v,
+            feature_nm=cfg.library.feature_nm,
+            memory_model=MODEL_DESCRIPTION if macros.macros else "flip-flops (no SRAM macros)",
+        )
         path = folder / "energy.json"
-        path.write_text(json.dumps(metrics, indent=2))
-        return StepOutcome({"energy": path}, metrics)
+        path.write_text(json.dumps(to_jsonable(metrics, with_type=False), indent=2))
+        return StepOutcome({Artifact.ENERGY: path}, metrics)

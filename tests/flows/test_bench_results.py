@@ -12,19 +12,31 @@ class Figures:
     """A benchmark whose figures are given (the bookkeeping under test, not a measurement)."""
 
     figures: dict
+    kind: str = "measured"
 
     def run(self, name, work):
-        return dict(self.figures)
+        return dict(self.figures), {key: self.kind for key in self.figures}
 
 
 def test_rerunning_a_benchmark_replaces_only_its_own_figures(tmp_path, monkeypatch):
     monkeypatch.setattr(bench, "BENCHMARKS", {
         "mnist": Figures({"mnist.cycles": 1.0, "mnist.old": 2.0}),
         "mnist_accuracy": Figures({"mnist_accuracy.seconds": 3.0, "mnist.accuracy_rtl_exact": 0.98}),
+        "scaled": Figures({"scaled.nj": 7.0}, kind="estimated"),
     })
     assert bench.main(["--out", str(tmp_path)]) == 0
     monkeypatch.setitem(bench.BENCHMARKS, "mnist", Figures({"mnist.cycles": 5.0}))
     assert bench.main(["--out", str(tmp_path), "--only", "mnist"]) == 0
     results = json.loads((tmp_path / "results.json").read_text())["results"]
-    assert results == {"mnist.cycles": 5.0, "mnist_accuracy.seconds": 3.0, "mnist.accuracy_rtl_exact": 0.98}
-    assert "| mnist.accuracy_rtl_exact | 0.98 |" in (tmp_path / "results.md").read_text()
+    assert results == {"mnist.cycles": 5.0, "mnist_accuracy.seconds": 3.0, "mnist.accuracy_rtl_exact": 0.98,
+                       "scaled.nj": 7.0}
+    markdown = (tmp_path / "results.md").read_text()
+    assert "| mnist.accuracy_rtl_exact | 0.98 |" in markdown
+
+
+def test_measured_and_estimated_figures_are_in_separate_sections(tmp_path, monkeypatch):
+    monkeypatch.setattr(bench, "BENCHMARKS", {"a": Figures({"a.nj": 1.0}), "b": Figures({"b.nj": 2.0}, "estimated")})
+    assert bench.main(["--out", str(tmp_path)]) == 0
+    markdown = (tmp_path / "results.md").read_text()
+    measured, estimated = markdown.index("## Measured"), markdown.index("## Estimated")
+    assert measured < markdown.index("| a.nj |") < estimated < markdown.index("| b.nj |")

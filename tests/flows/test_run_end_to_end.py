@@ -14,10 +14,12 @@ TINY = ["--dataset", "digits", "--hidden", "16", "--timesteps", "4", "--epochs",
         "--verify-images", "12", "--energy-images", "2", "--lanes", "4"]
 
 REQUIRED_KEYS = [
-    "dataset", "network", "timesteps", "accuracy.float", "accuracy.quantized_reference", "accuracy.rtl",
-    "verify.simulator", "verify.images", "verify.mismatched_images", "verify.cycle_mismatches", "hardware.lanes",
-    "hardware.weight_bits", "hardware.clock_mhz", "hardware.cycles_per_inference_mean", "area.library",
-    "area.total_um2", "area.by_block", "energy.method", "energy.nj_per_inference", "energy.pj_per_sop", "sops_per_inference_mean",
+    "schema_version", "dataset", "network", "timesteps", "accuracy.float_model", "accuracy.quantized_reference",
+    "accuracy.rtl", "accuracy.rtl_images", "verify.simulator", "verify.images", "verify.mismatched_images",
+    "verify.cycle_mismatches", "hardware.lanes", "hardware.weight_bits", "hardware.clock_mhz",
+    "hardware.cycles_per_inference_mean", "hardware.cycles_over_sop_floor", "hardware.sops_per_inference_mean",
+    "area.library", "area.total_um2", "area.by_block_um2", "energy.method", "energy.images",
+    "energy.nj_per_inference", "energy.nj_per_inference_ci95", "energy.pj_per_sop",
 ]
 
 
@@ -48,9 +50,26 @@ def test_report_has_every_key_and_no_mismatch(tiny_run):
     assert (tiny_run / "report.md").read_text().startswith("# spikefab run report")
 
 
+def test_the_report_says_how_many_images_stand_behind_each_figure(tiny_run):
+    report = json.loads((tiny_run / "report.json").read_text())
+    assert report["accuracy"]["rtl_images"] == 12 and report["accuracy"]["reference_images"] == 360
+    energy = report["energy"]
+    low, high = energy["nj_per_inference_ci95"]
+    assert energy["images"] == 2 and low < energy["nj_per_inference"] < high
+    hardware = report["hardware"]
+    floor = hardware["sops_per_inference_mean"] / hardware["lanes"]
+    assert hardware["cycles_sop_floor_mean"] == pytest.approx(floor)
+    assert hardware["cycles_over_sop_floor"] == pytest.approx(hardware["cycles_per_inference_mean"] / floor)
+    # SOPs / lanes bounds every design: the core cannot beat it, and its own floor is higher still.
+    assert hardware["cycles_over_sop_floor"] >= hardware["cycles_over_no_stall_floor"] >= 1
+    markdown = (tiny_run / "report.md").read_text()
+    assert markdown.index("## Measured") < markdown.index("## Estimated")
+    assert f"95% CI {low:.1f}-{high:.1f} over 2 images" in markdown
+
+
 def test_area_by_block_adds_up_to_the_hierarchical_synthesis(tiny_run):
     area = json.loads((tiny_run / "report.json").read_text())["area"]
-    blocks = area["by_block"]
+    blocks = area["by_block_um2"]
     assert sum(blocks.values()) == pytest.approx(area["hierarchical_total_um2"])
     for block in ("weight_memory", "membrane_memory", "datapath", "readout", "control"):
         assert blocks[block] > 0, block
@@ -66,7 +85,7 @@ def test_scaled_figures_stand_apart_from_the_measured_ones(tiny_run):
     measured = report["energy"]["nj_per_inference"]
     assert set(nodes) == {"45nm", "40nm", "28nm"} and nodes["28nm"]["dynamic_nj_per_inference"] < measured
     assert "scaled" not in json.dumps(report["energy"]), "no scaled figure among the measured ones"
-    assert "an ESTIMATE, not measured" in (tiny_run / "report.md").read_text()
+    assert "## Estimated: scaled to newer nodes, not measured" in (tiny_run / "report.md").read_text()
 
 
 def test_the_cross_checks_stand_beside_the_gate_level_figure(tiny_run):
@@ -157,7 +176,7 @@ def test_verify_command_with_the_on_chip_encoder(tiny_run, tmp_path):
     assert main(["verify", "--network", str(tiny_run / "03-quantize" / "network.npz"), "--images", "4",
                  "--lanes", "4", "--encoder-lanes", "8", "--out", str(out)]) == 0
     report = json.loads((out / "report.json").read_text())
-    assert report["hardware"]["input"] == "on-chip rate encoder"
+    assert report["kind"] == "verify" and report["config"]["architecture"]["encoder"]["lanes"] == 8
     assert report["verify"]["images"] == 4 and report["verify"]["mismatched_images"] == 0
     assert "pixels_in__payload" in (out / "rtl" / "spikefab_core.v").read_text()
 
@@ -175,8 +194,11 @@ def test_early_exit_is_calibrated_and_verified_on_the_rtl(tmp_path):
                  "--out", str(out)]) == 0
     report = json.loads((out / "report.json").read_text())
     exit_ = report["early_exit"]
-    assert exit_["avg_timesteps"] < 6 and exit_["validation_images"] == 143  # a tenth of digits' 1437
-    assert exit_["validation_accuracy_exit"] >= exit_["validation_accuracy_full"] - 0.01
+    calibration = exit_["calibration"]
+    assert exit_["avg_timesteps"] < 6 and calibration["validation_images"] == 143  # a tenth of digits' 1437
+    assert calibration["validation_accuracy_exit"] >= calibration["validation_accuracy_full"] - 0.01
+    assert report["accuracy"]["deployed_with_early_exit"] is True
+    assert report["accuracy"]["quantized_reference"] == exit_["accuracy"]
     assert report["verify"]["mismatched_images"] == 0 and report["verify"]["cycle_mismatches"] == 0
     curve = json.loads((out / "04-calibrate-exit" / "exit_curve.json").read_text())
     assert curve["front"][-1]["accuracy"] >= curve["full_accuracy"]
@@ -202,7 +224,8 @@ def test_a_flow_stopped_after_training_reports_what_it_measured(tmp_path):
     assert main(["run", *TINY, "--backprop", "rate", "--until", "quantize", "--out", str(out)]) == 0
     report = json.loads((out / "report.json").read_text())
     assert report["stopped_after"] == "quantize" and 0 < report["accuracy"]["quantized_torch"] <= 1
-    assert "hardware" not in report and not (out / "04-reference").exists()
+    assert report["hardware"] is None and not (out / "04-reference").exists()
+    assert not (out / "report.png").exists()
 
 
 def test_sram_macros_take_the_memories_out_of_the_logic(tiny_run, tmp_path, capsys):
@@ -226,7 +249,7 @@ def test_sram_macros_take_the_memories_out_of_the_logic(tiny_run, tmp_path, caps
     macros = json.loads((copy / "07-synth" / "sram_macros.json").read_text())["macros"]
     assert sorted(macros) == sorted(f"sram_layer{k}_{m}" for k in (0, 1) for m in ("weights", "biases", "membranes"))
     assert sum(m["area_um2"] for m in macros.values()) == pytest.approx(area["sram_macros_um2"])
-    assert area["by_block"]["weight_memory"] == pytest.approx(
+    assert area["by_block_um2"]["weight_memory"] == pytest.approx(
         macros["sram_layer0_weights"]["area_um2"] + macros["sram_layer1_weights"]["area_um2"])
     netlist = (copy / "07-synth" / "netlist.v").read_text()
     assert all(f"{name} " in netlist for name in macros), "every macro is an instance in the netlist"

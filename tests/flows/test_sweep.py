@@ -3,11 +3,13 @@
 import json
 
 from flows.cli import main
-from flows.sweep import pareto_flags
+from flows.sweep import SweepPoint, pareto_flags
 
 
 def row(accuracy, energy, area, latency):
-    return {"accuracy": accuracy, "nj_per_inference": energy, "area_mm2": area, "latency_us": latency}
+    return SweepPoint(point="p", timesteps=4, weight_bits=8, lanes=4, accuracy=accuracy, nj_per_inference=energy,
+                      energy_images=1, pj_per_sop=1.0, area_mm2=area, latency_us=latency, fmax_mhz=100.0,
+                      cycles_per_inference=100.0)
 
 
 def test_the_pareto_front_keeps_the_points_nothing_beats():
