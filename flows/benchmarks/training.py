@@ -7,10 +7,26 @@ intensities as a constant input current, on the CPU. Each measurement runs in it
 are its own. snnTorch is not a project dependency: `make bench` installs it into a folder of its own
 (SNNTORCH_FOLDER) that only these processes see.
 
-snnTorch is written as its tutorials write it (the input layer applied inside the time loop, the
-loss summed over the output membranes of every step, spike counts for prediction); spikefab trains
-its own way (one product per layer over all timesteps, the output layer a non-spiking accumulator
-whose sum is the logits). Both see the same images in the same order for the same epochs.
+Five trainers see the same images in the same order for the same epochs:
+  spikefab            its own trainer: the first layer's current computed once (the input is constant
+                      over time: the "hoist"), the hidden LIF layer over all timesteps with its
+                      hand-written backward pass (model/lif_sequence.py), the output a non-spiking
+                      accumulator (one product on the hidden spike counts), cross-entropy on it / T,
+                      Adam at 2e-3 with cosine decay;
+  snntorch-tutorial   snnTorch as its tutorials write it: the input layer applied inside the time
+                      loop, the loss summed over the output membranes of every step, spike counts for
+                      prediction, Adam at 5e-4. Not the same work: it is kept to show what a user of
+                      the tutorial gets;
+  snntorch-same-work  snnTorch's Leaky for the hidden layer with everything else as spikefab does it
+                      (hoist, accumulator readout, loss, optimizer, schedule, fast-sigmoid surrogate of
+                      the same slope, threshold 1, subtract reset);
+  pytorch-same-work   the same with a plain PyTorch loop and autograd (the LIF step written out):
+                      what the hand-written backward pass must beat to earn its place;
+  ann                 a plain PyTorch ANN of the same shape (ReLU), same loss, optimizer, schedule:
+                      the limit an SNN trainer can approach.
+Only the same-work trainers compare like with like; accuracies are comparable only between runs
+that train the same network the same way (spikefab, snntorch-same-work and pytorch-same-work differ
+in where the reset applies: snnTorch subtracts it one step later).
 """
 
 from __future__ import annotations
@@ -29,12 +45,15 @@ from typing import Callable, TypeVar
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SNNTORCH_FOLDER = PROJECT_ROOT / "build" / "bench-env"
-FRAMEWORKS = ("spikefab", "snntorch")
+FRAMEWORKS = ("spikefab", "snntorch-tutorial", "snntorch-same-work", "pytorch-same-work", "ann")
+SNNTORCH_FRAMEWORKS = ("snntorch-tutorial", "snntorch-same-work")
 SIZES = (784, 256, 10)
 TIMESTEPS = 8
 BATCH_SIZE = 128
 DECAY = 0.9
 SNNTORCH_LEARNING_RATE = 5e-4  # the snnTorch tutorials' Adam setting
+SPIKEFAB_LEARNING_RATE = 2e-3  # model/train.py's default, with cosine decay over the epochs
+SURROGATE_SLOPE = 10.0         # model/surrogate.py FastSigmoid's default; snnTorch's fast_sigmoid takes the same
 T = TypeVar("T")
 
 
@@ -100,7 +119,7 @@ def _train_spikefab(data, epochs: int) -> tuple[float, float]:
     return epochs * data.train_x.shape[0] / seconds, accuracy
 
 
-def _train_snntorch(data, epochs: int) -> tuple[float, float]:
+def _train_snntorch_tutorial(data, epochs: int) -> tuple[float, float]:
     import snntorch
     import torch
     from torch import nn
@@ -145,6 +164,126 @@ def _train_snntorch(data, epochs: int) -> tuple[float, float]:
     return epochs * x_all.shape[0] / seconds, accuracy
 
 
+def _train_like_spikefab(model, data, epochs: int) -> tuple[float, float]:
+    """model (x -> logits) trained exactly as model/train.py trains: the same batches, Adam at
+    SPIKEFAB_LEARNING_RATE with cosine decay, cross-entropy, the same per-batch bookkeeping."""
+    import torch
+    from torch import nn
+
+    from model.minibatches import shuffled_batches
+
+    optimizer = torch.optim.Adam(model.parameters(), lr=SPIKEFAB_LEARNING_RATE)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
+    loss_fn = nn.CrossEntropyLoss()
+    x_all, y_all = torch.tensor(data.train_x), torch.tensor(data.train_y)
+    generator = torch.Generator().manual_seed(0)
+    seconds = 0.0
+    for _ in range(epochs):
+        start = time.perf_counter()
+        total_loss, correct = 0.0, 0
+        for batch in shuffled_batches(x_all.shape[0], BATCH_SIZE, generator):
+            logits = model(x_all[batch])
+            loss = loss_fn(logits, y_all[batch])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total_loss += float(loss.detach()) * batch.numel()
+            correct += int((logits.argmax(dim=1) == y_all[batch]).sum())
+        schedule.step()
+        seconds += time.perf_counter() - start
+    with torch.no_grad():
+        accuracy = float((model(torch.tensor(data.test_x)).argmax(dim=1).numpy() == data.test_y).mean())
+    return epochs * x_all.shape[0] / seconds, accuracy
+
+
+def _same_work_network(hidden_layer):
+    """784-256-10 as spikefab computes it: the first layer's current once, `hidden_layer(current)` ->
+    spikes (T, B, n) over the timesteps, the accumulator readout as one product on the spike counts."""
+    import torch
+    from torch import nn
+
+    class SameWork(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1, self.fc2 = nn.Linear(SIZES[0], SIZES[1]), nn.Linear(SIZES[1], SIZES[2])
+            self.hidden = hidden_layer
+
+        def forward(self, x):
+            counts = self.hidden(self.fc1(x)).sum(dim=0)
+            return (counts @ self.fc2.weight.t() + TIMESTEPS * self.fc2.bias) / TIMESTEPS
+
+    torch.manual_seed(0)
+    return SameWork()
+
+
+def _snntorch_hidden():
+    import snntorch
+    import torch
+    from snntorch import surrogate
+
+    lif = snntorch.Leaky(beta=DECAY, threshold=1.0, spike_grad=surrogate.fast_sigmoid(slope=SURROGATE_SLOPE),
+                         reset_mechanism="subtract")
+
+    def hidden(current):
+        mem, spikes = lif.init_leaky(), []
+        for _ in range(TIMESTEPS):
+            spk, mem = lif(current, mem)
+            spikes.append(spk)
+        return torch.stack(spikes)
+
+    return hidden
+
+
+def _pytorch_hidden():
+    import torch
+
+    class Spike(torch.autograd.Function):
+        """Heaviside forward, fast-sigmoid derivative backward (model/surrogate.py's FastSigmoid)."""
+
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return (x >= 0).to(x.dtype)
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return grad / (1.0 + SURROGATE_SLOPE * x.abs()) ** 2
+
+    def hidden(current):
+        v, spikes = torch.zeros_like(current), []
+        for _ in range(TIMESTEPS):
+            v = DECAY * v + current
+            s = Spike.apply(v - 1.0)
+            v = v - s.detach()  # subtract reset, not differentiated (as in spikefab)
+            spikes.append(s)
+        return torch.stack(spikes)
+
+    return hidden
+
+
+def _train_same_work(data, epochs: int, hidden_layer) -> tuple[float, float]:
+    return _train_like_spikefab(_same_work_network(hidden_layer), data, epochs)
+
+
+def _train_ann(data, epochs: int) -> tuple[float, float]:
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(SIZES[0], SIZES[1]), nn.ReLU(), nn.Linear(SIZES[1], SIZES[2]))
+    return _train_like_spikefab(model, data, epochs)
+
+
+TRAINERS = {
+    "spikefab": _train_spikefab,
+    "snntorch-tutorial": _train_snntorch_tutorial,
+    "snntorch-same-work": lambda data, epochs: _train_same_work(data, epochs, _snntorch_hidden()),
+    "pytorch-same-work": lambda data, epochs: _train_same_work(data, epochs, _pytorch_hidden()),
+    "ann": _train_ann,
+}
+
+
 def measure(framework: str, *, threads: int, epochs: int, data_path: str | None = None) -> TrainingMeasurement:
     """One training run in this process (call it in a fresh process: threads and memory are global)."""
     import torch
@@ -153,8 +292,7 @@ def measure(framework: str, *, threads: int, epochs: int, data_path: str | None 
 
     torch.set_num_threads(threads)
     data = load_dataset("mnist", data_path)
-    trainer = _train_spikefab if framework == "spikefab" else _train_snntorch
-    (images_per_s, accuracy), growth = _with_memory_growth(lambda: trainer(data, epochs))
+    (images_per_s, accuracy), growth = _with_memory_growth(lambda: TRAINERS[framework](data, epochs))
     return TrainingMeasurement(framework=framework, threads=threads, epochs=epochs, images_per_s=images_per_s,
                                peak_rss_mib=_rss_mib(), training_memory_mib=growth, test_accuracy=accuracy)
 
@@ -205,7 +343,7 @@ def measure_in_process(framework: str, *, threads: int, epochs: int) -> Training
     """measure() in a fresh Python process."""
     if framework not in FRAMEWORKS:
         raise ValueError(f"framework must be one of {', '.join(FRAMEWORKS)}, not {framework!r}")
-    if framework == "snntorch" and not (SNNTORCH_FOLDER / "snntorch").is_dir():
+    if framework in SNNTORCH_FRAMEWORKS and not (SNNTORCH_FOLDER / "snntorch").is_dir():
         raise RuntimeError(f"snnTorch is not installed in {SNNTORCH_FOLDER}: run `make bench`, which installs it "
                            "there (pip install --no-deps --target build/bench-env snntorch==1.0.0)")
     return TrainingMeasurement(**_run_child(["--framework", framework, "--threads", str(threads),

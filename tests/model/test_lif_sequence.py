@@ -1,5 +1,5 @@
-"""lif_sequence against autograd through the lif_step loop: the same spikes and the same gradients
-(for the currents and for a learnable decay) in every integration, reset and leak mode."""
+"""lif_sequence is the lif_step loop under autograd: the same spikes and the same gradients (for the
+currents and for a learnable decay) in every integration, reset and leak mode."""
 
 import itertools
 
