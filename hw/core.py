@@ -12,12 +12,14 @@ Ports (Verilog names follow from the signatures: events_in__valid, events_in__pa
   pixels_in  (instead of events_in, with the on-chip rate encoder) one word of 8-bit intensities of
              `encoder lanes` pixels per entry, ceil(n_inputs / lanes) entries once per inference;
              the core draws every timestep's spikes itself (hw/rate_encoder.py).
-  result     stream of {predicted, timesteps, cycles, readout}.
+  result     stream of {predicted, timesteps, cycles, readout, input_error}.
   trace      (optional, never stalls) every non-empty word of spikes of every spiking layer:
              {timestep, layer, word, spikes}; neuron = word * lanes_of_layer + bit.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from amaranth import Array, Module, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
@@ -57,6 +59,10 @@ def result_layout(net: CompiledNetwork) -> data.StructLayout:
         "timesteps": unsigned(net.timesteps.bit_length()),
         "cycles": unsigned(CYCLE_COUNTER_BITS),
         "readout": data.ArrayLayout(signed(net.readout_bits), net.n_classes),
+        # Set when the inference dropped an input event: an index >= n_inputs, or one not above the
+        # previous index of its timestep (a duplicate, or out of order). Last, so that the fields
+        # before it keep their bit positions.
+        "input_error": 1,
     })
 
 
@@ -102,255 +108,359 @@ class SpikingCore(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        net, arch = self.network, self.architecture
-        n_layers, n_classes, steps = len(net.layers), net.n_classes, net.timesteps
-        words = arch.words(net)
-        lanes = [arch.lanes_of(layer.n_out) for layer in net.layers]
+        engines = self._layer_engines(m)
+        spike_maps = self._spike_maps(m, engines)
+        readout = self._readout_registers(m, engines)
+        control = self._control_signals(m)
+        if self.architecture.trace:
+            self._trace_port(m, engines, control)
+        encoder = None if self.architecture.encoder is None else self._encoder(m)
+        with m.FSM(name="control"):
+            self._power_on(m, engines, control)
+            if encoder is not None:
+                self._load_pixels(m, encoder, control)
+            for k, engine in enumerate(engines):
+                self._integrate_state(m, k, engine, spike_maps, control, encoder)
+                self._update_states(m, k, engine, control)
+            self._scan_state(m, readout, control)
+            self._decide_state(m, control)
+            self._init_state(m, engines, control)
+            self._result_state(m, readout, control, encoder)
+            if encoder is None:
+                self._discard_state(m, control)
+        return m
 
-        engines = [LayerEngine(layer=layer, lanes=lanes[k], memories=arch.memories, macro_prefix=macro_prefix(k))
-                   for k, layer in enumerate(net.layers)]
+    # -- the datapath ------------------------------------------------------------------------------
+
+    def _layer_engines(self, m: Module) -> list[LayerEngine]:
+        """One engine per layer: its weight, bias and membrane memories and its `lanes` adders."""
+        net, arch = self.network, self.architecture
+        engines = [LayerEngine(layer=layer, lanes=arch.lanes_of(layer.n_out), memories=arch.memories,
+                               macro_prefix=macro_prefix(k)) for k, layer in enumerate(net.layers)]
         for k, engine in enumerate(engines):
             m.submodules[f"layer{k}"] = engine
+        return engines
 
-        # Spike bitmaps of the hidden layers, consumed by the next layer lowest index first.
-        pending = [Signal(words[k] * lanes[k], name=f"pending{k}") for k in range(n_layers - 1)]
-        finders = []
-        for k in range(n_layers - 1):
-            finder = LowestSetBit(width=words[k] * lanes[k])
+    def _spike_maps(self, m: Module, engines: list[LayerEngine]) -> list["_SpikeMap"]:
+        """Each hidden layer's spikes of the timestep, as a bitmap the next layer consumes lowest index
+        first (empty words cost nothing)."""
+        words = self.architecture.words(self.network)
+        maps = []
+        for k, engine in enumerate(engines[:-1]):
+            lanes = self.architecture.lanes_of(self.network.layers[k].n_out)
+            pending = Signal(words[k] * lanes, name=f"pending{k}")
+            finder = LowestSetBit(width=words[k] * lanes)
             m.submodules[f"next_spike{k}"] = finder
-            m.d.comb += finder.bits.eq(pending[k])
-            finders.append(finder)
-        for k in range(n_layers - 1):
-            with m.If(engines[k].fired_valid):
-                with m.Switch(engines[k].fired_word):
+            m.d.comb += finder.bits.eq(pending)
+            with m.If(engine.fired_valid):
+                with m.Switch(engine.fired_word):
                     for w in range(words[k]):
                         with m.Case(w):
-                            m.d.sync += pending[k][w * lanes[k]:(w + 1) * lanes[k]].eq(engines[k].fired)
+                            m.d.sync += pending[w * lanes:(w + 1) * lanes].eq(engine.fired)
+            maps.append(_SpikeMap(pending=pending, finder=finder))
+        return maps
 
-        # Readout registers: spike counts, or the output membranes of a non-spiking layer.
-        readout_shape = signed(net.readout_bits)
-        readout = Array(Signal(readout_shape, name=f"readout{j}") for j in range(n_classes))
-        out_engine = engines[-1]
-        with m.If(out_engine.fired_valid):
-            with m.Switch(out_engine.fired_word):
-                for w in range(words[-1]):
+    def _readout_registers(self, m: Module, engines: list[LayerEngine]) -> Array:
+        """Per class: the output spike count, or the non-spiking output layer's membrane."""
+        net = self.network
+        readout = Array(Signal(signed(net.readout_bits), name=f"readout{j}") for j in range(net.n_classes))
+        out, lanes = engines[-1], self.architecture.lanes_of(net.layers[-1].n_out)
+        with m.If(out.fired_valid):
+            with m.Switch(out.fired_word):
+                for w in range(self.architecture.words(net)[-1]):
                     with m.Case(w):
-                        for lane in range(lanes[-1]):
-                            j = w * lanes[-1] + lane
-                            if j >= n_classes:
-                                break
+                        for lane in range(min(lanes, net.n_classes - w * lanes)):
+                            j = w * lanes + lane
                             if net.readout is Readout.SPIKE_COUNT:
-                                m.d.sync += readout[j].eq(readout[j] + out_engine.fired[lane])
+                                m.d.sync += readout[j].eq(readout[j] + out.fired[lane])
                             else:
-                                m.d.sync += readout[j].eq(out_engine.membrane[lane])
+                                m.d.sync += readout[j].eq(out.membrane[lane])
+        return readout
 
-        timestep = Signal(range(steps), name="timestep")
-        used = Signal(range(steps + 1), name="timesteps_used")
-        busy = Signal()  # words of the current spike's read-modify-write still to issue
-        row = Signal(range(max(layer.n_in for layer in net.layers)))
-        word = Signal(range(max(words) + 1))
-        class_index = Signal(range(n_classes))
-        top1_class = Signal(range(n_classes))
-        top1 = Signal(readout_shape)
-        top2 = Signal(readout_shape)
-        cycles = Signal(CYCLE_COUNTER_BITS)
-        counting = Signal()
-        m.d.comb += self.result.payload.cycles.eq(cycles)
-        with m.If(counting):
-            m.d.sync += cycles.eq(cycles + 1)
+    def _control_signals(self, m: Module) -> "_Control":
+        net = self.network
+        words = self.architecture.words(net)
+        c = _Control(
+            timestep=Signal(range(net.timesteps), name="timestep"),
+            used=Signal(range(net.timesteps + 1), name="timesteps_used"),
+            busy=Signal(name="busy"),  # words of the current spike's read-modify-write still to issue
+            row=Signal(range(max(layer.n_in for layer in net.layers)), name="row"),
+            word=Signal(range(max(words) + 1), name="word"),
+            class_index=Signal(range(net.n_classes), name="class_index"),
+            top1_class=Signal(range(net.n_classes), name="top1_class"),
+            top1=Signal(signed(net.readout_bits), name="top1"),
+            top2=Signal(signed(net.readout_bits), name="top2"),
+            cycles=Signal(CYCLE_COUNTER_BITS, name="cycles"),
+            counting=Signal(name="counting"),
+            last_index=Signal(range(net.n_inputs), name="last_index"),
+            seen_event=Signal(name="seen_event"),  # an event of this timestep was integrated
+            input_error=Signal(name="input_error"),
+        )
+        # The cycle counter: cycles in which the core works on the inference (not waiting for input).
+        m.d.comb += [self.result.payload.cycles.eq(c.cycles), self.result.payload.input_error.eq(c.input_error)]
+        with m.If(c.counting):
+            m.d.sync += c.cycles.eq(c.cycles + 1)
+        return c
 
-        if arch.trace:
-            for k, engine in enumerate(engines):
-                if not net.layers[k].spiking:
-                    continue
-                with m.If(engine.fired_valid & engine.fired.any()):
-                    m.d.comb += [
-                        self.trace.valid.eq(1),
-                        self.trace.payload.timestep.eq(timestep),
-                        self.trace.payload.layer.eq(k),
-                        self.trace.payload.word.eq(engine.fired_word),
-                        self.trace.payload.spikes.eq(engine.fired),
-                    ]
+    def _trace_port(self, m: Module, engines: list[LayerEngine], c: "_Control") -> None:
+        """Every non-empty spike word of every spiking layer, as it is written (no ready: never stalls)."""
+        for k, engine in enumerate(engines):
+            if not self.network.layers[k].spiking:
+                continue
+            with m.If(engine.fired_valid & engine.fired.any()):
+                m.d.comb += [
+                    self.trace.valid.eq(1),
+                    self.trace.payload.timestep.eq(c.timestep),
+                    self.trace.payload.layer.eq(k),
+                    self.trace.payload.word.eq(engine.fired_word),
+                    self.trace.payload.spikes.eq(engine.fired),
+                ]
 
-        exit_rule = net.early_exit
-        v_min = signed_range(net.readout_bits)[0]
-        encoder = arch.encoder
-        if encoder is None:
-            events = self.events_in
-            start_state = "INTEGRATE0"
-        else:
+    def _encoder(self, m: Module) -> "_Encoder":
+        """The on-chip rate encoder and the registers that walk its pixel groups."""
+        encoder, n_inputs = self.architecture.encoder, self.network.n_inputs
+        groups = encoder.groups(n_inputs)
+        m.submodules.encoder = unit = RateEncoderUnit(encoder=encoder, n_inputs=n_inputs)
+        m.submodules.next_pixel = next_pixel = LowestSetBit(width=encoder.lanes)
+        e = _Encoder(unit=unit, next_pixel=next_pixel, groups=groups, lanes=encoder.lanes,
+                     load_group=Signal(range(groups), name="load_group"),
+                     draw_group=Signal(range(groups + 1), name="draw_group"),
+                     drawn=Signal(encoder.lanes, name="drawn"),  # this group's spikes not yet integrated
+                     drawn_base=Signal(range(groups * encoder.lanes), name="drawn_base"))
+        m.d.comb += [next_pixel.bits.eq(e.drawn), unit.group.eq(e.draw_group)]
+        return e
+
+    # -- the sequencer's states ----------------------------------------------------------------------
+
+    def _first_state(self) -> str:
+        return "INTEGRATE0" if self.architecture.encoder is None else "LOAD"
+
+    def _initialise_membranes(self, m: Module, engines: list[LayerEngine], c: "_Control", then: str) -> None:
+        """One word per cycle in every layer at once: V = bias, the start of an inference."""
+        words = self.architecture.words(self.network)
+        for k, engine in enumerate(engines):
+            with m.If(c.word < words[k]):
+                m.d.comb += [engine.op.eq(LayerOp.INIT), engine.word.eq(c.word)]
+        m.d.sync += c.word.eq(c.word + 1)
+        with m.If(c.word == max(words) - 1):
+            m.d.sync += c.word.eq(0)
+            m.next = then
+
+    def _power_on(self, m: Module, engines: list[LayerEngine], c: "_Control") -> None:
+        with m.State("POWER_ON"):
+            # Membrane memories have no reset: initialise them before the first inference.
+            self._initialise_membranes(m, engines, c, self._first_state())
+
+    def _load_pixels(self, m: Module, e: "_Encoder", c: "_Control") -> None:
+        with m.State("LOAD"):
+            # The inference's pixel words, once; the encoder draws every timestep from them.
             pixels = self.pixels_in
-            start_state = "LOAD"
-            groups = encoder.groups(net.n_inputs)
-            m.submodules.encoder = unit = RateEncoderUnit(encoder=encoder, n_inputs=net.n_inputs)
-            load_group = Signal(range(groups))
-            draw_group = Signal(range(groups + 1))
-            drawn = Signal(encoder.lanes)         # this group's spikes not yet integrated
-            drawn_base = Signal(range(groups * encoder.lanes))
-            m.submodules.next_pixel = next_pixel = LowestSetBit(width=encoder.lanes)
-            m.d.comb += [next_pixel.bits.eq(drawn), unit.group.eq(draw_group)]
-
-        with m.FSM(name="control"):
-            def initialise_membranes(then: str) -> None:
-                """One word per cycle in every layer at once: V = bias, the start of an inference."""
-                for k, engine in enumerate(engines):
-                    with m.If(word < words[k]):
-                        m.d.comb += [engine.op.eq(LayerOp.INIT), engine.word.eq(word)]
-                m.d.sync += word.eq(word + 1)
-                with m.If(word == max(words) - 1):
-                    m.d.sync += word.eq(0)
-                    m.next = then
-
-            with m.State("POWER_ON"):
-                # Membrane memories have no reset: initialise them before the first inference.
-                initialise_membranes(start_state)
-
-            if encoder is not None:
-                with m.State("LOAD"):
-                    # The inference's pixel words, once; the encoder draws every timestep from them.
-                    m.d.comb += [pixels.ready.eq(1), unit.write_group.eq(load_group),
-                                 unit.write_data.eq(pixels.payload.intensities)]
-                    with m.If(pixels.valid):
-                        m.d.comb += [counting.eq(1), unit.write_enable.eq(1)]
-                        m.d.sync += load_group.eq(load_group + 1)
-                        with m.If(load_group == groups - 1):
-                            m.d.sync += load_group.eq(0)
-                            m.next = "INTEGRATE0"
-
-            for k, engine in enumerate(engines):
-                last_word = words[k] - 1
-                with m.State(f"INTEGRATE{k}"):
-                    with m.If(busy):
-                        m.d.comb += [counting.eq(1), engine.op.eq(LayerOp.INTEGRATE),
-                                     engine.row.eq(row), engine.word.eq(word)]
-                        m.d.sync += word.eq(word + 1)
-                        with m.If(word == last_word):
-                            m.d.sync += busy.eq(0)
-                    with m.Else():
-                        def begin_row(index, engine=engine, last_word=last_word, k=k) -> None:
-                            """Issue word 0 of input `index`'s row now, the rest on the next cycles."""
-                            m.d.comb += [counting.eq(1), engine.op.eq(LayerOp.INTEGRATE), engine.row.eq(index),
-                                         engine.word.eq(0)]
-                            if last_word > 0:
-                                m.d.sync += [busy.eq(1), word.eq(1), row.eq(index)]
-
-                        def end_of_step(k=k) -> None:
-                            m.d.comb += counting.eq(1)
-                            m.d.sync += word.eq(0)
-                            m.next = f"UPDATE{k}"
-
-                        if k == 0 and encoder is not None:
-                            # Drawn spikes first, lowest pixel first; then draw the next group.
-                            with m.If(next_pixel.found):
-                                begin_row(drawn_base + next_pixel.index)
-                                m.d.sync += drawn.bit_select(next_pixel.index, 1).eq(0)
-                            with m.Elif(draw_group < groups):
-                                m.d.comb += [counting.eq(1), unit.draw.eq(1)]
-                                m.d.sync += [drawn.eq(unit.spikes), drawn_base.eq(draw_group * encoder.lanes),
-                                             draw_group.eq(draw_group + 1)]
-                            with m.Else():
-                                m.d.sync += draw_group.eq(0)
-                                end_of_step()
-                        elif k == 0:
-                            m.d.comb += events.ready.eq(1)
-                            with m.If(events.valid & events.payload.end_of_step):
-                                end_of_step()
-                            with m.Elif(events.valid):
-                                begin_row(events.payload.index)
-                        else:
-                            with m.If(finders[k - 1].found):
-                                begin_row(finders[k - 1].index)
-                                m.d.sync += pending[k - 1].bit_select(finders[k - 1].index, 1).eq(0)
-                            with m.Else():
-                                end_of_step()
-
-                with m.State(f"UPDATE{k}"):
-                    m.d.comb += [counting.eq(1), engine.op.eq(LayerOp.UPDATE), engine.word.eq(word)]
-                    m.d.sync += word.eq(word + 1)
-                    with m.If(word == last_word):
-                        m.next = f"SETTLE{k}"
-
-                with m.State(f"SETTLE{k}"):
-                    # The last UPDATE word is written back now; the bitmap is complete after it.
-                    m.d.comb += counting.eq(1)
-                    m.d.sync += word.eq(0)
-                    if k + 1 < n_layers:
-                        m.next = f"INTEGRATE{k + 1}"
-                    else:
-                        check = timestep == steps - 1
-                        if exit_rule is not None:
-                            check = check | (timestep >= exit_rule.min_steps - 1)
-                        with m.If(check):
-                            m.d.sync += class_index.eq(0)
-                            m.next = "SCAN"
-                        with m.Else():
-                            m.d.sync += timestep.eq(timestep + 1)
-                            m.next = "INTEGRATE0"
-
-            with m.State("SCAN"):
-                # One class per cycle: argmax (lowest index on ties) and the two largest values.
-                m.d.comb += counting.eq(1)
-                value = readout[class_index]
-                with m.If((class_index == 0) | (value > top1)):
-                    m.d.sync += [top1.eq(value), top1_class.eq(class_index),
-                                 top2.eq(v_min)]
-                    with m.If(class_index != 0):
-                        m.d.sync += top2.eq(top1)
-                with m.Elif(value > top2):
-                    m.d.sync += top2.eq(value)
-                m.d.sync += class_index.eq(class_index + 1)
-                with m.If(class_index == n_classes - 1):
-                    m.next = "DECIDE"
-
-            with m.State("DECIDE"):
-                m.d.comb += counting.eq(1)
-                finish = timestep == steps - 1
-                if exit_rule is not None:
-                    margin = Signal(signed(net.readout_bits + 1))
-                    m.d.comb += margin.eq(top1 - top2)
-                    finish = finish | ((timestep >= exit_rule.min_steps - 1) & (margin >= exit_rule.margin))
-                with m.If(finish):
-                    m.d.sync += [used.eq(timestep + 1), word.eq(0)]
-                    m.next = "INIT"
-                with m.Else():
-                    m.d.sync += timestep.eq(timestep + 1)
+            m.d.comb += [pixels.ready.eq(1), e.unit.write_group.eq(e.load_group),
+                         e.unit.write_data.eq(pixels.payload.intensities)]
+            with m.If(pixels.valid):
+                m.d.comb += [c.counting.eq(1), e.unit.write_enable.eq(1)]
+                m.d.sync += e.load_group.eq(e.load_group + 1)
+                with m.If(e.load_group == e.groups - 1):
+                    m.d.sync += e.load_group.eq(0)
                     m.next = "INTEGRATE0"
 
-            with m.State("INIT"):
-                m.d.comb += counting.eq(1)
-                initialise_membranes("RESULT")
+    def _integrate_state(self, m: Module, k: int, engine: LayerEngine, spike_maps: list["_SpikeMap"],
+                         c: "_Control", e: "_Encoder | None") -> None:
+        """Layer k's input spikes of the timestep, one read-modify-write word per cycle each."""
+        last_word = self.architecture.words(self.network)[k] - 1
+        with m.State(f"INTEGRATE{k}"):
+            with m.If(c.busy):
+                m.d.comb += [c.counting.eq(1), engine.op.eq(LayerOp.INTEGRATE), engine.row.eq(c.row),
+                             engine.word.eq(c.word)]
+                m.d.sync += c.word.eq(c.word + 1)
+                with m.If(c.word == last_word):
+                    m.d.sync += c.busy.eq(0)
+            with m.Else():
+                def begin_row(index) -> None:
+                    """Issue word 0 of input `index`'s row now, the rest on the next cycles."""
+                    m.d.comb += [c.counting.eq(1), engine.op.eq(LayerOp.INTEGRATE), engine.row.eq(index),
+                                 engine.word.eq(0)]
+                    if last_word > 0:
+                        m.d.sync += [c.busy.eq(1), c.word.eq(1), c.row.eq(index)]
 
-            with m.State("RESULT"):
-                m.d.comb += [
-                    self.result.valid.eq(1),
-                    self.result.payload.predicted.eq(top1_class),
-                    self.result.payload.timesteps.eq(used),
-                ]
-                for j in range(n_classes):
-                    m.d.comb += self.result.payload.readout[j].eq(readout[j])
-                with m.If(self.result.ready):
-                    m.d.sync += [cycles.eq(0), *(readout[j].eq(0) for j in range(n_classes))]
-                    if encoder is not None:
-                        # Pixels come once per inference: nothing to discard after an early exit.
-                        m.d.comb += unit.restart.eq(1)
-                        m.d.sync += timestep.eq(0)
-                        m.next = "LOAD"
-                    else:
-                        with m.If(used == steps):
-                            m.d.sync += timestep.eq(0)
-                            m.next = "INTEGRATE0"
-                        with m.Else():
-                            m.d.sync += timestep.eq(used)
-                            m.next = "DISCARD"
+                def end_of_step() -> None:
+                    m.d.comb += c.counting.eq(1)
+                    m.d.sync += c.word.eq(0)
+                    m.next = f"UPDATE{k}"
 
-            if encoder is None:
-                with m.State("DISCARD"):
-                    # After an early exit: take the inference's remaining input entries, unused.
-                    m.d.comb += events.ready.eq(1)
-                    with m.If(events.valid & events.payload.end_of_step):
-                        with m.If(timestep == steps - 1):
-                            m.d.sync += timestep.eq(0)
-                            m.next = "INTEGRATE0"
-                        with m.Else():
-                            m.d.sync += timestep.eq(timestep + 1)
-        return m
+                if k == 0 and e is not None:
+                    # Drawn spikes first, lowest pixel first; then draw the next group.
+                    with m.If(e.next_pixel.found):
+                        begin_row(e.drawn_base + e.next_pixel.index)
+                        m.d.sync += e.drawn.bit_select(e.next_pixel.index, 1).eq(0)
+                    with m.Elif(e.draw_group < e.groups):
+                        m.d.comb += [c.counting.eq(1), e.unit.draw.eq(1)]
+                        m.d.sync += [e.drawn.eq(e.unit.spikes), e.drawn_base.eq(e.draw_group * e.lanes),
+                                     e.draw_group.eq(e.draw_group + 1)]
+                    with m.Else():
+                        m.d.sync += e.draw_group.eq(0)
+                        end_of_step()
+                elif k == 0:
+                    self._take_event(m, c, begin_row, end_of_step)
+                else:
+                    finder = spike_maps[k - 1].finder
+                    with m.If(finder.found):
+                        begin_row(finder.index)
+                        m.d.sync += spike_maps[k - 1].pending.bit_select(finder.index, 1).eq(0)
+                    with m.Else():
+                        end_of_step()
+
+    def _take_event(self, m: Module, c: "_Control", begin_row, end_of_step) -> None:
+        """One input event: the end-of-step marker, a spike to integrate, or a bad index, which is
+        dropped (one cycle) and flagged in the result: >= n_inputs, or not above the timestep's last."""
+        events = self.events_in
+        index = events.payload.index
+        bad = (index >= self.network.n_inputs) | (c.seen_event & (index <= c.last_index))
+        m.d.comb += events.ready.eq(1)
+        with m.If(events.valid & events.payload.end_of_step):
+            m.d.sync += c.seen_event.eq(0)
+            end_of_step()
+        with m.Elif(events.valid & bad):
+            m.d.comb += c.counting.eq(1)
+            m.d.sync += c.input_error.eq(1)
+        with m.Elif(events.valid):
+            begin_row(index)
+            m.d.sync += [c.last_index.eq(index), c.seen_event.eq(1)]
+
+    def _update_states(self, m: Module, k: int, engine: LayerEngine, c: "_Control") -> None:
+        """Threshold, fire, reset, then the next step's leak and bias, one word per cycle; a settle
+        cycle writes the last word back before the next layer reads the bitmap."""
+        net = self.network
+        last_word = self.architecture.words(net)[k] - 1
+        with m.State(f"UPDATE{k}"):
+            m.d.comb += [c.counting.eq(1), engine.op.eq(LayerOp.UPDATE), engine.word.eq(c.word)]
+            m.d.sync += c.word.eq(c.word + 1)
+            with m.If(c.word == last_word):
+                m.next = f"SETTLE{k}"
+        with m.State(f"SETTLE{k}"):
+            m.d.comb += c.counting.eq(1)
+            m.d.sync += c.word.eq(0)
+            if k + 1 < len(net.layers):
+                m.next = f"INTEGRATE{k + 1}"
+            else:
+                check = c.timestep == net.timesteps - 1
+                if net.early_exit is not None:
+                    check = check | (c.timestep >= net.early_exit.min_steps - 1)
+                with m.If(check):
+                    m.d.sync += c.class_index.eq(0)
+                    m.next = "SCAN"
+                with m.Else():
+                    m.d.sync += c.timestep.eq(c.timestep + 1)
+                    m.next = "INTEGRATE0"
+
+    def _scan_state(self, m: Module, readout: Array, c: "_Control") -> None:
+        """One class per cycle: argmax (lowest index on ties) and the two largest values."""
+        with m.State("SCAN"):
+            m.d.comb += c.counting.eq(1)
+            value = readout[c.class_index]
+            with m.If((c.class_index == 0) | (value > c.top1)):
+                m.d.sync += [c.top1.eq(value), c.top1_class.eq(c.class_index),
+                             c.top2.eq(signed_range(self.network.readout_bits)[0])]
+                with m.If(c.class_index != 0):
+                    m.d.sync += c.top2.eq(c.top1)
+            with m.Elif(value > c.top2):
+                m.d.sync += c.top2.eq(value)
+            m.d.sync += c.class_index.eq(c.class_index + 1)
+            with m.If(c.class_index == self.network.n_classes - 1):
+                m.next = "DECIDE"
+
+    def _decide_state(self, m: Module, c: "_Control") -> None:
+        """The last timestep, or SEENN-I's integer rule: top1 - top2 >= margin after min_steps."""
+        net = self.network
+        with m.State("DECIDE"):
+            m.d.comb += c.counting.eq(1)
+            finish = c.timestep == net.timesteps - 1
+            if net.early_exit is not None:
+                margin = Signal(signed(net.readout_bits + 1))
+                m.d.comb += margin.eq(c.top1 - c.top2)
+                finish = finish | ((c.timestep >= net.early_exit.min_steps - 1) & (margin >= net.early_exit.margin))
+            with m.If(finish):
+                m.d.sync += [c.used.eq(c.timestep + 1), c.word.eq(0)]
+                m.next = "INIT"
+            with m.Else():
+                m.d.sync += c.timestep.eq(c.timestep + 1)
+                m.next = "INTEGRATE0"
+
+    def _init_state(self, m: Module, engines: list[LayerEngine], c: "_Control") -> None:
+        with m.State("INIT"):
+            m.d.comb += c.counting.eq(1)
+            self._initialise_membranes(m, engines, c, "RESULT")
+
+    def _result_state(self, m: Module, readout: Array, c: "_Control", e: "_Encoder | None") -> None:
+        """Hold the result until the host takes it, then start the next inference."""
+        net = self.network
+        with m.State("RESULT"):
+            m.d.comb += [self.result.valid.eq(1), self.result.payload.predicted.eq(c.top1_class),
+                         self.result.payload.timesteps.eq(c.used)]
+            for j in range(net.n_classes):
+                m.d.comb += self.result.payload.readout[j].eq(readout[j])
+            with m.If(self.result.ready):
+                m.d.sync += [c.cycles.eq(0), c.input_error.eq(0), c.seen_event.eq(0),
+                             *(readout[j].eq(0) for j in range(net.n_classes))]
+                if e is not None:
+                    # Pixels come once per inference: nothing to discard after an early exit.
+                    m.d.comb += e.unit.restart.eq(1)
+                    m.d.sync += c.timestep.eq(0)
+                    m.next = "LOAD"
+                else:
+                    with m.If(c.used == net.timesteps):
+                        m.d.sync += c.timestep.eq(0)
+                        m.next = "INTEGRATE0"
+                    with m.Else():
+                        m.d.sync += c.timestep.eq(c.used)
+                        m.next = "DISCARD"
+
+    def _discard_state(self, m: Module, c: "_Control") -> None:
+        """After an early exit: take the inference's remaining input entries, unused and unchecked."""
+        events = self.events_in
+        with m.State("DISCARD"):
+            m.d.comb += events.ready.eq(1)
+            with m.If(events.valid & events.payload.end_of_step):
+                with m.If(c.timestep == self.network.timesteps - 1):
+                    m.d.sync += c.timestep.eq(0)
+                    m.next = "INTEGRATE0"
+                with m.Else():
+                    m.d.sync += c.timestep.eq(c.timestep + 1)
+
+
+@dataclass(frozen=True)
+class _SpikeMap:
+    pending: Signal        # the hidden layer's spikes of this timestep not yet consumed
+    finder: LowestSetBit   # the lowest of them
+
+
+@dataclass(frozen=True)
+class _Control:
+    """The sequencer's registers."""
+
+    timestep: Signal
+    used: Signal
+    busy: Signal
+    row: Signal
+    word: Signal
+    class_index: Signal
+    top1_class: Signal
+    top1: Signal
+    top2: Signal
+    cycles: Signal
+    counting: Signal
+    last_index: Signal
+    seen_event: Signal
+    input_error: Signal
+
+
+@dataclass(frozen=True)
+class _Encoder:
+    unit: RateEncoderUnit
+    next_pixel: LowestSetBit
+    groups: int
+    lanes: int
+    load_group: Signal
+    draw_group: Signal
+    drawn: Signal
+    drawn_base: Signal

@@ -60,8 +60,10 @@ def compare_with_reference(net: CompiledNetwork, arch: CoreArchitecture, spikes:
                     break
             if bad[image]:
                 break
+    # Spike frames are always a valid stream, so the core must never flag an input error on them.
     fields = (("predicted class", observation.predicted, reference.predicted),
-              ("timesteps used", observation.timesteps, reference.timesteps_used))
+              ("timesteps used", observation.timesteps, reference.timesteps_used),
+              ("input error flag", observation.input_error, np.zeros(images, dtype=np.int64)))
     for name, got, want in fields:
         for image in np.flatnonzero(got != want):
             bad[image] = True

@@ -94,6 +94,7 @@ class PortCodec:
             "timesteps": _get(word, *_field(layout, "timesteps")),
             "cycles": _get(word, *_field(layout, "cycles")),
             "readout": readout,
+            "input_error": _get(word, *_field(layout, "input_error")),
         }
 
     @cached_property

@@ -51,8 +51,9 @@ class RtlObservation:
     """What the monitor saw on the core's ports.
 
     trace: (N, 4) int rows (image, timestep, layer, neuron), one per traced spike; predicted, timesteps, cycles:
-    (B,) as the core reported them; readout: (B, C); observed_cycles: (B,) counted by the testbench
-    from the first accepted entry to the result (equal to `cycles` when the input never idles).
+    (B,) as the core reported them; readout: (B, C); input_error: (B,) the result's flag for dropped
+    input events; observed_cycles: (B,) counted by the testbench from the first accepted entry to the
+    result (equal to `cycles` when the input never idles).
     """
 
     trace: np.ndarray
@@ -60,6 +61,7 @@ class RtlObservation:
     timesteps: np.ndarray
     cycles: np.ndarray
     readout: np.ndarray
+    input_error: np.ndarray
     observed_cycles: np.ndarray
     input_gaps: int
 
@@ -71,6 +73,7 @@ class RtlObservation:
             timesteps=np.array([r["timesteps"] for r in results], dtype=np.int64),
             cycles=np.array([r["cycles"] for r in results], dtype=np.int64),
             readout=np.array([r["readout"] for r in results], dtype=np.int64),
+            input_error=np.array([r["input_error"] for r in results], dtype=np.int64),
             observed_cycles=np.array(observed_cycles, dtype=np.int64),
             input_gaps=input_gaps,
         )
@@ -86,15 +89,18 @@ class RtlObservation:
                    timesteps=np.concatenate([part.timesteps for part in parts]),
                    cycles=np.concatenate([part.cycles for part in parts]),
                    readout=np.concatenate([part.readout for part in parts]),
+                   input_error=np.concatenate([part.input_error for part in parts]),
                    observed_cycles=np.concatenate([part.observed_cycles for part in parts]),
                    input_gaps=sum(part.input_gaps for part in parts))
 
     def save(self, path: str | os.PathLike) -> None:
         np.savez(path, trace=self.trace, predicted=self.predicted, timesteps=self.timesteps, cycles=self.cycles,
-                 readout=self.readout, observed_cycles=self.observed_cycles, input_gaps=self.input_gaps)
+                 readout=self.readout, input_error=self.input_error, observed_cycles=self.observed_cycles,
+                 input_gaps=self.input_gaps)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "RtlObservation":
         with np.load(Path(path)) as f:
             return cls(trace=f["trace"], predicted=f["predicted"], timesteps=f["timesteps"], cycles=f["cycles"],
-                       readout=f["readout"], observed_cycles=f["observed_cycles"], input_gaps=int(f["input_gaps"]))
+                       readout=f["readout"], input_error=f["input_error"], observed_cycles=f["observed_cycles"],
+                       input_gaps=int(f["input_gaps"]))
