@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import errno
+import signal
 import sys
+import threading
 import time
+import traceback
 from pathlib import Path
 
 from model.compiled import CompiledNetwork, CompiledNetworkError, Encoding, Integration, Readout, Reset
 from model.datasets import DATASETS, EVENT_DATASETS, DatasetError, load_dataset
 from model.distillation import DistillationConfig, HeadTailAwareKL, OutputKL
-from model.architecture import CoreArchitecture, MemoryStyle, RateEncoder
 from model.input_codes import INPUT_CODES, EventFrames, InputCode, code_for
 from model.surrogate import SURROGATES
 from model.train import Backprop
 
 from sim.rtl_run import AUTO_VERILATOR_IMAGES, SIMULATORS, available_cores
 
+from flows.architecture_flags import add_architecture_flags, architecture_from
+from flows.engine.run_lock import RunFolderLocked
 from flows.engine.runner import StepRecord
 from flows.engine.typed_json import to_jsonable
 from flows.eda.liberty_library import CellLibrary, LibraryError
@@ -24,14 +30,20 @@ from flows.report.build import build_verify_report, run_and_report
 from flows.report.render import summary, write_report
 from flows.sweep import run_sweep
 from flows.run_config import RunConfig
+from flows.steps.synth import LibraryConfig
 from flows.steps.verify import VerificationError, verify_network
 from flows.steps.test_set import encode_test_set
 from sim.tools import ToolError
 
 DISTILLATION_LOSSES = {"kl": OutputKL, "hta-kl": HeadTailAwareKL}
+# The run options' defaults are the dataclasses' own.
+DEFAULTS = RunConfig()
+DEFAULT_TEACHER = DistillationConfig()
 STEP_IDS = [step.id for step in RunConfig(early_exit=True).steps()]
 EXIT_MISMATCH = 1
 EXIT_ERROR = 2
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
 
 
 def _images(text: str) -> int | None:
@@ -41,6 +53,17 @@ def _images(text: str) -> int | None:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive number or 'all', not {text}")
     return value
+
+
+def _name_of(value, registry: dict) -> str:
+    """The CLI name of a default object (its class's entry in a name -> class registry)."""
+    return next(name for name, cls in registry.items() if type(value) is cls)
+
+
+def _folder(text: str) -> Path:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is empty: give the folder a name")
+    return Path(text)
 
 
 def _leak(text: str) -> int | None:
@@ -65,103 +88,89 @@ def _add_simulator(p) -> None:
                    help="simulator processes sharing the images (one build); default: one per available core")
 
 
-def _add_input_code(p, *, default: str | None = "rate") -> None:
+def _add_input_code(p, *, default: str | None = _name_of(DEFAULTS.input_code, INPUT_CODES)) -> None:
     p.add_argument("--input-code", choices=sorted(INPUT_CODES), default=default,
                    help="how the host turns intensities into events: Bernoulli rate, deterministic (regular) "
                         "rate, or latency (time to first spike)" + (
                             "" if default else "; default: the code the network file records"))
 
 
-def _add_encoder(p) -> None:
-    p.add_argument("--encoder-lanes", type=int, default=None,
-                   help="build the on-chip rate encoder with this many pixel lanes: the host sends 8-bit "
-                        "intensities once per inference instead of spike events every timestep")
-    p.add_argument("--encoder-seed", type=int, default=1)
-
-
-def _add_run(sub) -> None:
-    p = sub.add_parser("run", help="train, quantize, compile, verify and estimate, into one run folder")
+def _add_run(sub, common) -> None:
+    p = sub.add_parser("run", parents=[common], help="train, quantize, compile, verify and estimate, into one run folder")
     _add_run_options(p, sweep=False)
-    p.add_argument("--out", type=Path, required=True, help="run folder (steps already done there are reused)")
+    p.add_argument("--out", type=_folder, required=True, help="run folder (steps already done there are reused)")
     p.add_argument("--until", choices=STEP_IDS,
                    help="stop after this step (e.g. verify, for networks too large to synthesize as flip-flops)")
 
 
-def _add_sweep(sub) -> None:
-    p = sub.add_parser("sweep", help="one network's design space: runs over lanes, weight bits and timesteps, "
+def _add_sweep(sub, common) -> None:
+    p = sub.add_parser("sweep", parents=[common], help="one network's design space: runs over lanes, weight bits and timesteps, "
                                      "a table and plots of accuracy, energy, area and latency with the Pareto front")
     _add_run_options(p, sweep=True)
-    p.add_argument("--out", type=Path, required=True, help="sweep folder: one run folder per point, and the tables")
+    p.add_argument("--out", type=_folder, required=True, help="sweep folder: one run folder per point, and the tables")
 
 
 def _add_run_options(p, *, sweep: bool) -> None:
     """The options of a run; a sweep takes lists for the swept ones."""
     many = {"nargs": "+"} if sweep else {}
-    p.add_argument("--dataset", choices=DATASETS, default="digits")
+    p.add_argument("--dataset", choices=DATASETS, default=DEFAULTS.dataset)
     p.add_argument("--data-path", help="folder holding the data set's files (else the standard search)")
-    p.add_argument("--hidden", type=int, nargs="+", default=[64], help="hidden layer sizes")
-    p.add_argument("--timesteps", type=int, default=[8] if sweep else 8, **many)
-    p.add_argument("--leak-shift", type=_leak, default=3, help="membrane decay V -= V >> k, or 'none'")
-    p.add_argument("--integration", choices=[m.value for m in Integration], default="continuous")
-    p.add_argument("--reset", choices=[m.value for m in Reset], default="subtract")
-    p.add_argument("--readout", choices=[m.value for m in Readout], default="membrane")
-    p.add_argument("--surrogate", choices=sorted(SURROGATES), default="fast-sigmoid")
+    p.add_argument("--hidden", type=int, nargs="+", default=list(DEFAULTS.hidden), help="hidden layer sizes")
+    p.add_argument("--timesteps", type=int, default=[DEFAULTS.timesteps] if sweep else DEFAULTS.timesteps, **many)
+    p.add_argument("--leak-shift", type=_leak, default=DEFAULTS.leak_shift, help="membrane decay V -= V >> k, or 'none'")
+    p.add_argument("--integration", choices=[m.value for m in Integration], default=DEFAULTS.integration.value)
+    p.add_argument("--reset", choices=[m.value for m in Reset], default=DEFAULTS.reset.value)
+    p.add_argument("--readout", choices=[m.value for m in Readout], default=DEFAULTS.readout.value)
+    p.add_argument("--surrogate", choices=sorted(SURROGATES), default=_name_of(DEFAULTS.surrogate, SURROGATES))
     p.add_argument("--da-lif", action="store_true",
                    help="DA-LIF hidden neurons: learnable decay and input scale per neuron (export folds the scale "
                         "into the weights and maps the decays to one leak shift per layer)")
     p.add_argument("--distill", choices=sorted(DISTILLATION_LOSSES),
                    help="distil from an ANN teacher trained first: output KL or HTA-KL, plus the hidden-layer path")
-    p.add_argument("--teacher-hidden", type=int, nargs="+", default=[512], help="the ANN teacher's hidden sizes")
-    p.add_argument("--teacher-epochs", type=int, default=5, help="the ANN teacher's training epochs")
-    p.add_argument("--backprop", choices=[b.value for b in Backprop], default="bptt",
+    p.add_argument("--teacher-hidden", type=int, nargs="+", default=list(DEFAULT_TEACHER.teacher_hidden),
+                   help="the ANN teacher's hidden sizes")
+    p.add_argument("--teacher-epochs", type=int, default=DEFAULT_TEACHER.teacher_epochs,
+                   help="the ANN teacher's training epochs")
+    p.add_argument("--backprop", choices=[b.value for b in Backprop], default=DEFAULTS.backprop.value,
                    help="gradients through time (BPTT) or through the spike rates (memory constant in T)")
-    p.add_argument("--shift-pixels", type=int, default=0,
+    p.add_argument("--shift-pixels", type=int, default=DEFAULTS.shift_pixels,
                    help="augment training: move each training image at random by up to this many pixels")
     p.add_argument("--mirror", action="store_true",
                    help="augment training: flip each training image left-right at random (clothes, not digits)")
-    p.add_argument("--epochs", type=int, default=30)
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--qat-epochs", type=int, default=10,
+    p.add_argument("--epochs", type=int, default=DEFAULTS.epochs)
+    p.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size)
+    p.add_argument("--qat-epochs", type=int, default=DEFAULTS.qat_epochs,
                    help="quantization-aware training epochs; 0 exports the post-training quantized network")
-    p.add_argument("--weight-bits", type=int, default=[8] if sweep else 8, **many)
-    p.add_argument("--lanes", type=int, default=[8] if sweep else 8, **many)
-    _add_encoder(p)
+    p.add_argument("--weight-bits", type=int, default=[DEFAULTS.weight_bits] if sweep else DEFAULTS.weight_bits,
+                   **many)
+    add_architecture_flags(p, sweep=sweep)
     _add_input_code(p)
     p.add_argument("--early-exit", action="store_true",
                    help="calibrate SEENN-I early exit (integer margin rule) on held-out training images")
-    p.add_argument("--exit-tolerance", type=float, default=0.003,
+    p.add_argument("--exit-tolerance", type=float, default=DEFAULTS.exit_tolerance,
                    help="accuracy the early exit may cost on the held-out images (0.003 = 0.3 points)")
-    p.add_argument("--test-images", type=_images, default=None, help="test images for the reference ('all')")
-    p.add_argument("--verify-images", type=_images, default=100, help="images through the RTL, or 'all'")
-    p.add_argument("--energy-images", type=int, default=4, help="inferences simulated at gate level")
+    p.add_argument("--test-images", type=_images, default=DEFAULTS.test_images, help="test images for the reference ('all')")
+    p.add_argument("--verify-images", type=_images, default=DEFAULTS.verify_images, help="images through the RTL, or 'all'")
+    p.add_argument("--energy-images", type=int, default=DEFAULTS.energy_images, help="inferences simulated at gate level")
     _add_simulator(p)
-    p.add_argument("--library", choices=[m.value for m in CellLibrary], default="osu018")
+    p.add_argument("--library", choices=[m.value for m in CellLibrary], default=DEFAULTS.library.library.value)
     p.add_argument("--no-buffering", action="store_true",
                    help="map without ABC's buffering and gate sizing (Yosys's plain mapping: slower paths)")
-    _add_memories(p)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=DEFAULTS.seed)
 
 
-def _add_memories(p) -> None:
-    p.add_argument("--memories", choices=[m.value for m in MemoryStyle], default=MemoryStyle.FLIP_FLOPS.value,
-                   help="layer memories synthesized as flip-flops, or kept as SRAM macros (black boxes with the "
-                        "area and per-access energy model of flows/sram_cost.py; behavioural models in simulation)")
-
-
-def _add_verify(sub) -> None:
-    p = sub.add_parser("verify", help="run a compiled network's RTL against the reference on test images")
+def _add_verify(sub, common) -> None:
+    p = sub.add_parser("verify", parents=[common], help="run a compiled network's RTL against the reference on test images")
     p.add_argument("--network", type=Path, required=True, help="a compiled network file (network.npz)")
     p.add_argument("--dataset", choices=DATASETS, default="digits")
     p.add_argument("--data-path")
     p.add_argument("--images", type=_images, default=100, help="how many test images, or 'all'")
-    p.add_argument("--lanes", type=int, default=8)
-    _add_encoder(p)
+    add_architecture_flags(p)
     _add_input_code(p, default=None)
     _add_simulator(p)
-    _add_memories(p)
     p.add_argument("--encoding-seed", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--out", type=_folder, required=True)
 
 
 def _run_config(args, *, timesteps: int, weight_bits: int, lanes: int) -> RunConfig:
@@ -174,12 +183,11 @@ def _run_config(args, *, timesteps: int, weight_bits: int, lanes: int) -> RunCon
             output_loss=DISTILLATION_LOSSES[args.distill](), teacher_hidden=tuple(args.teacher_hidden),
             teacher_epochs=args.teacher_epochs),
         epochs=args.epochs, batch_size=args.batch_size,
-        qat_epochs=args.qat_epochs, weight_bits=weight_bits, lanes=lanes,
-        encoder_lanes=args.encoder_lanes, encoder_seed=args.encoder_seed, test_images=args.test_images,
+        qat_epochs=args.qat_epochs, weight_bits=weight_bits, architecture=architecture_from(args, lanes=lanes),
+        test_images=args.test_images,
         verify_images=args.verify_images, energy_images=args.energy_images, simulator=args.simulator,
         simulator_processes=args.simulator_processes, early_exit=args.early_exit, exit_tolerance=args.exit_tolerance,
-        library=CellLibrary(args.library), buffering=not args.no_buffering, memories=MemoryStyle(args.memories),
-        seed=args.seed)
+        library=LibraryConfig(library=CellLibrary(args.library), buffering=not args.no_buffering), seed=args.seed)
 
 
 def command_run(args) -> int:
@@ -229,11 +237,11 @@ def command_verify(args) -> int:
     x, y = data.test_x, data.test_y
     if args.images is not None:
         x, y = x[:args.images], y[:args.images]
-    encoder = None if args.encoder_lanes is None else RateEncoder(lanes=args.encoder_lanes, seed=args.encoder_seed)
+    architecture = dataclasses.replace(architecture_from(args), trace=True)
+    encoder = architecture.encoder
     test = encode_test_set(x, y, data.class_names, timesteps=network.timesteps, seed=args.encoding_seed,
                            code=None if isinstance(code, EventFrames) else code, encoder=encoder)
     args.out.mkdir(parents=True, exist_ok=True)
-    architecture = CoreArchitecture(lanes=args.lanes, trace=True, encoder=encoder, memories=MemoryStyle(args.memories))
     processes = available_cores() if args.simulator_processes is None else args.simulator_processes
     start = time.perf_counter()
     metrics = verify_network(network, test, architecture=architecture, simulator=args.simulator, seed=args.seed,
@@ -249,21 +257,78 @@ def command_verify(args) -> int:
     return 0
 
 
+class Terminated(Exception):
+    """SIGTERM arrived: stop as for Ctrl-C, with the exit code of a terminated process."""
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated()
+
+
+def _describe_os_error(exc: OSError) -> str:
+    what = f"{exc.filename}: {exc.strerror}" if exc.filename else (exc.strerror or str(exc))
+    hints = {errno.ENOSPC: "the disk is full: free some space and run again (finished steps are kept)",
+             errno.EACCES: "no permission: choose a folder you can write with --out",
+             errno.EROFS: "the file system is read-only: choose another --out",
+             errno.ENOTDIR: "a path that should be a folder is a file: give --out a folder",
+             errno.EEXIST: "a file is in the way: give --out a folder",
+             errno.ENOENT: "it does not exist (removed while the run used it?): run again"}
+    return f"{what}; {hints[exc.errno]}" if exc.errno in hints else what
+
+
+def _check_out(args) -> None:
+    out = getattr(args, "out", None)
+    if out is not None and out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file, not a folder: give a folder (it is created if missing)")
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Exit codes: 0 success; 1 the RTL or netlist differs from the reference; 2 any other failure
+    (bad input, a missing or failing tool, a full disk, ...), named in one line (the traceback with
+    --debug); 130 interrupted (Ctrl-C); 143 terminated (SIGTERM)."""
     parser = argparse.ArgumentParser(prog="spikefab", description=__doc__)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", help="print the traceback of an unexpected error")
     sub = parser.add_subparsers(dest="command", required=True)
-    _add_run(sub)
-    _add_sweep(sub)
-    _add_verify(sub)
+    _add_run(sub, common)
+    _add_sweep(sub, common)
+    _add_verify(sub, common)
     args = parser.parse_args(argv)
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if in_main_thread else None
     try:
+        _check_out(args)
         return {"run": command_run, "sweep": command_sweep, "verify": command_verify}[args.command](args)
     except VerificationError as exc:
         print(f"spikefab: verification failed: {exc}", file=sys.stderr)
         return EXIT_MISMATCH
-    except (ToolError, DatasetError, CompiledNetworkError, LibraryError, ValueError, TypeError) as exc:
-        print(f"spikefab: error: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("spikefab: interrupted; the step in progress was set aside (its logs in NN-step.failed), finished "
+              "steps are kept: run again to resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Terminated:
+        print("spikefab: terminated; the step in progress was set aside, finished steps are kept", file=sys.stderr)
+        return EXIT_TERMINATED
+    except (ToolError, DatasetError, CompiledNetworkError, LibraryError, RunFolderLocked, ValueError,
+            TypeError) as exc:
+        _report(f"error: {exc}", args)
         return EXIT_ERROR
+    except OSError as exc:
+        _report(f"error: {_describe_os_error(exc)}", args)
+        return EXIT_ERROR
+    except Exception as exc:  # a bug of ours or of a library: still one line, and exit 2, not 1
+        _report(f"internal error: {type(exc).__name__}: {exc} (run again with --debug for the traceback, and "
+                "please report it)", args)
+        return EXIT_ERROR
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _report(message: str, args) -> None:
+    if getattr(args, "debug", False):
+        traceback.print_exc()
+    print(f"spikefab: {message}", file=sys.stderr)
 
 
 if __name__ == "__main__":

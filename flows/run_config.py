@@ -3,9 +3,10 @@ part it depends on, so changing, say, the lanes redoes the hardware steps but no
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
-from model.architecture import CoreArchitecture, MemoryStyle, RateEncoder
+from model.architecture import CoreArchitecture, RateEncoder
 from model.compiled import Integration, Readout, Reset
 from model.augmentation import RandomShift
 from model.datasets import DATASETS, EVENT_DATASETS
@@ -59,17 +60,14 @@ class RunConfig:
     learning_rate: float = 2e-3
     qat_learning_rate: float = 5e-4
     weight_bits: int = 8
-    lanes: int = 8
-    encoder_lanes: int | None = None    # None: the host sends spike events; else the on-chip encoder
-    encoder_seed: int = 1
+    # The core (lanes, on-chip encoder, memory style); the steps add or leave out the trace port.
+    architecture: CoreArchitecture = field(default_factory=lambda: CoreArchitecture(trace=False))
     test_images: int | None = None      # None: the whole test set for the reference
     verify_images: int | None = 100     # None: every test image through the RTL
     energy_images: int = 4
     simulator: str = "auto"
     simulator_processes: int | None = None  # None: one per available core
-    library: CellLibrary = CellLibrary.OSU018
-    buffering: bool = True              # buffer high-fanout nets and size gates in synthesis
-    memories: MemoryStyle = MemoryStyle.FLIP_FLOPS  # layer memories as flip-flops or as SRAM macros
+    library: LibraryConfig = field(default_factory=lambda: LibraryConfig(library=CellLibrary.OSU018))
     seed: int = 0
     encoding_seed: int = 1
     early_exit: bool = False            # calibrate SEENN-I early exit on held-out training images
@@ -78,10 +76,14 @@ class RunConfig:
     def __post_init__(self) -> None:
         if self.dataset not in DATASETS:
             raise ValueError(f"dataset must be one of {', '.join(DATASETS)}, not {self.dataset!r}")
+        if self.dataset == "digits" and self.data_path is not None:
+            raise ValueError("digits ship inside scikit-learn and read no files: leave out --data-path")
         if not all(isinstance(n, int) and n >= 1 for n in self.hidden):
             raise ValueError(f"hidden sizes must be positive ints, not {self.hidden!r}")
-        if not isinstance(self.lanes, int) or self.lanes < 1:
-            raise ValueError(f"lanes must be a positive int, not {self.lanes!r}")
+        if not isinstance(self.architecture, CoreArchitecture):
+            raise TypeError(f"architecture must be a CoreArchitecture, not {self.architecture!r}")
+        # The trace port is the verification's business, not the run's: one key for both.
+        object.__setattr__(self, "architecture", dataclasses.replace(self.architecture, trace=False))
         for name in ("test_images", "verify_images"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 1):
@@ -96,7 +98,7 @@ class RunConfig:
                 not isinstance(self.simulator_processes, int) or self.simulator_processes < 1):
             raise ValueError(f"simulator_processes must be a positive int or None (one per core), "
                              f"not {self.simulator_processes!r}")
-        if self.dataset in EVENT_DATASETS and self.encoder_lanes is not None:
+        if self.dataset in EVENT_DATASETS and self.encoder is not None:
             raise ValueError(f"{self.dataset} is event data, already spikes: the on-chip rate encoder does not apply")
         if (self.shift_pixels or self.mirror) and self.dataset not in IMAGE_SIDES:
             raise ValueError(f"{self.dataset} is not made of square images: it cannot be shifted")
@@ -107,18 +109,15 @@ class RunConfig:
             raise TypeError(f"input_code must be an InputCode object (RateCode(), ...), not {self.input_code!r}")
         if not self.input_code.sends_spikes:
             raise ValueError(f"{type(self.input_code).__name__} is not spikes: the core takes events")
-        if self.encoder_lanes is not None and not isinstance(self.input_code, RateCode):
+        if self.encoder is not None and not isinstance(self.input_code, RateCode):
             raise ValueError("the on-chip encoder draws a rate code: use the rate input code with it")
         if not 0 <= self.exit_tolerance < 1:
             raise ValueError(f"exit_tolerance must be in [0, 1), not {self.exit_tolerance}")
         if self.early_exit and self.timesteps < 2:
             raise ValueError("early exit needs at least two timesteps")
-        if not isinstance(self.memories, MemoryStyle):
-            raise TypeError(f"memories must be a MemoryStyle, not {self.memories!r}")
-        if not isinstance(self.library, CellLibrary):
-            raise TypeError(f"library must be a CellLibrary, not {self.library!r}")
+        if not isinstance(self.library, LibraryConfig):
+            raise TypeError(f"library must be a LibraryConfig, not {self.library!r}")
         QuantizationConfig(weight_bits=self.weight_bits)  # validates the width
-        _ = self.encoder  # validates the encoder settings
         self.snn()  # validates the network settings
 
     def augmentation(self) -> RandomShift | None:
@@ -132,12 +131,7 @@ class RunConfig:
 
     @property
     def encoder(self) -> RateEncoder | None:
-        return None if self.encoder_lanes is None else RateEncoder(lanes=self.encoder_lanes, seed=self.encoder_seed)
-
-    @property
-    def architecture(self) -> CoreArchitecture:
-        """The core the hardware steps build (without the trace port; verification adds it)."""
-        return CoreArchitecture(lanes=self.lanes, trace=False, encoder=self.encoder, memories=self.memories)
+        return self.architecture.encoder
 
     @property
     def sizes(self) -> tuple[int, ...]:
@@ -158,11 +152,21 @@ class RunConfig:
             raise ValueError(f"--until must name a step ({', '.join(ids)}), not {until!r}")
         return steps[:ids.index(until) + 1]
 
+    def _simulator(self) -> str:
+        """The simulator `auto` stands for, when the image count is known now: asking for it by name
+        then reuses the verification."""
+        if self.simulator != "auto" or self.verify_images is None:
+            return self.simulator
+        images = self.verify_images if self.test_images is None else min(self.verify_images, self.test_images)
+        return choose_simulator("auto", images)
+
     def _all_steps(self) -> list[Step]:
         data = DataConfig(dataset=self.dataset, data_path=self.data_path, timesteps=self.timesteps,
                           encoding_seed=self.encoding_seed, test_images=self.test_images, encoder=self.encoder,
                           hold_out=self.early_exit, input_code=self.code())
-        train = TrainStepConfig(data=data, snn=self.snn(), distillation=self.distillation, training=TrainConfig(
+        # Training never sees the on-chip encoder (it trains on input_code's spikes): leave it out of the
+        # training steps' configs, so that adding or changing it redoes only what it touches.
+        train = TrainStepConfig(data=dataclasses.replace(data, encoder=None), snn=self.snn(), distillation=self.distillation, training=TrainConfig(
             epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate, seed=self.seed,
             backprop=self.backprop, input_code=self.code(), augmentation=self.augmentation()))
         quantize = QuantizeStepConfig(train=train, quantization=QuantizationConfig(weight_bits=self.weight_bits),
@@ -171,8 +175,7 @@ class RunConfig:
                                           learning_rate=self.qat_learning_rate, seed=self.seed + 1,
                                           backprop=self.backprop, input_code=self.code(),
                                           augmentation=self.augmentation()))
-        core = self.architecture
-        library = LibraryConfig(library=self.library, buffering=self.buffering)
+        core, library = self.architecture, self.library
         calibrate = [CalibrateExitStep(ExitCalibrationConfig(data=data, tolerance=self.exit_tolerance))
                      ] if self.early_exit else []
         return [
@@ -183,9 +186,9 @@ class RunConfig:
             # The reference's cycles do not depend on how the memories are built, so it is shared by both.
             ReferenceStep(core.cycle_relevant()),
             CompileStep(core),
-            VerifyStep(VerifyStepConfig(architecture=core, simulator=self.simulator, images=self.verify_images,
+            VerifyStep(VerifyStepConfig(architecture=core, simulator=self._simulator(), images=self.verify_images,
                                         seed=self.seed, processes=self.simulator_processes or available_cores())),
             SynthStep(SynthStepConfig(architecture=core, library=library)),
             TimingStep(library),
-            PowerStep(PowerStepConfig(architecture=core, library=self.library, images=self.energy_images)),
+            PowerStep(PowerStepConfig(architecture=core, library=library.library, images=self.energy_images)),
         ]

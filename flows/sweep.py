@@ -46,7 +46,8 @@ class SweepPoint:
 
     @classmethod
     def of(cls, name: str, config: RunConfig, report: RunReport) -> "SweepPoint":
-        return cls(point=name, timesteps=config.timesteps, weight_bits=config.weight_bits, lanes=config.lanes,
+        return cls(point=name, timesteps=config.timesteps, weight_bits=config.weight_bits,
+                   lanes=config.architecture.lanes,
                    accuracy=report.accuracy.quantized_reference, nj_per_inference=report.energy.nj_per_inference,
                    energy_images=report.energy.images, pj_per_sop=report.energy.pj_per_sop,
                    area_mm2=report.area.total_um2 / 1e6, latency_us=report.hardware.latency_us_mean,

@@ -9,7 +9,7 @@ from pathlib import Path
 from amaranth.back import verilog
 
 from model.architecture import CoreArchitecture
-from model.compiled import CompiledNetwork
+from model.compiled import CompiledNetwork, current_umask
 
 from .core import SpikingCore, core_sram_macros
 from .sram_macro import SramMacroModel, SramMacroShape
@@ -37,7 +37,12 @@ def write_core_verilog(network: CompiledNetwork, architecture: CoreArchitecture,
     text = core_verilog(network, architecture, name=name)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes it 0600
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return path

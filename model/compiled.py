@@ -182,7 +182,10 @@ def sized_layer(*, weights: np.ndarray, bias: np.ndarray, weight_bits: int, thre
     bits = membrane_bits_for(*widest.membrane_bound(timesteps))
     if bits > MAX_MEMBRANE_BITS:
         raise CompiledNetworkError(f"the membrane would need {bits} bits (> {MAX_MEMBRANE_BITS}); use fewer timesteps or "
-                         "a leak shift")
+                                   "a leak shift")
+    # A shift must be narrower than the membrane it shifts: widen the membrane for a long leak.
+    leak_shift = neuron.get("leak_shift")
+    bits = max(bits, 0 if leak_shift is None else leak_shift + 1)
     return CompiledLayer(weights=weights, bias=bias, weight_bits=weight_bits, threshold=threshold,
                          membrane_bits=bits, **neuron)
 
@@ -308,6 +311,7 @@ class CompiledNetwork:
         try:
             with os.fdopen(fd, "wb") as f:
                 np.savez_compressed(f, **arrays)
+            os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes it 0600; a saved file is an ordinary one
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -323,7 +327,10 @@ class CompiledNetwork:
         except OSError as exc:
             raise CompiledNetworkError(f"cannot read compiled network {path}: {exc.strerror}") from exc
         try:
-            with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            loaded = np.load(io.BytesIO(data), allow_pickle=False)
+            if not isinstance(loaded, np.lib.npyio.NpzFile):
+                raise CompiledNetworkError(f"{what} (a single .npy array, not an .npz archive)")
+            with loaded as npz:
                 arrays = {name: npz[name] for name in npz.files}
             meta = json.loads(arrays["meta"].tobytes().decode())
         except (zipfile.BadZipFile, ValueError, KeyError, OSError, EOFError, UnicodeDecodeError) as exc:
@@ -365,6 +372,12 @@ class CompiledNetwork:
             if isinstance(exc, CompiledNetworkError):
                 raise CompiledNetworkError(f"{path}: {exc}") from exc
             raise CompiledNetworkError(f"{what} (missing or malformed field: {exc})") from exc
+
+
+def current_umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
 
 
 def _frozen(array: np.ndarray, dtype: type) -> np.ndarray:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .dataset import SHARED_DATASETS, Dataset, DatasetError
+from .dataset import Dataset, DatasetError, check_labels, find_folder, search_folders
 from .event_datasets import load_nmnist
 
 IDX_FILES = {
@@ -69,36 +69,27 @@ def read_idx(path: Path) -> np.ndarray:
     return body.reshape(dims)
 
 
-def idx_candidates(name: str, explicit: str | os.PathLike | None) -> list[Path]:
-    folder = IDX_SHARED_FOLDERS[name]
-    candidates = []
-    if explicit is not None:
-        candidates.append(Path(explicit))
-    if os.environ.get("SPIKEFAB_DATA"):
-        candidates.append(Path(os.environ["SPIKEFAB_DATA"]) / folder)
-    candidates += [SHARED_DATASETS / folder, IDX_SYSTEM_LOCATIONS[name]]
-    return candidates
+IDX_IMAGE_SHAPE = (28, 28)
 
 
 def find_idx_folder(name: str, explicit: str | os.PathLike | None = None) -> Path:
-    candidates = idx_candidates(name, explicit)
-    for folder in candidates:
-        if all((folder / f).is_file() for f in IDX_FILES.values()):
-            return folder
-    looked = ", ".join(str(c) for c in candidates)
-    raise DatasetError(
-        f"{name} not found (looked in {looked}; no network for a download). "
-        f"Put {IDX_SOURCES[name]} in one of those folders, or set SPIKEFAB_DATA."
-    )
+    return find_folder(search_folders(explicit, IDX_SHARED_FOLDERS[name], IDX_SYSTEM_LOCATIONS[name]),
+                       lambda folder: all((folder / f).is_file() for f in IDX_FILES.values()),
+                       what=name, put=IDX_SOURCES[name], explicit=explicit is not None)
 
 
 def load_idx_dataset(name: str, path: str | os.PathLike | None = None) -> Dataset:
     folder = find_idx_folder(name, path)
     arrays = {key: read_idx(folder / file) for key, file in IDX_FILES.items()}
-    for split in ("train", "test"):
-        if arrays[f"{split}_images"].shape[0] != arrays[f"{split}_labels"].shape[0]:
-            raise DatasetError(f"{folder}: {split} images and labels differ in count")
     classes = FASHION_CLASSES if name == "fashion_mnist" else tuple(str(d) for d in range(10))
+    for split in ("train", "test"):
+        images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
+        if images.shape[1:] != IDX_IMAGE_SHAPE:
+            raise DatasetError(f"{folder / IDX_FILES[split + '_images']}: images are {images.shape[1:]}, not "
+                               f"{IDX_IMAGE_SHAPE[0]} x {IDX_IMAGE_SHAPE[1]}")
+        if images.shape[0] != labels.shape[0]:
+            raise DatasetError(f"{folder}: {images.shape[0]} {split} images but {labels.shape[0]} labels")
+        check_labels(labels, len(classes), source=folder / IDX_FILES[split + "_labels"])
 
     def images(a: np.ndarray) -> np.ndarray:
         return (a.reshape(a.shape[0], -1) / 255.0).astype(np.float32)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .dataset import SHARED_DATASETS, Dataset, DatasetError
+from .dataset import Dataset, DatasetError, check_labels, find_folder, search_folders
 
 NMNIST_SIDE = 34
 NMNIST_INPUTS = 2 * NMNIST_SIDE * NMNIST_SIDE
@@ -22,6 +22,7 @@ NMNIST_DURATION_US = 300_000  # the three saccades of a recording; later events 
 NMNIST_FOLDER = "nmnist-small"
 NMNIST_LABEL_FILES = {"train": "train1K.txt", "test": "test100.txt"}
 EVENT_BYTES = 5
+NMNIST_CLASSES = 10
 
 
 def read_bs2(path: Path) -> np.ndarray:
@@ -48,22 +49,23 @@ def bin_events(events: np.ndarray, timesteps: int) -> np.ndarray:
 
 
 def find_nmnist_folder(explicit: str | os.PathLike | None = None) -> Path:
-    candidates = [Path(explicit)] if explicit is not None else []
-    if os.environ.get("SPIKEFAB_DATA"):
-        candidates.append(Path(os.environ["SPIKEFAB_DATA"]) / NMNIST_FOLDER)
-    candidates.append(SHARED_DATASETS / NMNIST_FOLDER)
-    for folder in candidates:
-        if all((folder / name).is_file() for name in NMNIST_LABEL_FILES.values()):
-            return folder
-    raise DatasetError(f"N-MNIST not found (looked in {', '.join(map(str, candidates))}; no network for a "
-                       f"download). Put the .bs2 files with train1K.txt and test100.txt in one of those folders, "
-                       f"or set SPIKEFAB_DATA.")
+    return find_folder(search_folders(explicit, NMNIST_FOLDER),
+                       lambda folder: all((folder / name).is_file() for name in NMNIST_LABEL_FILES.values()),
+                       what="N-MNIST", put="the .bs2 files with train1K.txt and test100.txt",
+                       explicit=explicit is not None)
 
 
 def _read_split(folder: Path, split: str, timesteps: int) -> tuple[np.ndarray, np.ndarray]:
-    rows = np.loadtxt(folder / NMNIST_LABEL_FILES[split], dtype=np.int64, comments="#", ndmin=2)
+    labels_file = folder / NMNIST_LABEL_FILES[split]
+    try:
+        rows = np.loadtxt(labels_file, dtype=np.int64, comments="#", ndmin=2)
+    except ValueError as exc:
+        raise DatasetError(f"{labels_file}: not lines of '<sample> <label>' integers ({exc})") from exc
+    if rows.shape[1] < 2 or rows.shape[0] == 0:
+        raise DatasetError(f"{labels_file}: not lines of '<sample> <label>' integers")
+    labels = check_labels(rows[:, 1], NMNIST_CLASSES, source=labels_file)
     frames = np.stack([bin_events(read_bs2(folder / f"{index}.bs2"), timesteps) for index in rows[:, 0]])
-    return frames, rows[:, 1]
+    return frames, labels
 
 
 def load_nmnist(*, timesteps: int, path: str | os.PathLike | None = None) -> Dataset:
@@ -74,4 +76,4 @@ def load_nmnist(*, timesteps: int, path: str | os.PathLike | None = None) -> Dat
     train_x, train_y = _read_split(folder, "train", timesteps)
     test_x, test_y = _read_split(folder, "test", timesteps)
     return Dataset("nmnist", train_x.astype(np.float32), train_y, test_x.astype(np.float32), test_y,
-                   tuple(str(d) for d in range(10)))
+                   tuple(str(d) for d in range(NMNIST_CLASSES)))

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from .compiled import Integration, Readout, Reset
+from .compiled import MAX_MEMBRANE_BITS, Integration, Readout, Reset
 from .lif_sequence import lif_sequence
 from .neuron import LIFParameters
 from .rate_backprop import rate_based_layer
@@ -46,8 +46,10 @@ class SNNConfig:
             raise ValueError(f"sizes must be two or more positive ints (inputs, ..., classes), not {self.sizes!r}")
         if not isinstance(self.timesteps, int) or self.timesteps < 1:
             raise ValueError(f"timesteps must be a positive int, not {self.timesteps!r}")
-        if self.leak_shift is not None and (not isinstance(self.leak_shift, int) or self.leak_shift < 1):
-            raise ValueError(f"leak_shift must be None or a positive int, not {self.leak_shift!r}")
+        if self.leak_shift is not None and (not isinstance(self.leak_shift, int) or
+                                            not 1 <= self.leak_shift < MAX_MEMBRANE_BITS):
+            raise ValueError(f"leak_shift must be None or 1..{MAX_MEMBRANE_BITS - 1} (narrower than the widest "
+                             f"membrane), not {self.leak_shift!r}")
         if not isinstance(self.surrogate, Surrogate):
             raise TypeError(f"surrogate must be a Surrogate object, not {self.surrogate!r}")
         if self.threshold <= 0:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from cocotb_tools.runner import get_runner
 
-from sim.tools import ToolError, log_tail, require_tool
+from sim.tools import ToolError, log_tail, require_tool, stop_descendant_processes
 from hw.verilog import TOP_NAME, write_core_verilog
 from model.architecture import CoreArchitecture
 from model.compiled import CompiledNetwork
@@ -126,9 +126,17 @@ def rtl_run(network: CompiledNetwork, architecture: CoreArchitecture, inputs: np
             for k, part in enumerate(slices)]
     if len(runs) == 1:
         return runs[0].simulate()
-    # Threads suffice: each one waits on its own simulator process.
-    with ThreadPoolExecutor(max_workers=len(runs)) as pool:
+    # Threads suffice: each one waits on its own simulator process. On an interrupt (Ctrl-C, SIGTERM
+    # turned into an exception) the simulators are stopped at once: the threads' waits then end, instead
+    # of the pool waiting for every simulation to finish before the interrupt gets through.
+    pool = ThreadPoolExecutor(max_workers=len(runs))
+    try:
         return RtlObservation.concatenate(list(pool.map(_SliceRun.simulate, runs)))
+    except BaseException:
+        stop_descendant_processes()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 from typing import Sequence
@@ -56,3 +57,51 @@ def run_tool(command: Sequence[str], *, log: str | os.PathLike, cwd: str | os.Pa
             f"last lines of {log}:\n{log_tail(log)}"
         )
     return log
+
+
+def yosys_path(path: str | os.PathLike) -> str:
+    """A file name as a Yosys script argument: absolute, in double quotes (spaces are fine then)."""
+    text = str(Path(path).resolve())
+    if '"' in text:
+        raise ToolError(f"Yosys cannot read a path with a double quote in it: {text}; rename the folder")
+    return f'"{text}"'
+
+
+def tcl_path(path: str | os.PathLike) -> str:
+    """A file name as a Tcl (OpenSTA) argument: absolute, in braces (spaces are fine then)."""
+    text = str(Path(path).resolve())
+    if any(c in text for c in "{}\\"):
+        raise ToolError(f"OpenSTA's Tcl cannot take a path with braces or backslashes: {text}; rename the folder")
+    return "{" + text + "}"
+
+
+def descendant_processes(pid: int | None = None) -> list[int]:
+    """The process ids of every process below `pid` (this one by default), read from /proc."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # gone since the listing
+        # The command name may hold spaces and parentheses: the fields after its last ")" are plain.
+        parent = int(stat[stat.rindex(")") + 2:].split()[1])
+        parents.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [os.getpid() if pid is None else pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def stop_descendant_processes() -> None:
+    """Kill every process this one started, directly or not (simulators, Yosys, make): an interrupted
+    run leaves none of them writing into a folder a rerun recreates."""
+    for child in descendant_processes():
+        try:
+            os.kill(child, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+

@@ -100,7 +100,8 @@ class TrainingBenchmark:
         return results, {key: Kind.MEASURED.value for key in results}
 
 
-MNIST_ACCURACY = RunConfig(dataset="mnist", hidden=(800,), timesteps=8, lanes=32, epochs=25, qat_epochs=3,
+MNIST_ACCURACY = RunConfig(dataset="mnist", hidden=(800,), timesteps=8, architecture=CoreArchitecture(lanes=32),
+                           epochs=25, qat_epochs=3,
                            batch_size=128, shift_pixels=2, early_exit=True, verify_images=None,
                            simulator="verilator")
 
@@ -111,7 +112,8 @@ BENCHMARKS = {
     "digits": FlowBenchmark(RunConfig(dataset="digits", verify_images=None)),
     # The MNIST core of the core issue: every test image through Verilator. Its 1.6 Mbit weight ROM
     # is not synthesized as flip-flops (that waits for SRAM macro models), so the flow stops at verify.
-    "mnist": FlowBenchmark(RunConfig(dataset="mnist", hidden=(256,), lanes=16, epochs=15, qat_epochs=3,
+    "mnist": FlowBenchmark(RunConfig(dataset="mnist", hidden=(256,), architecture=CoreArchitecture(lanes=16),
+                                     epochs=15, qat_epochs=3,
                                      batch_size=128, verify_images=None, simulator="verilator"),
                            until="verify", core_figures=True),
     # The accuracy target of the training issue: 784-800-10, T=8, 8-bit weights, Bernoulli rate code,
@@ -134,8 +136,9 @@ BENCHMARKS = {
     # and each step's time; its training steps are reused. 500 test images through the RTL (a lane
     # costs 130k cycles per image), 2 inferences at gate level.
     **{f"mnist_energy_lanes{lanes}": FlowBenchmark(
-        dataclasses.replace(MNIST_ACCURACY, lanes=lanes, memories=MemoryStyle.SRAM_MACROS, verify_images=500,
-                            energy_images=2), reuse="mnist_accuracy",
+        dataclasses.replace(MNIST_ACCURACY, verify_images=500, energy_images=2,
+                            architecture=CoreArchitecture(lanes=lanes, memories=MemoryStyle.SRAM_MACROS)),
+        reuse="mnist_accuracy",
         aliases={f"mnist.energy.lanes{lanes}.{key}": path for key, path in (
             ("nj_per_inference", report_figure(lambda r: r.energy.nj_per_inference)),
             ("nj_per_inference_ci95", report_figure(lambda r: r.energy.nj_per_inference_ci95)),
@@ -156,7 +159,8 @@ BENCHMARKS = {
     # quantized network exported as it is (QAT without the teacher cost 0.6 points here); 1,000 test
     # images through the RTL (Verilator), the whole test set through the hardware-exact reference.
     "fashion_mnist": FlowBenchmark(
-        RunConfig(dataset="fashion_mnist", hidden=(1000,), timesteps=8, lanes=32, epochs=40, qat_epochs=0,
+        RunConfig(dataset="fashion_mnist", hidden=(1000,), timesteps=8, architecture=CoreArchitecture(lanes=32),
+                  epochs=40, qat_epochs=0,
                   batch_size=128, input_code=RegularRateCode(), shift_pixels=1, mirror=True, verify_images=1000,
                   surrogate=ArcTan(), distillation=DistillationConfig(teacher_hidden=(1000,), teacher_epochs=20),
                   simulator="verilator"), until="verify",
@@ -269,7 +273,7 @@ def run_benchmark(name: str, benchmark: FlowBenchmark, work: Path) -> tuple[dict
              f"{name}.rtl_simulation.{v.simulator}_images_per_s": round(v.images / verify.seconds, 2),
              f"{name}.rtl_simulation.{v.simulator}_cycles_per_s": round(v.images * v.rtl_cycles_mean / verify.seconds)}
     if benchmark.core_figures:
-        speed.update(core_figures(name, records, config.lanes, work / f"core-{name}"))
+        speed.update(core_figures(name, records, config.architecture.lanes, work / f"core-{name}"))
     results.update(speed)
     kinds.update({key: Kind.MEASURED.value for key in speed})
     return results, kinds

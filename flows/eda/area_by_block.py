@@ -20,7 +20,7 @@ from pathlib import Path
 
 from flows.eda.liberty_library import CellLibrary
 from flows.eda.synthesis import read_macros_command
-from sim.tools import ToolError, run_tool
+from sim.tools import ToolError, run_tool, yosys_path
 
 MEMORIES = ("weights", "membranes", "biases")
 MEMORY_BLOCKS = {"weights": "weight_memory", "membranes": "membrane_memory", "biases": "bias_memory"}
@@ -90,10 +90,10 @@ def area_by_block(verilog: Path, *, top: str, library: CellLibrary, out_dir: Pat
     submod = "\n".join(f'setattr -set submod "\\"{memory}\\"" t:$mem_v2 n:*{memory}* %i' for memory in MEMORIES)
     script = out_dir / "synth_hierarchical.ys"
     netlist, netlist_json = out_dir / "hierarchical_netlist.v", out_dir / "hierarchical_netlist.json"
-    script.write_text(HIERARCHICAL_SCRIPT.format(verilog=Path(verilog).resolve(),
-                                                 top=top, liberty=liberty, submod=submod,
+    script.write_text(HIERARCHICAL_SCRIPT.format(verilog=yosys_path(verilog),
+                                                 top=top, liberty=yosys_path(liberty), submod=submod,
                                                  read_macros=read_macros_command(macro_models),
-                                                 netlist=netlist.resolve(), netlist_json=netlist_json.resolve()))
+                                                 netlist=yosys_path(netlist), netlist_json=yosys_path(netlist_json)))
     log = out_dir / "yosys_hierarchical.log"
     run_tool(["yosys", "-q", "-l", str(log), str(script)], log=out_dir / "yosys_hierarchical.stdout")
     modules = parse_module_areas(log.read_text())

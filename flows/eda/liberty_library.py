@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.tools import tcl_path
+
 
 class LibraryError(RuntimeError):
     """A liberty file that is missing or lacks what the flow needs."""
@@ -46,8 +48,8 @@ class CellLibrary(enum.Enum):
 
     def sta_read_commands(self, macro_liberty: Path | None = None) -> str:
         """OpenSTA's read_liberty lines: this library, and the SRAM macros' generated cells if any."""
-        paths = [self.require()] + ([Path(macro_liberty).resolve()] if macro_liberty is not None else [])
-        return "\n".join(f"read_liberty {path}" for path in paths)
+        paths = [self.require()] + ([Path(macro_liberty)] if macro_liberty is not None else [])
+        return "\n".join(f"read_liberty {tcl_path(path)}" for path in paths)
 
     def require(self) -> Path:
         if not self.liberty_path.is_file():

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flows.eda.liberty_library import CellLibrary
-from sim.tools import ToolError, run_tool
+from sim.tools import ToolError, run_tool, tcl_path
 
 STA_POWER_SCRIPT = """\
 {read_liberties}
@@ -41,9 +41,9 @@ def sta_report_power(netlist: Path, *, top: str, library: CellLibrary, clock_per
     """macro_liberty as in flows/timing.py; the macros' own power is not in OpenSTA's figure."""
     script = out_dir / "sta_power.tcl"
     script.write_text(STA_POWER_SCRIPT.format(read_liberties=library.sta_read_commands(macro_liberty),
-                                              netlist=Path(netlist).resolve(), top=top, period=clock_period_ns,
+                                              netlist=tcl_path(netlist), top=top, period=clock_period_ns,
                                               activity=f"{input_activity:.6g}"))
-    log = run_tool(["sta", "-no_splash", "-exit", str(script)], log=out_dir / "sta_power.log")
+    log = run_tool(["sta", "-no_splash", "-exit", script.name], log=out_dir / "sta_power.log", cwd=out_dir)
     total = TOTAL_ROW.search(log.read_text())
     if total is None:
         raise ToolError(f"OpenSTA's report_power printed no total; see {log}")

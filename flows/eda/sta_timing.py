@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flows.eda.liberty_library import CellLibrary
-from sim.tools import ToolError, run_tool
+from sim.tools import ToolError, run_tool, tcl_path
 
 # A period far beyond any path here, so the slack measures the path: min period = period - slack.
 PROBE_PERIOD_NS = 1000.0
@@ -44,14 +44,15 @@ def analyse_timing(netlist: Path, *, top: str, library: CellLibrary, out_dir: Pa
     out_dir.mkdir(parents=True, exist_ok=True)
     script = out_dir / "sta.tcl"
     script.write_text(STA_SCRIPT.format(read_liberties=library.sta_read_commands(macro_liberty),
-                                        netlist=Path(netlist).resolve(), top=top, period=PROBE_PERIOD_NS))
-    log = run_tool(["sta", "-no_splash", "-exit", str(script)], log=out_dir / "sta.log")
+                                        netlist=tcl_path(netlist), top=top, period=PROBE_PERIOD_NS))
+    log = run_tool(["sta", "-no_splash", "-exit", script.name], log=out_dir / "sta.log", cwd=out_dir)
     text = log.read_text()
     slack = re.search(r"(-?[0-9.]+)\s+slack \((MET|VIOLATED)\)", text)
     start = re.search(r"Startpoint: (\S+)", text)
     end = re.search(r"Endpoint: (\S+)", text)
     if slack is None or start is None or end is None:
-        raise ToolError(f"OpenSTA reported no timing path; see {log}")
+        said = "printed nothing" if not text.strip() else "reported no timing path"
+        raise ToolError(f"OpenSTA (sta) {said} for {script}; see {log}")
     critical = PROBE_PERIOD_NS - float(slack.group(1))
     period = math.ceil(critical / CLOCK_GRID_NS) * CLOCK_GRID_NS
     return TimingResult(critical_path_ns=critical, fmax_mhz=1000.0 / critical, clock_period_ns=period,

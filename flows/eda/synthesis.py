@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flows.eda.liberty_library import CellLibrary, read_liberty
-from sim.tools import ToolError, run_tool
+from sim.tools import ToolError, run_tool, yosys_path
 
 # `rename -enumerate` gives Yosys's private wires short names before both netlists are written, so
 # the Verilog (simulated, its nets in the VCD) and the JSON (read for loads and drivers) agree.
@@ -68,7 +68,7 @@ def parse_stat(log_text: str, library_cells: set[str]) -> tuple[float, dict[str,
 def read_macros_command(macro_models: Path | None) -> str:
     """Yosys reads the SRAM macros' models as black boxes (-lib: their ports only, which also spares
     it the megabytes of initial contents it would otherwise process)."""
-    return f"read_verilog -lib {Path(macro_models).resolve()}" if macro_models is not None else ""
+    return f"read_verilog -lib {yosys_path(macro_models)}" if macro_models is not None else ""
 
 
 def logic_verilog(verilog: Path, macro_models: Path | None, out_dir: Path) -> Path:
@@ -93,16 +93,13 @@ def synthesize(verilog: Path, *, top: str, library: CellLibrary, out_dir: Path,
     out_dir.mkdir(parents=True, exist_ok=True)
     netlist = out_dir / "netlist.v"
     netlist_json = out_dir / "netlist.json"
-    abc_options = ""
-    if buffering:
-        abc_script = out_dir / "buffering.abc"
-        abc_script.write_text(BUFFERING_ABC_SCRIPT)
-        abc_options = f"-script {abc_script.resolve()} "
+    # Inline (+, commas for blanks): ABC would split a script file's path at a blank.
+    abc_options = f'-script "+{BUFFERING_ABC_SCRIPT.strip().replace("; ", ";").replace(" ", ",")}" ' if buffering else ""
     script = out_dir / "synth.ys"
-    script.write_text(YOSYS_SCRIPT.format(verilog=Path(verilog).resolve(), top=top,
-                                          liberty=liberty, read_macros=read_macros_command(macro_models),
-                                          abc_options=abc_options, netlist=netlist.resolve(),
-                                          netlist_json=netlist_json.resolve()))
+    script.write_text(YOSYS_SCRIPT.format(verilog=yosys_path(verilog), top=top,
+                                          liberty=yosys_path(liberty), read_macros=read_macros_command(macro_models),
+                                          abc_options=abc_options, netlist=yosys_path(netlist),
+                                          netlist_json=yosys_path(netlist_json)))
     log = run_tool(["yosys", "-q", "-l", str(out_dir / "yosys.log"), str(script)], log=out_dir / "yosys.stdout")
     log = out_dir / "yosys.log"
     lib = read_liberty(liberty)

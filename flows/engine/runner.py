@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence, TypeVar
 
+from flows.engine.run_lock import RunFolderLock
 from flows.engine.provenance import code_digest, file_digest, library_versions, tool_identity
 from flows.engine.step import Artifact, Step
 from flows.engine.typed_json import from_jsonable, to_jsonable
+from sim.tools import stop_descendant_processes
 
 M = TypeVar("M")
 
@@ -109,19 +111,38 @@ def _fsync(path: Path) -> None:
 BOOKKEEPING = {"config.json", "inputs.json"}
 
 
-def _set_aside(partial: Path, folder: Path) -> None:
-    """A failed step leaves no step folder: its logs, if it wrote any, move to `<folder>.failed`."""
+def _set_aside(partial: Path, folder: Path) -> Path | None:
+    """A failed step leaves no step folder: its logs, if it wrote any, move to `<folder>.failed`
+    (returned; None when there were none)."""
     failed = folder.with_name(folder.name + ".failed")
     shutil.rmtree(failed, ignore_errors=True)
+    if not partial.is_dir():
+        return None
     if {p.name for p in partial.iterdir()} <= BOOKKEEPING:
         shutil.rmtree(partial, ignore_errors=True)
-    else:
-        partial.rename(failed)
+        return None
+    partial.rename(failed)
+    return failed
+
+
+def _name_what_exists(exc: BaseException, partial: Path, failed: Path | None) -> None:
+    """An error that names files of the step's `.partial` folder names them where they now are."""
+    where = str(failed) if failed is not None else f"{partial} (removed: it held no logs)"
+    exc.args = tuple(a.replace(str(partial), where) if isinstance(a, str) else a for a in exc.args)
 
 
 def run_flow(steps: Sequence[Step], run_dir: Path, *,
              progress: Callable[[int, int, Step, StepRecord | None], None] | None = None) -> RunRecords:
+    """Run `steps` into `run_dir`, holding the folder's lock throughout (RunFolderLocked if another
+    process holds it)."""
+    if run_dir.exists() and not run_dir.is_dir():
+        raise NotADirectoryError(20, "the run folder exists and is not a folder", str(run_dir))
     run_dir.mkdir(parents=True, exist_ok=True)
+    with RunFolderLock(run_dir):
+        return _run_steps(steps, run_dir, progress)
+
+
+def _run_steps(steps: Sequence[Step], run_dir: Path, progress) -> RunRecords:
     artifacts: dict[Artifact, Path] = {}
     records = []
     for number, step in enumerate(steps, start=1):
@@ -165,8 +186,10 @@ def _run_step(step: Step, inputs: dict[Artifact, Path], folder: Path, run_dir: P
         if not isinstance(outcome.metrics, step.Metrics):
             raise RuntimeError(f"step {step.id} returned {type(outcome.metrics).__name__} metrics, "
                                f"declared {step.Metrics.__name__}")
-    except BaseException:
-        _set_aside(partial, folder)
+    except BaseException as exc:
+        # Whatever the step started (simulators, Yosys) stops before its folder is set aside.
+        stop_descendant_processes()
+        _name_what_exists(exc, partial, _set_aside(partial, folder))
         raise
     seconds = time.perf_counter() - start
     relative = {a: str(Path(p).resolve().relative_to(partial.resolve())) for a, p in outcome.artifacts.items()}

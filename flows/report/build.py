@@ -64,7 +64,7 @@ def _hardware(config: RunConfig, records: RunRecords) -> HardwareFigures | None:
     quantize, compiled = records.metrics(QuantizeMetrics), records.metrics(CompileMetrics)
     timing = records.metrics(TimingMetrics)
     return HardwareFigures(
-        lanes=config.lanes,
+        lanes=config.architecture.lanes,
         weight_bits=quantize.weight_bits,
         membrane_bits=quantize.membrane_bits,
         input=_input_kind(config.encoder is not None),

@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 from flows.engine.typed_json import to_jsonable
+from model.compiled import current_umask
 from flows.report.schema import RunReport
 
 # Published figures for context only: other processes, other networks; not comparable as measured.
@@ -203,9 +204,7 @@ def atomic_write(path: Path, data: str | bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data.encode() if isinstance(data, str) else data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
+        os.chmod(tmp, 0o666 & ~current_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -63,7 +63,7 @@ def test_a_weight_width_out_of_range_exits_with_an_error(tmp_path, capsys):
 
 
 def test_a_missing_data_set_says_where_to_put_it(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr("model.datasets.SHARED_DATASETS", tmp_path / "nowhere")
+    monkeypatch.setattr("model.dataset.SHARED_DATASETS", tmp_path / "nowhere")
     monkeypatch.setitem(__import__("model.datasets").datasets.IDX_SYSTEM_LOCATIONS, "fashion_mnist",
                         tmp_path / "nowhere")
     monkeypatch.delenv("SPIKEFAB_DATA", raising=False)

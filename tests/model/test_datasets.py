@@ -4,7 +4,8 @@ import struct
 import numpy as np
 import pytest
 
-from model.datasets import DatasetError, SHARED_DATASETS, load_dataset, read_idx
+from model.dataset import SHARED_DATASETS
+from model.datasets import DatasetError, load_dataset, read_idx
 
 
 def write_idx(path, array):
@@ -53,7 +54,7 @@ def test_an_explicit_path_comes_before_the_environment(tmp_path, monkeypatch):
 
 
 def test_a_missing_data_set_says_where_to_put_it(tmp_path, monkeypatch):
-    monkeypatch.setattr("model.datasets.SHARED_DATASETS", tmp_path / "none")
+    monkeypatch.setattr("model.dataset.SHARED_DATASETS", tmp_path / "none")
     monkeypatch.setitem(__import__("model.datasets").datasets.IDX_SYSTEM_LOCATIONS, "mnist", tmp_path / "none")
     monkeypatch.delenv("SPIKEFAB_DATA", raising=False)
     with pytest.raises(DatasetError, match="mnist not found .*Put the four MNIST IDX gz files"):
@@ -71,3 +72,36 @@ def test_the_real_mnist_files_load():
     data = load_dataset("mnist")
     assert data.train_x.shape == (60000, 784) and data.test_x.shape == (10000, 784)
     assert np.bincount(data.test_y).tolist()[:2] == [980, 1135]  # the published class counts
+
+
+def test_an_explicit_path_is_used_or_the_load_fails(tmp_path, monkeypatch):
+    make_idx_folder(tmp_path / "env" / "mnist", train=9)
+    monkeypatch.setenv("SPIKEFAB_DATA", str(tmp_path / "env"))
+    with pytest.raises(DatasetError, match=r"not found in the given data path .*missing \(it does not exist\)"):
+        load_dataset("mnist", tmp_path / "missing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DatasetError, match=r"given data path .*empty \(it does not hold it\)"):
+        load_dataset("mnist", tmp_path / "empty")
+
+
+@pytest.mark.parametrize("split", ["train", "t10k"])
+def test_a_label_out_of_range_names_its_file(tmp_path, split):
+    make_idx_folder(tmp_path / "m")
+    labels = np.array([1, 2, 12], dtype=np.uint8) if split == "t10k" else np.array([0] * 6 + [10], dtype=np.uint8)
+    write_idx(tmp_path / "m" / f"{split}-labels-idx1-ubyte.gz", labels)
+    with pytest.raises(DatasetError, match=rf"{split}-labels-idx1-ubyte.gz: label 1[02] at position \d is not a class 0..9"):
+        load_dataset("mnist", tmp_path / "m")
+
+
+def test_images_of_the_wrong_size_name_their_file(tmp_path):
+    make_idx_folder(tmp_path / "m")
+    write_idx(tmp_path / "m" / "train-images-idx3-ubyte.gz", np.zeros((7, 27, 28), dtype=np.uint8))
+    with pytest.raises(DatasetError, match=r"train-images-idx3-ubyte.gz: images are \(27, 28\), not 28 x 28"):
+        load_dataset("mnist", tmp_path / "m")
+
+
+def test_images_and_labels_must_agree_in_count(tmp_path):
+    make_idx_folder(tmp_path / "m", train=7)
+    write_idx(tmp_path / "m" / "train-labels-idx1-ubyte.gz", np.zeros(6, dtype=np.uint8))
+    with pytest.raises(DatasetError, match="7 train images but 6 labels"):
+        load_dataset("mnist", tmp_path / "m")

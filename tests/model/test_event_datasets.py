@@ -4,7 +4,8 @@ import numpy as np
 import torch
 import pytest
 
-from model.datasets import SHARED_DATASETS, DatasetError, load_dataset
+from model.dataset import SHARED_DATASETS
+from model.datasets import DatasetError, load_dataset
 from model.event_datasets import NMNIST_DURATION_US, NMNIST_INPUTS, NMNIST_SIDE, bin_events, read_bs2
 
 NMNIST = SHARED_DATASETS / "nmnist-small"
