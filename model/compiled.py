@@ -12,6 +12,7 @@ import json
 import os
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -333,7 +334,9 @@ class CompiledNetwork:
             with loaded as npz:
                 arrays = {name: npz[name] for name in npz.files}
             meta = json.loads(arrays["meta"].tobytes().decode())
-        except (zipfile.BadZipFile, ValueError, KeyError, OSError, EOFError, UnicodeDecodeError) as exc:
+        # zlib.error and zipfile's NotImplementedError come from damaged compressed members (found by fuzzing).
+        except (zipfile.BadZipFile, ValueError, KeyError, OSError, EOFError, UnicodeDecodeError, zlib.error,
+                NotImplementedError) as exc:
             raise CompiledNetworkError(f"{what} (corrupted or truncated: {exc}); re-export it") from exc
         if not isinstance(meta, dict) or meta.get("magic") != FILE_MAGIC:
             raise CompiledNetworkError(f"{what} (no spikefab header)")
@@ -368,7 +371,7 @@ class CompiledNetwork:
                 early_exit=None if exit_rule is None else EarlyExit(min_steps=exit_rule[0], margin=exit_rule[1]),
                 class_names=tuple(meta["class_names"]),
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
             if isinstance(exc, CompiledNetworkError):
                 raise CompiledNetworkError(f"{path}: {exc}") from exc
             raise CompiledNetworkError(f"{what} (missing or malformed field: {exc})") from exc

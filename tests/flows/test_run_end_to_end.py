@@ -351,7 +351,7 @@ def test_the_network_file_records_the_input_code_and_verify_holds_to_it(tiny_run
 
 
 def test_every_compiled_core_comes_with_its_datasheet(tiny_run):
-    folder = tiny_run / "06-compile"
+    folder = tiny_run / "05-compile"
     datasheet = (folder / "datasheet.md").read_text()
     assert datasheet.startswith("# spikefab_core: datasheet") and "64-16-10 network" in datasheet
     assert "| `events_in__payload` | in | 7 |" in datasheet and "input_error" in datasheet

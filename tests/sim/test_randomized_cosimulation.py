@@ -1,5 +1,5 @@
 """Randomized co-simulation: random networks, architectures and host behaviour, each reproducible from
-the seed in its test id. 200 seeds in all; `make test` runs the first FAST_SEEDS, `make test-all` all."""
+the seed in its test id. 1,000 seeds in all; `make test` runs the first FAST_SEEDS, `make test-all` all."""
 
 import pytest
 
@@ -9,7 +9,7 @@ from sim.rate_encoder import core_input_spikes
 from sim.compare import compare_with_reference
 from sim.rtl_run import rtl_run
 
-TOTAL_SEEDS = 200
+TOTAL_SEEDS = 1000
 FAST_SEEDS = 24
 
 SEEDS = [pytest.param(s, marks=() if s < FAST_SEEDS else pytest.mark.slow, id=f"seed{s}") for s in range(TOTAL_SEEDS)]
