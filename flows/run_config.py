@@ -7,7 +7,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from model.architecture import CoreArchitecture, RateEncoder
-from model.compiled import Integration, Readout, Reset
+from model.compiled import MAX_TIMESTEPS, Integration, Readout, Reset
 from model.augmentation import RandomShift
 from model.datasets import DATASETS, EVENT_DATASETS
 from model.event_datasets import NMNIST_INPUTS
@@ -113,6 +113,11 @@ class RunConfig:
             raise ValueError("the on-chip encoder draws a rate code: use the rate input code with it")
         if not 0 <= self.exit_tolerance < 1:
             raise ValueError(f"exit_tolerance must be in [0, 1), not {self.exit_tolerance}")
+        # Checked before any step: the core counts at most MAX_TIMESTEPS, and encoding more would
+        # first spend minutes and gigabytes on spikes no core can take.
+        if not isinstance(self.timesteps, int) or not 1 <= self.timesteps <= MAX_TIMESTEPS:
+            raise ValueError(f"timesteps must be 1..{MAX_TIMESTEPS} (the core's timestep counter), "
+                             f"not {self.timesteps!r}")
         if self.early_exit and self.timesteps < 2:
             raise ValueError("early exit needs at least two timesteps")
         if not isinstance(self.library, LibraryConfig):

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 from amaranth.back import verilog
 
 from model.architecture import CoreArchitecture
-from model.compiled import CompiledNetwork, current_umask
+from model.atomic_file import write_atomically
+from model.compiled import CompiledNetwork
 
 from .core import SpikingCore, core_sram_macros
 from .sram_macro import SramMacroModel, SramMacroShape
@@ -33,16 +33,4 @@ def sram_models_verilog(shapes: list[SramMacroShape]) -> str:
 def write_core_verilog(network: CompiledNetwork, architecture: CoreArchitecture, path: str | os.PathLike,
                        *, name: str = TOP_NAME) -> Path:
     """Write the core's Verilog to `path` atomically."""
-    path = Path(path)
-    text = core_verilog(network, architecture, name=name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes it 0600
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomically(path, core_verilog(network, architecture, name=name))

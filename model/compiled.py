@@ -10,13 +10,14 @@ import enum
 import io
 import json
 import os
-import tempfile
 import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from .atomic_file import write_atomically
 
 # Version 2 records the input code (Encoding); version 1 files still load, their code unrecorded.
 FORMAT_VERSION = 2
@@ -25,6 +26,7 @@ FILE_MAGIC = "spikefab-compiled-network"
 
 MAX_WEIGHT_BITS = 16
 MAX_MEMBRANE_BITS = 32
+MAX_TIMESTEPS = 1 << 16  # the core's timestep counter
 
 
 class CompiledNetworkError(ValueError):
@@ -235,8 +237,8 @@ class CompiledNetwork:
         for k, layer in enumerate(layers[:-1]):
             if not layer.spiking:
                 raise CompiledNetworkError(f"layer {k} is hidden and must spike; only the output layer may be non-spiking")
-        if not isinstance(self.timesteps, int) or not 1 <= self.timesteps <= 1 << 16:
-            raise CompiledNetworkError(f"timesteps must be 1..65536, not {self.timesteps!r}")
+        if not isinstance(self.timesteps, int) or not 1 <= self.timesteps <= MAX_TIMESTEPS:
+            raise CompiledNetworkError(f"timesteps must be 1..{MAX_TIMESTEPS}, not {self.timesteps!r}")
         if not isinstance(self.readout, Readout):
             raise CompiledNetworkError(f"readout must be a Readout member, not {self.readout!r}")
         if (self.readout is Readout.MEMBRANE) == layers[-1].spiking:
@@ -307,17 +309,7 @@ class CompiledNetwork:
         for k, layer in enumerate(self.layers):
             arrays[f"weights_{k}"] = layer.weights
             arrays[f"bias_{k}"] = layer.bias
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez_compressed(f, **arrays)
-            os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes it 0600; a saved file is an ordinary one
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        return write_atomically(path, lambda f: np.savez_compressed(f, **arrays))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "CompiledNetwork":
@@ -375,12 +367,6 @@ class CompiledNetwork:
             if isinstance(exc, CompiledNetworkError):
                 raise CompiledNetworkError(f"{path}: {exc}") from exc
             raise CompiledNetworkError(f"{what} (missing or malformed field: {exc})") from exc
-
-
-def current_umask() -> int:
-    umask = os.umask(0)
-    os.umask(umask)
-    return umask
 
 
 def _frozen(array: np.ndarray, dtype: type) -> np.ndarray:

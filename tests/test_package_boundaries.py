@@ -14,8 +14,8 @@ from flows.engine.provenance import PROJECT_PACKAGES, project_imports
 ROOT = Path(__file__).resolve().parents[1]
 TORCH_BLOCKER = Path(__file__).parent / "torch_blocked"
 # The contract between training and hardware, and the data loaders the hardware flow shares.
-TORCH_FREE_MODEL = ("model.compiled", "model.architecture", "model.encoding", "model.dataset", "model.datasets",
-                    "model.event_datasets")
+TORCH_FREE_MODEL = ("model.compiled", "model.atomic_file", "model.architecture", "model.encoding", "model.dataset",
+                    "model.datasets", "model.event_datasets")
 
 
 def project_modules(*packages: str) -> list[str]:

@@ -258,8 +258,8 @@ def run_benchmark(name: str, benchmark: FlowBenchmark, work: Path) -> tuple[dict
         shutil.copytree(work / f"run-{benchmark.reuse}", run_dir)
     report, records = run_and_report(config, run_dir, until=benchmark.until)
     named = {f"{name}.{figure.name}": figure for figure in FIGURES} | benchmark.aliases
-    results = {key: _published(figure.read(report)) for key, figure in named.items()
-               if figure.read(report) is not None}
+    values = {key: figure.read(report) for key, figure in named.items()}
+    results = {key: _published(value) for key, value in values.items() if value is not None}
     kinds = {key: named[key].kind.value for key in results}
     for record in records:
         results[f"{name}.seconds.{record.id}"] = round(record.seconds, 2)

@@ -58,15 +58,21 @@ def _imported_names(module: str, tree: ast.AST, is_package: bool) -> set[str]:
     return {n for n in names if n.split(".")[0] in PROJECT_PACKAGES}
 
 
-@functools.lru_cache(maxsize=None)
 def _module_source(name: str) -> tuple[str, frozenset[str]] | None:
     """A module's syntax-tree digest and the project modules it imports (None: not a project module)."""
     path = _module_file(name)
     if path is None:
         return None
-    tree = ast.parse(path.read_text(), filename=str(path))
+    stat = path.stat()
+    return _parsed_module(name, str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=None)
+def _parsed_module(name: str, path: str, mtime_ns: int, size: int) -> tuple[str, frozenset[str]]:
+    """Cached per file, time and size: a long-lived process (a sweep, the test suite) sees an edit."""
+    tree = ast.parse(Path(path).read_text(), filename=path)
     digest = hashlib.sha256(ast.dump(tree, include_attributes=False).encode()).hexdigest()
-    return digest, frozenset(_imported_names(name, tree, path.name == "__init__.py"))
+    return digest, frozenset(_imported_names(name, tree, Path(path).name == "__init__.py"))
 
 
 def project_imports(module: str) -> frozenset[str]:

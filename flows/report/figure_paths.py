@@ -37,8 +37,12 @@ def _dataclass_of(hint: Any) -> type | None:
     return None
 
 
-def _is_dict(hint: Any) -> bool:
-    return any(typing.get_origin(h) is dict for h in (hint, *typing.get_args(hint)))
+def _dict_values(hint: Any) -> Any:
+    """The value type of a dict hint (or of a dict within an optional), else None."""
+    for h in (hint, *typing.get_args(hint)):
+        if typing.get_origin(h) is dict:
+            return typing.get_args(h)[1]
+    return None
 
 
 @dataclass(frozen=True)
@@ -61,30 +65,21 @@ class ReportFigure:
 
 
 def report_figure(read: Callable[[Any], Any]) -> ReportFigure:
-    """ReportFigure(('energy', 'images'), MEASURED) from `lambda r: r.energy.images`."""
+    """ReportFigure(('energy', 'images'), MEASURED) from `lambda r: r.energy.images`. A part after a
+    dict-typed field is one of its keys; the walk goes on in the dict's value type."""
     path = read(_PathRecorder())._path
-    cls: type | None = RunReport
+    hint: Any = RunReport
     kind = None
-    for k, part in enumerate(path):
-        if cls is None:
-            raise ValueError(f"{'.'.join(path)}: {'.'.join(path[:k])} has no fields")
-        fields = {f.name: f for f in dataclasses.fields(cls)}
-        if part not in fields:
-            raise ValueError(f"{'.'.join(path)}: {cls.__name__} has no field {part!r}")
-        hint = typing.get_type_hints(cls)[part]
-        kind = kind_of(fields[part]) or kind
-        if _is_dict(hint) and k + 1 < len(path):
-            # A key of a dict: the rest of the path is inside its values.
-            value_hint = next(typing.get_args(h)[1] for h in (hint, *typing.get_args(hint))
-                              if typing.get_origin(h) is dict)
-            path_rest = path[k + 2:]
-            cls = _dataclass_of(value_hint)
-            for part2 in path_rest:
-                fields = {f.name: f for f in dataclasses.fields(cls)}
-                if part2 not in fields:
-                    raise ValueError(f"{'.'.join(path)}: {cls.__name__} has no field {part2!r}")
-                kind = kind_of(fields[part2]) or kind
-                cls = _dataclass_of(typing.get_type_hints(cls)[part2])
-            break
+    for part in path:
+        values = _dict_values(hint)
+        if values is not None:
+            hint = values  # `part` is a key
+            continue
         cls = _dataclass_of(hint)
+        fields = {f.name: f for f in dataclasses.fields(cls)} if cls is not None else {}
+        if part not in fields:
+            owner = cls.__name__ if cls is not None else str(hint)
+            raise ValueError(f"{'.'.join(path)}: {owner} has no field {part!r}")
+        kind = kind_of(fields[part]) or kind
+        hint = typing.get_type_hints(cls)[part]
     return ReportFigure(path, kind)

@@ -4,12 +4,10 @@ keeps measured, modelled and estimated figures in separate tables (flows/engine/
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from flows.engine.typed_json import to_jsonable
-from model.compiled import current_umask
+from model.atomic_file import write_atomically
 from flows.report.schema import RunReport
 
 # Published figures for context only: other processes, other networks; not comparable as measured.
@@ -198,19 +196,6 @@ def plot(r: RunReport, path: Path) -> None:
     plt.close(fig)
 
 
-def atomic_write(path: Path, data: str | bytes) -> None:
-    """Write `path` whole or not at all, with the permissions the umask gives a new file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data.encode() if isinstance(data, str) else data)
-        os.chmod(tmp, 0o666 & ~current_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_report(run_dir: Path, r: RunReport) -> None:
     """report.json, report.md and, with hardware figures, report.png; a plot left by an earlier, longer
     run of the same folder is removed so that no file describes another run."""
@@ -219,8 +204,8 @@ def write_report(run_dir: Path, r: RunReport) -> None:
         plot(r, png)
     else:
         png.unlink(missing_ok=True)
-    atomic_write(run_dir / "report.md", markdown(r))
-    atomic_write(run_dir / "report.json", json.dumps(to_jsonable(r, with_type=False), indent=2))
+    write_atomically(run_dir / "report.md", markdown(r))
+    write_atomically(run_dir / "report.json", json.dumps(to_jsonable(r, with_type=False), indent=2))
 
 
 def summary(r: RunReport, run_dir: Path) -> str:

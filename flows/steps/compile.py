@@ -10,13 +10,13 @@ import numpy as np
 
 from flows.engine.figures import measured, setting
 from flows.engine.step import Artifact, Step, StepOutcome
-from flows.report.render import atomic_write
 from flows.report.waveform_plot import plot_waveform
 from hw.core import input_port_name
 from hw.datasheet import datasheet_markdown
 from hw.protocol_trace import record_inference
 from hw.verilog import TOP_NAME, write_core_verilog
 from model.architecture import CoreArchitecture
+from model.atomic_file import write_atomically
 from model.compiled import CompiledNetwork, Integration, Reset, sized_layer
 
 # The waveform's stand-in network: small enough for Amaranth's simulator, with the architecture's
@@ -48,7 +48,7 @@ def write_datasheet(net: CompiledNetwork, arch: CoreArchitecture, folder: Path) 
         title=f"the protocol on a stand-in {'-'.join(map(str, STAND_IN_SIZES))} network, T = {stand_in.timesteps}, "
               f"{shown.lanes} lanes (simulated in Amaranth; memories as flip-flops, the protocol is the same)")
     path = folder / "datasheet.md"
-    atomic_write(path, datasheet_markdown(net, arch, waveform=figure.name))
+    write_atomically(path, datasheet_markdown(net, arch, waveform=figure.name))
     return path
 
 

@@ -4,7 +4,6 @@ error (exit 2, one line, no traceback), never exit 1 without a mismatch, and lea
 
 import io
 import json
-import zipfile
 
 import numpy as np
 import pytest

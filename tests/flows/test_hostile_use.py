@@ -14,11 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from flows import cli
 from flows.cli import EXIT_ERROR, main
 from flows.engine.run_lock import RunFolderLock
 from flows.engine.runner import run_flow
-from flows.engine.step import Artifact, Step, StepOutcome
+from flows.engine.step import Artifact, Step
 from model.compiled import CompiledNetwork, CompiledNetworkError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,7 +57,7 @@ def test_an_unexpected_error_exits_2_and_shows_its_traceback_only_with_debug(tmp
 
 def test_a_full_disk_exits_2_and_leaves_no_temporary_file(tmp_path, capsys, monkeypatch):
     def full(path, data):
-        # What atomic_write meets on a full disk, after it made its temporary file.
+        # What write_atomically meets on a full disk, after it made its temporary file.
         import tempfile
 
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -66,7 +65,7 @@ def test_a_full_disk_exits_2_and_leaves_no_temporary_file(tmp_path, capsys, monk
         Path(tmp).unlink()
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr("flows.report.render.atomic_write", full)
+    monkeypatch.setattr("flows.report.render.write_atomically", full)
     out = tmp_path / "run"
     assert main(["run", *QUICK, "--until", "encode", "--out", str(out)]) == EXIT_ERROR
     assert "the disk is full" in one_line_error(capsys.readouterr().err)
@@ -119,7 +118,9 @@ def test_digits_refuse_a_data_path(tmp_path, capsys):
 @pytest.mark.parametrize("options, message", [
     (["--lanes", "5000"], "lanes must be 1..4096"),
     (["--leak-shift", "40"], "leak_shift must be None or 1..31"),
-], ids=["lanes", "leak-shift"])
+    # Found by the CLI fuzz: T=70,000 spent a minute and 14 GB encoding digits before export refused it.
+    (["--timesteps", "70000"], "timesteps must be 1..65536"),
+], ids=["lanes", "leak-shift", "timesteps"])
 def test_settings_that_do_not_fit_are_refused_before_training(options, message, tmp_path, capsys):
     assert main(["run", *QUICK, *options, "--out", str(tmp_path / "run")]) == EXIT_ERROR
     assert message in capsys.readouterr().err and not (tmp_path / "run" / "01-encode").exists()

@@ -1,8 +1,6 @@
 """The report schema documents itself: every figure has a kind and a meaning, and the README's table
 is what the classes say."""
 
-import dataclasses
-import typing
 from pathlib import Path
 
 import pytest
