@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from flows.engine.figures import measured, setting
+from flows.engine.figures import Kind, kind_of, measured, modelled, setting, shown
 from flows.engine.typed_json import to_jsonable
 from flows.report.build import run_and_report
 from flows.report.schema import RunReport
@@ -35,10 +35,13 @@ class SweepPoint:
     weight_bits: int = setting("bits per weight")
     lanes: int = setting("lanes")
     accuracy: float = measured("fraction", "the hardware-exact reference on the test set, as deployed")
-    nj_per_inference: float = measured("nJ", "energy per inference (report.energy.nj_per_inference)")
-    energy_images: int = measured("", "gate-level inferences behind it")
-    pj_per_sop: float = measured("pJ/SOP", "energy per synaptic operation")
-    area_mm2: float = measured("mm^2", "area (report.area.total_um2)")
+    energy_images: int = measured("", "gate-level inferences behind the energies")
+    logic_nj_per_inference: float = measured("nJ", "the logic's gate-level energy per inference")
+    logic_mm2: float = measured("mm^2", "the logic's area (report.area.logic_um2)")
+    # With SRAM macros these add the macros' modelled accesses and area: modelled figures.
+    nj_per_inference: float = modelled("nJ", "energy per inference, logic plus macros (report.energy.nj_per_inference)")
+    pj_per_sop: float = modelled("pJ/SOP", "energy per synaptic operation, logic plus macros")
+    area_mm2: float = modelled("mm^2", "area, logic plus macros (report.area.total_um2)")
     latency_us: float = measured("us", "mean cycles at the clock")
     fmax_mhz: float = measured("MHz", "Fmax")
     cycles_per_inference: float = measured("cycles", "mean cycles per inference")
@@ -50,6 +53,8 @@ class SweepPoint:
                    lanes=config.architecture.lanes,
                    accuracy=report.accuracy.quantized_reference, nj_per_inference=report.energy.nj_per_inference,
                    energy_images=report.energy.images, pj_per_sop=report.energy.pj_per_sop,
+                   logic_nj_per_inference=report.energy.logic_nj_per_inference,
+                   logic_mm2=report.area.logic_um2 / 1e6,
                    area_mm2=report.area.total_um2 / 1e6, latency_us=report.hardware.latency_us_mean,
                    fmax_mhz=report.timing.fmax_mhz, cycles_per_inference=report.hardware.cycles_per_inference_mean)
 
@@ -86,15 +91,22 @@ def run_sweep(configs: dict[tuple[int, int, int], RunConfig], out: Path, *,
     return rows
 
 
+SECTIONS = {Kind.MEASURED: "Measured: accuracy of the hardware-exact reference on the test set; the logic's energy "
+                           "from gate-level activity, mean over the stated images; latency at the clock used.",
+            Kind.MODELLED: "Modelled: the logic's measured figures plus the SRAM macros' modelled accesses and area "
+                           "(equal to the logic's where the memories are flip-flops)."}
+
+
 def markdown(rows: list[SweepPoint]) -> str:
-    lines = ["# spikefab sweep", "", "Measured. Accuracy: the hardware-exact reference on the test set; energy from "
-             "gate-level activity (with SRAM macros, their accesses modelled), mean over the stated images; * marks "
-             "the Pareto front (accuracy against energy, area and latency).", "",
-             "| point | accuracy | nJ/inference (images) | pJ/SOP | area mm^2 | latency us | Fmax MHz | Pareto |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
-    lines += [f"| {r.point} | {r.accuracy:.4f} | {r.nj_per_inference:.1f} ({r.energy_images}) | {r.pj_per_sop:.1f} | "
-              f"{r.area_mm2:.3f} | {r.latency_us:.1f} | {r.fmax_mhz:.1f} | {'*' if r.pareto else ''} |"
-              for r in rows]
+    """One table per kind of figure (never mixed), each row naming its point; * marks the Pareto front
+    (accuracy against energy, area and latency, the totals)."""
+    lines = ["# spikefab sweep"]
+    for kind, intro in SECTIONS.items():
+        names = [f.name for f in dataclasses.fields(SweepPoint) if kind_of(f) is kind]
+        lines += ["", f"## {kind.value.capitalize()}", "", intro, "",
+                  "| point | " + " | ".join(names) + " | Pareto |", "|---" * (len(names) + 2) + "|"]
+        lines += [f"| {r.point} | " + " | ".join(shown(getattr(r, n)) for n in names) + f" | {'*' if r.pareto else ''} |"
+                  for r in rows]
     return "\n".join(lines) + "\n"
 
 

@@ -25,7 +25,7 @@ from sim.cycles import predict_cycles
 from sim.reference import ref_run
 from sim.rtl_run import rtl_run
 
-from flows.engine.figures import Kind
+from flows.engine.figures import Kind, shown
 from flows.engine.runner import RunRecords
 from flows.engine.step import Artifact
 from flows.report.build import run_and_report
@@ -134,9 +134,10 @@ BENCHMARKS = {
     # The MNIST network of the training issue (784-800-10 with its early exit) as hardware at 1, 8 and
     # 32 lanes, its 5 Mbit of weights in SRAM macros: area, Fmax, energy per inference and per SOP,
     # and each step's time; its training steps are reused. 500 test images through the RTL (a lane
-    # costs 130k cycles per image), 2 inferences at gate level.
+    # costs 130k cycles per image); 6 inferences at gate level (the same first test images at every
+    # lane count, so the three compare image for image), their mean with a Student-t interval.
     **{f"mnist_energy_lanes{lanes}": FlowBenchmark(
-        dataclasses.replace(MNIST_ACCURACY, verify_images=500, energy_images=2,
+        dataclasses.replace(MNIST_ACCURACY, verify_images=500, energy_images=6,
                             architecture=CoreArchitecture(lanes=lanes, memories=MemoryStyle.SRAM_MACROS)),
         reuse="mnist_accuracy",
         aliases={f"mnist.energy.lanes{lanes}.{key}": path for key, path in (
@@ -145,6 +146,10 @@ BENCHMARKS = {
             ("images", report_figure(lambda r: r.energy.images)),
             ("pj_per_sop", report_figure(lambda r: r.energy.pj_per_sop)),
             ("area_um2", report_figure(lambda r: r.area.total_um2)),
+            ("logic_nj_per_inference", report_figure(lambda r: r.energy.logic_nj_per_inference)),
+            ("logic_nj_per_inference_ci95", report_figure(lambda r: r.energy.logic_nj_per_inference_ci95)),
+            ("logic_pj_per_sop", report_figure(lambda r: r.energy.logic_pj_per_sop)),
+            ("logic_area_um2", report_figure(lambda r: r.area.logic_um2)),
             ("fmax_mhz", report_figure(lambda r: r.timing.fmax_mhz)),
             ("scaled_28nm.dynamic_nj_per_inference",
              report_figure(lambda r: r.scaled_estimate.nodes["28nm"].dynamic_nj_per_inference)),
@@ -210,7 +215,8 @@ FIGURES = [report_figure(read) for read in (
     lambda r: r.area.total_um2, lambda r: r.area.logic_um2, lambda r: r.area.sram_macros_um2, lambda r: r.area.flip_flops,
     lambda r: r.timing.critical_path_ns, lambda r: r.timing.fmax_mhz,
     lambda r: r.energy.images, lambda r: r.energy.nj_per_inference, lambda r: r.energy.nj_per_inference_ci95,
-    lambda r: r.energy.logic_nj_per_inference, lambda r: r.energy.sram_macro_nj_per_inference,
+    lambda r: r.energy.logic_nj_per_inference, lambda r: r.energy.logic_nj_per_inference_ci95,
+    lambda r: r.energy.logic_pj_per_sop, lambda r: r.energy.sram_macro_nj_per_inference,
     lambda r: r.energy.nj_per_inference_spread, lambda r: r.energy.pj_per_sop,
     lambda r: r.early_exit.avg_timesteps, lambda r: r.early_exit.accuracy, lambda r: r.early_exit.accuracy_full_timesteps,
     lambda r: r.early_exit.calibration.min_steps, lambda r: r.early_exit.calibration.margin,
@@ -281,24 +287,17 @@ def run_benchmark(name: str, benchmark: FlowBenchmark, work: Path) -> tuple[dict
 
 KIND_SECTIONS = {
     Kind.MEASURED.value: ("Measured", "Counted on the test sets, simulated on the RTL or the mapped netlist, timed on "
-                                      "this machine. With SRAM macros, total energies and pJ/SOP include the macros' "
-                                      "modelled accesses; the logic's share alone is `logic_nj_per_inference`."),
+                                      "this machine. Energy and area here are the logic's alone (`logic_*`)."),
     Kind.MODELLED.value: ("Modelled", "From stated models (the SRAM macro model of flows/energy/sram_macros.py, the "
-                                      "cross-checks), not measured on our netlist."),
+                                      "cross-checks), and every total that adds the macros' modelled accesses or area "
+                                      "to the logic's measured figures (energy `nj_per_inference`, `pj_per_sop`, "
+                                      "`area.total_um2`; equal to the logic's with flip-flop memories)."),
     Kind.ESTIMATED.value: ("Estimated", "Scaled to other process nodes by the first-order rule of "
                                         "flows/energy/technology_scaling.py: a placement beside published chips, not a "
                                         "measurement."),
     Kind.SETTING.value: ("Settings", "What the benchmark configured or built, not figures."),
 }
 UNLABELLED = ("Not labelled", "Figures from a bench run made before figures carried their kind: re-run their benchmark.")
-
-
-def _shown(value) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    if isinstance(value, list):
-        return "[" + ", ".join(_shown(v) for v in value) + "]"
-    return str(value)
 
 
 def markdown(results: dict, kinds: dict, machine: str) -> str:
@@ -308,7 +307,7 @@ def markdown(results: dict, kinds: dict, machine: str) -> str:
         if not keys:
             continue
         lines += ["", f"## {title}", "", intro, "", "| figure | value |", "| --- | --- |"]
-        lines += [f"| {key} | {_shown(results[key])} |" for key in keys]
+        lines += [f"| {key} | {shown(results[key])} |" for key in keys]
     lines += ["", "## Published chips, for context only", "",
               "Measured silicon at their own nodes, as their papers give them; set them beside the estimated "
               "`scaled_28nm` figures, never beside the 180 nm ones.", "", "| figure | value |", "| --- | --- |"]

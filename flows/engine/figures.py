@@ -42,3 +42,12 @@ def setting(meaning: str, unit: str = "", **kw: Any) -> Any:
 
 def kind_of(field: dataclasses.Field) -> Kind | None:
     return field.metadata.get("kind")
+
+
+def shown(value: Any) -> str:
+    """A figure as a table cell: four significant digits, lists and intervals item by item."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(shown(v) for v in value) + "]"
+    return str(value)

@@ -85,14 +85,13 @@ def _measured_rows(r: RunReport) -> list[tuple[str, str]]:
         logic_each = [x - e.sram_macro_nj_per_inference for x in e.nj_per_inference_each]
         rows += [
             ("Logic energy per inference (gate level)",
-             f"{e.logic_nj_per_inference:.1f} nJ (min {min(logic_each):.1f}, max {max(logic_each):.1f} over "
-             f"{e.images} images)"),
+             f"{e.logic_nj_per_inference:.1f} nJ ({_ci(e.logic_nj_per_inference_ci95, e.images)}; min "
+             f"{min(logic_each):.1f}, max {max(logic_each):.1f})"),
+            ("Logic energy per synaptic operation", f"{e.logic_pj_per_sop:.1f} pJ/SOP"),
             ("Logic energy by mechanism (nJ)", ", ".join(f"{k} {v:.1f}" for k, v in e.breakdown_nj_per_inference.items()
                                                           if k != "sram_macro_accesses")),
             ("Activity", f"{e.activity_source}, coverage {e.activity_coverage:.1%}"),
         ]
-        if not r.area.sram_macros:
-            rows += _energy_totals(r)
     return rows
 
 
@@ -110,9 +109,9 @@ def _modelled_rows(r: RunReport) -> list[tuple[str, str]]:
         rows += [("SRAM macro area", f"{r.area.sram_macros_um2:,.0f} um^2 ({len(r.area.sram_macros)} macros)"),
                  ("SRAM macro accesses per inference", f"{r.energy.sram_macro_nj_per_inference:.1f} nJ")
                  if r.energy is not None else ("SRAM macro accesses", "not simulated (no power step)")]
-        if r.energy is not None:
-            rows += [(f"{name} (measured logic + modelled macros)", value) for name, value in _energy_totals(r)]
     if r.energy is not None:
+        # Totals with a modelled part sit here even when it is zero (flip-flop memories).
+        rows += [(f"{name} (measured logic + modelled macros)", value) for name, value in _energy_totals(r)]
         e = r.energy
         terms = ", ".join(f"{k.replace('_', ' ')} {v:.1f}" for k, v in e.analytical_terms_nj.items())
         o = e.opensta_cross_check

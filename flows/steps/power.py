@@ -58,23 +58,31 @@ class PowerMetrics:
     images: int = measured("", "inferences simulated at gate level (the first test images): the sample size")
     clock_period_ns: float = setting("the clock of the simulation", "ns")
     input_transition_ns: float = setting("the slew used for every internal-energy table look-up", "ns")
-    nj_per_inference: float = measured(
+    # A figure with a modelled part is a modelled figure: the totals below add the SRAM macros' modelled
+    # accesses to the logic's measured energy, so they are labelled modelled even where the macros'
+    # share is zero (flip-flop memories); the logic_* figures are the measured part alone.
+    nj_per_inference: float = modelled(
         "nJ", "mean energy per inference over `images`: the logic (measured) plus the SRAM macros' accesses "
-        "(modelled; zero with flip-flop memories)")
-    nj_per_inference_ci95: tuple[float, float] | None = measured(
+        "(modelled; zero with flip-flop memories, where this equals logic_nj_per_inference)")
+    nj_per_inference_ci95: tuple[float, float] | None = modelled(
         "nJ", "95% confidence interval of that mean (Student's t over the images); null for one image")
-    nj_per_inference_each: tuple[float, ...] = measured("nJ", "each simulated inference")
+    nj_per_inference_each: tuple[float, ...] = modelled("nJ", "each simulated inference, logic plus macros")
     logic_nj_per_inference: float = measured("nJ", "the logic alone: gate-level toggles x liberty energies + leakage")
+    logic_nj_per_inference_ci95: tuple[float, float] | None = measured(
+        "nJ", "95% confidence interval of the logic's mean (Student's t over the images); null for one image")
     sram_macro_nj_per_inference: float = modelled(
         "nJ", "the macros alone: the reference's exact access counts x the macro model's per-access energies")
-    nj_per_inference_by_class: dict[str, float] = measured("nJ", "the simulated inferences grouped by true class")
-    nj_per_inference_spread: float = measured("fraction", "standard deviation / mean over the images")
-    pj_per_sop: float = measured("pJ/SOP", "total energy / synaptic operations of the simulated inferences "
-                                 "(macro share modelled as above)")
+    nj_per_inference_by_class: dict[str, float] = modelled(
+        "nJ", "the simulated inferences (logic plus macros) grouped by true class")
+    nj_per_inference_spread: float = modelled("fraction", "standard deviation / mean of the totals over the images")
+    pj_per_sop: float = modelled("pJ/SOP", "total energy (logic plus macros) / synaptic operations of the "
+                                 "simulated inferences")
+    logic_pj_per_sop: float = measured("pJ/SOP", "the logic's energy / synaptic operations of the simulated "
+                                       "inferences")
     sops_per_inference_mean: float = measured("SOPs", "synaptic operations of the simulated inferences, mean")
-    breakdown_nj_per_inference: dict[str, float] = measured(
+    breakdown_nj_per_inference: dict[str, float] = modelled(
         "nJ", "by mechanism: switching, internal, leakage (measured) and sram_macro_accesses (modelled)")
-    breakdown: dict[str, float] = measured(
+    breakdown: dict[str, float] = modelled(
         "nJ", "by what it does: memory reads, membrane updates, control, leakage (macro accesses modelled)")
     breakdown_method: str = setting("how the split by what it does was made")
     logic_by_block_nj_per_inference_hierarchical: dict[str, float] = measured(
@@ -244,6 +252,7 @@ class PowerStep(Step):
             nj_per_inference_ci95=sample.ci95,
             nj_per_inference_each=tuple(per_image_nj.tolist()),
             logic_nj_per_inference=float(logic_nj.mean()),
+            logic_nj_per_inference_ci95=SampleMean.of(logic_nj).ci95,
             sram_macro_nj_per_inference=macro_mean_nj,
             # The sample's images grouped by their true class (classes the sample lacks are absent).
             nj_per_inference_by_class={
@@ -251,6 +260,7 @@ class PowerStep(Step):
                 for c in sorted(set(test.labels.tolist()))},
             nj_per_inference_spread=float(per_image_nj.std()) / mean_nj,
             pj_per_sop=float(per_image_nj.sum() * 1000 / sops.sum()),
+            logic_pj_per_sop=float(logic_nj.sum() * 1000 / sops.sum()),
             sops_per_inference_mean=float(sops.mean()),
             # By physical mechanism (the logic's nets and cells) ...
             breakdown_nj_per_inference={

@@ -36,7 +36,8 @@ class SynthStepConfig:
 class SynthMetrics:
     library: str = setting("the liberty file")
     buffering: bool = setting("ABC buffered high-fanout nets and sized gates")
-    total_um2: float = measured("um^2", "logic (Yosys stat -liberty on the mapped netlist) plus the SRAM macros "
+    # A total with a modelled part is modelled (equal to logic_um2, which is measured, without macros).
+    total_um2: float = modelled("um^2", "logic (Yosys stat -liberty on the mapped netlist) plus the SRAM macros "
                                 "(modelled, see sram_macros_um2)")
     logic_um2: float = measured("um^2", "the mapped standard cells")
     sram_macros_um2: float = modelled("um^2", "the SRAM macros by the model of flows/energy/sram_macros.py")
@@ -44,7 +45,7 @@ class SynthMetrics:
     cells: dict[str, int] = measured("", "cells by type")
     cell_count: int = measured("", "standard cells")
     flip_flops: int = measured("", "flip-flops")
-    flip_flop_area_share: float = measured("fraction", "flip-flop area / total_um2")
+    flip_flop_area_share: float = measured("fraction", "flip-flop area / logic_um2")
     memory_style: str = setting("flip-flops or sram-macros")
     memory_model: str = setting("how the memories' area and energy are counted")
     by_block_um2: dict[str, float] = measured("um^2", "area by block, from a second synthesis that keeps the "
@@ -92,7 +93,7 @@ class SynthStep(Step):
             cells=result.cells,
             cell_count=sum(result.cells.values()),
             flip_flops=result.flip_flops,
-            flip_flop_area_share=result.flip_flop_area_um2 / total,
+            flip_flop_area_share=result.flip_flop_area_um2 / result.area_um2,
             memory_style=cfg.architecture.memories.value,
             memory_model=MODEL_DESCRIPTION if shapes else FLIP_FLOP_MEMORIES,
             by_block_um2=blocks.by_block_um2,

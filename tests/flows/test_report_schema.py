@@ -23,7 +23,10 @@ def test_the_readme_holds_the_generated_schema():
 
 
 def test_a_report_figure_knows_its_kind_and_a_misspelt_one_fails():
-    assert report_figure(lambda r: r.energy.nj_per_inference).kind is Kind.MEASURED
+    assert report_figure(lambda r: r.energy.logic_nj_per_inference).kind is Kind.MEASURED
+    # A total with a modelled part (the SRAM macros' accesses) is a modelled figure.
+    assert report_figure(lambda r: r.energy.nj_per_inference).kind is Kind.MODELLED
+    assert report_figure(lambda r: r.area.total_um2).kind is Kind.MODELLED
     assert report_figure(lambda r: r.energy.sram_macro_nj_per_inference).kind is Kind.MODELLED
     assert report_figure(lambda r: r.scaled_estimate.nodes["28nm"].area_mm2).kind is Kind.ESTIMATED
     with pytest.raises(ValueError, match="PowerMetrics has no field 'nj_per_image'"):

@@ -56,6 +56,10 @@ def test_the_report_says_how_many_images_stand_behind_each_figure(tiny_run):
     energy = report["energy"]
     low, high = energy["nj_per_inference_ci95"]
     assert energy["images"] == 2 and low < energy["nj_per_inference"] < high
+    low, high = energy["logic_nj_per_inference_ci95"]
+    assert low < energy["logic_nj_per_inference"] < high
+    # Flip-flop memories: no modelled part, so the total is the logic's measured energy.
+    assert energy["nj_per_inference"] == pytest.approx(energy["logic_nj_per_inference"])
     hardware = report["hardware"]
     floor = hardware["sops_per_inference_mean"] / hardware["lanes"]
     assert hardware["cycles_sop_floor_mean"] == pytest.approx(floor)
