@@ -238,9 +238,8 @@ def command_verify(args) -> int:
     if args.images is not None:
         x, y = x[:args.images], y[:args.images]
     architecture = dataclasses.replace(architecture_from(args), trace=True)
-    encoder = architecture.encoder
     test = encode_test_set(x, y, data.class_names, timesteps=network.timesteps, seed=args.encoding_seed,
-                           code=None if isinstance(code, EventFrames) else code, encoder=encoder)
+                           code=None if isinstance(code, EventFrames) else code)
     args.out.mkdir(parents=True, exist_ok=True)
     processes = available_cores() if args.simulator_processes is None else args.simulator_processes
     start = time.perf_counter()

@@ -167,11 +167,11 @@ class RunConfig:
 
     def _all_steps(self) -> list[Step]:
         data = DataConfig(dataset=self.dataset, data_path=self.data_path, timesteps=self.timesteps,
-                          encoding_seed=self.encoding_seed, test_images=self.test_images, encoder=self.encoder,
+                          encoding_seed=self.encoding_seed, test_images=self.test_images,
                           hold_out=self.early_exit, input_code=self.code())
-        # Training never sees the on-chip encoder (it trains on input_code's spikes): leave it out of the
-        # training steps' configs, so that adding or changing it redoes only what it touches.
-        train = TrainStepConfig(data=dataclasses.replace(data, encoder=None), snn=self.snn(), distillation=self.distillation, training=TrainConfig(
+        # The on-chip encoder is hardware: no step before calibrate-exit and the reference sees it, so
+        # adding or changing it keeps the encoded test set, the training and the quantization.
+        train = TrainStepConfig(data=data, snn=self.snn(), distillation=self.distillation, training=TrainConfig(
             epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate, seed=self.seed,
             backprop=self.backprop, input_code=self.code(), augmentation=self.augmentation()))
         quantize = QuantizeStepConfig(train=train, quantization=QuantizationConfig(weight_bits=self.weight_bits),
@@ -181,7 +181,8 @@ class RunConfig:
                                           backprop=self.backprop, input_code=self.code(),
                                           augmentation=self.augmentation()))
         core, library = self.architecture, self.library
-        calibrate = [CalibrateExitStep(ExitCalibrationConfig(data=data, tolerance=self.exit_tolerance))
+        calibrate = [CalibrateExitStep(ExitCalibrationConfig(data=data, encoder=self.encoder,
+                                                             tolerance=self.exit_tolerance))
                      ] if self.early_exit else []
         return [
             EncodeStep(data),

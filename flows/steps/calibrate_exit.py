@@ -10,6 +10,7 @@ from pathlib import Path
 from flows.engine.figures import measured, setting
 from flows.engine.step import Artifact, Step, StepOutcome
 from flows.steps.encode import DataConfig
+from model.architecture import RateEncoder
 from flows.steps.test_set import encode_test_set
 from model.compiled import CompiledNetwork
 from sim.early_exit_calibration import calibrate_early_exit
@@ -18,6 +19,7 @@ from sim.early_exit_calibration import calibrate_early_exit
 @dataclass(frozen=True, kw_only=True)
 class ExitCalibrationConfig:
     data: DataConfig  # with hold_out: the calibration images are the ones training never saw
+    encoder: RateEncoder | None = None  # the core's on-chip encoder: the rule is calibrated on its spikes
     tolerance: float  # accuracy the exit may cost on them, as a fraction (0.003 = 0.3 points)
 
 
@@ -50,7 +52,7 @@ class CalibrateExitStep(Step):
         _, x, y = cfg.data.load().split_validation()
         # A seed of its own, so the held-out spikes are not the test set's draws.
         held_out = encode_test_set(x, y, net.class_names, timesteps=net.timesteps, seed=cfg.data.encoding_seed + 1,
-                                   encoder=cfg.data.encoder, code=cfg.data.input_code)
+                                   code=cfg.data.input_code).for_encoder(cfg.encoder)
         calibration = calibrate_early_exit(net, held_out.spikes, y, tolerance=cfg.tolerance)
         path = dataclasses.replace(net, early_exit=calibration.rule).save(folder / "network.npz")
         curve = folder / "exit_curve.json"

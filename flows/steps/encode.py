@@ -8,7 +8,6 @@ from pathlib import Path
 from flows.engine.figures import measured, setting
 from flows.engine.step import Artifact, Step, StepOutcome
 from flows.steps.test_set import encode_test_set
-from model.architecture import RateEncoder
 from model.datasets import Dataset, load_dataset
 from model.input_codes import InputCode, RateCode
 
@@ -20,7 +19,6 @@ class DataConfig:
     timesteps: int
     encoding_seed: int
     test_images: int | None
-    encoder: RateEncoder | None = None  # on-chip: the test spikes are what the core's encoder draws
     hold_out: bool = False  # keep Dataset.split_validation's images out of training (for calibration)
     input_code: InputCode = field(default_factory=RateCode)  # how the host codes test images as events
 
@@ -36,10 +34,12 @@ class DataConfig:
 class EncodeMetrics:
     dataset: str = setting("the data set's name")
     images: int = measured("", "test images encoded (the reference runs all of them)")
-    input_spike_rate: float = measured("spikes/input/step", "mean input spikes per input neuron per timestep")
+    input_spike_rate: float = measured("spikes/input/step", "mean input spikes per input neuron per timestep, "
+                                       "as the host codes them")
 
 class EncodeStep(Step):
-    """Rate-code the test set once: Bernoulli with a fixed seed, or as the on-chip encoder draws it."""
+    """Code the test set once as the host sends it (the input code, with a fixed seed), keeping the
+    images' 8-bit intensities for a core with the on-chip encoder."""
 
     id = "encode"
     outputs = (Artifact.TEST_SET,)
@@ -52,7 +52,7 @@ class EncodeStep(Step):
         if cfg.test_images is not None:
             x, y = x[:cfg.test_images], y[:cfg.test_images]
         test = encode_test_set(x, y, data.class_names, timesteps=cfg.timesteps, seed=cfg.encoding_seed,
-                               encoder=cfg.encoder, code=cfg.input_code)
+                               code=cfg.input_code)
         path = test.save(folder / "test_set.npz")
         return StepOutcome({Artifact.TEST_SET: path}, EncodeMetrics(
             dataset=cfg.dataset, images=int(len(y)), input_spike_rate=float(test.spikes.mean())))

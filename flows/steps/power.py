@@ -202,7 +202,7 @@ class PowerStep(Step):
         test = EncodedTestSet.load(inputs[Artifact.TEST_SET]).head(cfg.images)
         arch = dataclasses.replace(cfg.architecture, trace=False)
         period = TimingMetrics.load(inputs[Artifact.TIMING]).clock_period_ns
-        reference = ref_run(net, test.spikes)
+        reference = ref_run(net, test.for_encoder(arch.encoder).spikes)
         cycles = predict_cycles(net, arch, reference)
         budget = int(cycles.cycles.sum() * 2 + 1000)
         macros = MacroSet.load(inputs[Artifact.MACROS])

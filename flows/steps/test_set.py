@@ -1,5 +1,7 @@
-"""The encoded test set that every step after `encode` shares: the same spikes go to the torch
-model, the reference, the RTL and the gate-level netlist."""
+"""The encoded test set that every step after `encode` shares. It holds what the host sends (the
+input code's events, which the torch model sees too) and, for images, their 8-bit intensities; a
+core with the on-chip encoder draws its own spikes from those (`for_encoder`), so the encoder is a
+hardware choice that changes no step before the reference."""
 
 from __future__ import annotations
 
@@ -20,13 +22,21 @@ class EncodedTestSet:
     class_names: tuple[str, ...]
     intensities: np.ndarray | None = None  # (B, n) 8-bit, what a core with the on-chip encoder is sent
 
+    def for_encoder(self, encoder: RateEncoder | None) -> "EncodedTestSet":
+        """The test set as a core's spike path sees it: the host's events without an on-chip encoder,
+        else exactly the spikes `encoder` draws from the intensities."""
+        if encoder is None:
+            return self
+        if self.intensities is None:
+            raise ValueError("this test set is event data, already spikes: the on-chip rate encoder does not apply")
+        return EncodedTestSet(encode_on_chip(encoder, self.intensities, self.spikes.shape[1]), self.labels,
+                              self.class_names, self.intensities)
+
     def core_inputs(self, architecture: CoreArchitecture) -> np.ndarray:
         """What the core is sent: the spike frames, or the intensities its encoder draws them from."""
         if architecture.encoder is None:
             return self.spikes
-        if self.intensities is None:
-            raise ValueError("this test set was encoded off-chip; re-encode it for the on-chip encoder")
-        return self.intensities
+        return self.for_encoder(architecture.encoder).intensities
 
     def save(self, path: Path) -> Path:
         extra = {} if self.intensities is None else {"intensities": self.intensities.astype(np.uint8)}
@@ -51,20 +61,14 @@ class EncodedTestSet:
 
 
 def encode_test_set(x: np.ndarray, labels: np.ndarray, class_names: tuple[str, ...], *, timesteps: int, seed: int,
-                    encoder: RateEncoder | None, code: InputCode | None = None) -> EncodedTestSet:
-    """Intensities in [0, 1] as spike frames: by `code` (Bernoulli rate with `seed` unless told) for
-    a host that sends events, or exactly what the core's on-chip encoder draws from their 8-bit
-    values. Event data (N, T, n) is already spike frames and is sent as it is."""
+                    code: InputCode | None = None) -> EncodedTestSet:
+    """Intensities in [0, 1] as the host's spike frames, by `code` (Bernoulli rate with `seed` unless
+    told), kept beside their 8-bit values for an on-chip encoder. Event data (N, T, n) is already
+    spike frames and is sent as it is."""
     if x.ndim == 3:
-        if encoder is not None:
-            raise ValueError("event data is already spikes: the on-chip rate encoder has nothing to encode")
         return EncodedTestSet(EventFrames().frames(x, timesteps, seed), labels, class_names)
-    if encoder is None:
-        return EncodedTestSet((code or RateCode()).frames(x, timesteps, seed), labels, class_names)
-    if code is not None and not isinstance(code, RateCode):
-        raise ValueError(f"the on-chip encoder draws a rate code; {type(code).__name__} is coded by the host")
-    intensities = quantize_intensities(x)
-    return EncodedTestSet(encode_on_chip(encoder, intensities, timesteps), labels, class_names, intensities)
+    return EncodedTestSet((code or RateCode()).frames(x, timesteps, seed), labels, class_names,
+                          quantize_intensities(x))
 
 
 def accuracy(predicted: np.ndarray, labels: np.ndarray) -> float:

@@ -47,7 +47,7 @@ def verify_network(net: CompiledNetwork, test: EncodedTestSet, *, architecture: 
     simulator = choose_simulator(simulator, test.spikes.shape[0])
     observation = rtl_run(net, architecture, test.core_inputs(architecture), work_dir=work_dir, simulator=simulator,
                           seed=seed, verilog_path=verilog, processes=processes)
-    comparison = compare_with_reference(net, architecture, test.spikes, observation)
+    comparison = compare_with_reference(net, architecture, test.for_encoder(architecture.encoder).spikes, observation)
     metrics = VerifyMetrics(
         simulator=simulator,
         simulator_processes=min(processes, comparison.images),

@@ -201,3 +201,21 @@ def _descendants(pid):
     from sim.tools import descendant_processes
 
     return descendant_processes(pid)
+
+
+def test_the_on_chip_encoder_keeps_the_encoding_training_and_quantization(tmp_path, capsys):
+    # Bug 10: --encoder-lanes redid training, which never sees the encoder.
+    out = tmp_path / "run"
+    assert main(["run", *QUICK, "--early-exit", "--until", "reference", "--out", str(out)]) == 0
+    host = json.loads((out / "report.json").read_text())
+    capsys.readouterr()
+    assert main(["run", *QUICK, "--early-exit", "--encoder-lanes", "8", "--until", "verify", "--verify-images", "6",
+                 "--out", str(out)]) == 0
+    progress = capsys.readouterr().err
+    for step in ("encode", "train", "quantize"):
+        assert f"{step} done (cached)" in progress, step
+    for step in ("calibrate-exit", "reference"):  # they run the core's own spikes
+        assert f"{step} done (cached)" not in progress, step
+    report = json.loads((out / "report.json").read_text())
+    assert report["verify"]["mismatched_images"] == 0 and report["accuracy"]["reference_agrees_with_torch"] == 1.0
+    assert report["accuracy"]["quantized_torch"] == host["accuracy"]["quantized_torch"]
