@@ -33,6 +33,7 @@ from flows.report.figure_paths import ReportFigure, report_figure
 from flows.steps.verify import VerifyMetrics
 from flows.run_config import RunConfig
 from flows.steps.test_set import EncodedTestSet
+from flows.benchmarks.regression import RegressionBenchmark
 from flows.benchmarks.training import FRAMEWORKS, measure_backprop_in_process, measure_in_process
 
 
@@ -190,6 +191,9 @@ BENCHMARKS = {
        }.items()},
     # Training throughput, memory and accuracy after the same epochs, against snnTorch 1.0.
     "training": TrainingBenchmark(epochs=2),
+    # The 1,000-seed randomized co-simulation of `make test-all`: random networks on the RTL against the
+    # reference, the count and the failures.
+    "regression": RegressionBenchmark(),
 }
 LANES_SWEEP = (8, 16)
 # Published chips beside the MNIST energy figures (../shared/SEEDS.md), as their papers give them:
