@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from .compiled import MAX_MEMBRANE_BITS, Integration, Readout, Reset
 from .lif_sequence import lif_sequence
@@ -202,15 +203,17 @@ def run_layers(inputs: torch.Tensor, layers: list[LayerTensors], *, integer: boo
     # x: the frames a layer receives; counts: their sum over time, which the readout needs and
     # through which the rate-based gradient flows.
     x = inputs
-    counts = inputs.sum(dim=1) if inputs.dim() == 3 else inputs * steps
-    recorded = []
     spiking = layers if layers[-1].neuron.spiking else layers[:-1]
+    # Made here only where a layer needs the input's counts (the spiking layers' loop replaces them).
+    counts = None if spiking and not rate_based else inputs.sum(dim=1) if inputs.dim() == 3 else inputs * steps
+    recorded = []
     for layer in spiking:
         if rate_based:
             x, counts = rate_based_layer(x, counts, layer.weight, layer.bias, layer.neuron, timesteps=steps,
                                          integer=integer)
         else:
-            x = lif_sequence(x @ layer.weight.t() + layer.bias, layer.neuron, timesteps=steps, integer=integer)
+            # F.linear: x W^T + b as one fused product, as nn.Linear computes it.
+            x = lif_sequence(F.linear(x, layer.weight, layer.bias), layer.neuron, timesteps=steps, integer=integer)
             counts = x.sum(dim=1)
         recorded.append(x)  # with gradient: distillation's intermediate path trains through it
     if layers[-1].neuron.spiking:
@@ -218,7 +221,7 @@ def run_layers(inputs: torch.Tensor, layers: list[LayerTensors], *, integer: boo
         logits = readout * (SPIKE_COUNT_LOGIT_GAIN / steps)
     else:
         last = layers[-1]
-        readout = counts @ last.weight.t() + steps * last.bias
+        readout = F.linear(counts, last.weight, steps * last.bias)
         recorded.append(torch.zeros(readout.shape[0], steps, readout.shape[1], dtype=readout.dtype))
         logits = readout * (output_scale / steps)
     return SNNOutput(logits=logits, readout=readout, spikes=tuple(recorded) if record_spikes else ())

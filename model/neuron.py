@@ -62,10 +62,10 @@ def lif_step(current: torch.Tensor, v: torch.Tensor, p: LIFParameters, *, intege
     v = v + current
     if not p.spiking:
         return torch.zeros_like(v), v, v
-    s = p.surrogate((v - p.threshold) / p.threshold)
+    s = p.surrogate.spike(v, p.threshold)
     fired = s.detach()
     if p.reset is Reset.SUBTRACT:
-        after = v - fired * p.threshold
+        after = v.sub(fired, alpha=p.threshold)  # v - fired * threshold in one operation
     else:
         after = v * (1 - fired)
     return s, after, v

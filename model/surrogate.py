@@ -22,11 +22,37 @@ class _Spike(torch.autograd.Function):
         return grad * ctx.surrogate.derivative(x), None
 
 
+class _MembraneSpike(torch.autograd.Function):
+    """H(v - threshold) of the membrane itself, the surrogate's derivative at (v - threshold) / threshold
+    backwards: one comparison forward where normalizing first would cost a subtraction and a division
+    (and their backward nodes) at every timestep; the training benchmark measures the difference."""
+
+    @staticmethod
+    def forward(ctx, v: torch.Tensor, threshold: float, surrogate: "Surrogate") -> torch.Tensor:
+        ctx.save_for_backward(v)
+        ctx.threshold, ctx.surrogate = threshold, surrogate
+        return (v >= threshold).to(v.dtype)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        (v,) = ctx.saved_tensors
+        theta = ctx.threshold
+        x = v - theta
+        if theta == 1.0:  # float training's threshold: dividing by it changes nothing
+            return grad * ctx.surrogate.derivative(x), None, None
+        slope = grad * ctx.surrogate.derivative(x.div_(theta))
+        return slope.div_(theta), None, None
+
+
 class Surrogate:
     """Base of the surrogate gradients: call it on x to spike; derivative(x) is the backward pass."""
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         return _Spike.apply(x, self)
+
+    def spike(self, v: torch.Tensor, threshold: float) -> torch.Tensor:
+        """H(v - threshold), differentiated as self((v - threshold) / threshold) is, for a threshold > 0."""
+        return _MembraneSpike.apply(v, threshold, self)
 
     def derivative(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
@@ -49,7 +75,7 @@ class FastSigmoid(Surrogate):
     slope: float = 10.0
 
     def derivative(self, x):
-        return 1.0 / (1.0 + self.slope * x.abs()) ** 2
+        return x.abs().mul_(self.slope).add_(1.0).pow_(-2)  # in place on the new |x|: one allocation
 
 
 @dataclass(frozen=True)

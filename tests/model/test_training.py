@@ -26,6 +26,21 @@ def test_spikes_are_a_step_forward_and_the_surrogate_backward(surrogate):
     assert x.grad[2] == x.grad.max() > 0, "the surrogate peaks at the threshold"
 
 
+@pytest.mark.parametrize("surrogate", [StraightThrough(), FastSigmoid(), ArcTan(), Triangle()],
+                         ids=lambda s: type(s).__name__)
+@pytest.mark.parametrize("threshold", [1.0, 37.0])
+def test_the_membrane_spike_is_the_normalized_spike_forward_and_backward(surrogate, threshold):
+    v = torch.tensor([-80.0, 0.0, 36.5, 37.0, 37.5, 1.0, 0.99, 120.0], requires_grad=True)
+    direct = surrogate.spike(v, threshold)
+    direct.sum().backward()
+    fast = v.grad.clone()
+    v.grad = None
+    normalized = surrogate((v - threshold) / threshold)
+    normalized.sum().backward()
+    assert torch.equal(direct, normalized)
+    assert torch.allclose(fast, v.grad, rtol=1e-6, atol=0)
+
+
 @pytest.mark.parametrize("v", [-9.0, -1.0, 0.0, 5.0, 17.0])
 def test_integer_leak_is_the_arithmetic_shift(v):
     p = LIFParameters(threshold=1000.0, leak_shift=2, integration=Integration.CONTINUOUS, reset=Reset.SUBTRACT,
