@@ -29,17 +29,20 @@ from flows.eda.liberty_library import CellLibrary, LibraryError
 from flows.report.build import build_verify_report, run_and_report
 from flows.report.render import summary, write_report
 from flows.sweep import run_sweep
-from flows.run_config import RunConfig
+from flows.run_config import (DataSettings, EarlyExitSettings, NetworkSettings, QuantizationSettings, RunConfig,
+                               TrainingSettings, VerificationSettings)
 from flows.steps.synth import LibraryConfig
 from flows.steps.verify import VerificationError, verify_network
 from flows.steps.test_set import encode_test_set
 from sim.tools import ToolError
 
 DISTILLATION_LOSSES = {"kl": OutputKL, "hta-kl": HeadTailAwareKL}
-# The run options' defaults are the dataclasses' own.
-DEFAULTS = RunConfig()
+# The run options' defaults are the dataclasses' own: each flag's default comes from the part of
+# RunConfig it sets.
+DATA, NETWORK, TRAINING = DataSettings(), NetworkSettings(), TrainingSettings()
+QUANTIZATION, EXIT, VERIFICATION, RUN = QuantizationSettings(), EarlyExitSettings(), VerificationSettings(), RunConfig()
 DEFAULT_TEACHER = DistillationConfig()
-STEP_IDS = [step.id for step in RunConfig(early_exit=True).steps()]
+STEP_IDS = [step.id for step in RunConfig(early_exit=EarlyExitSettings()).steps()]
 EXIT_MISMATCH = 1
 EXIT_ERROR = 2
 EXIT_INTERRUPTED = 130
@@ -82,13 +85,13 @@ def _progress(number: int, total: int, step, record: StepRecord | None) -> None:
 
 
 def _add_simulator(p) -> None:
-    p.add_argument("--simulator", choices=["auto", *SIMULATORS], default="auto",
+    p.add_argument("--simulator", choices=["auto", *SIMULATORS], default=VERIFICATION.simulator,
                    help=f"RTL simulator; auto: Icarus below {AUTO_VERILATOR_IMAGES} images, Verilator from there")
-    p.add_argument("--simulator-processes", type=int, default=None,
+    p.add_argument("--simulator-processes", type=int, default=VERIFICATION.simulator_processes,
                    help="simulator processes sharing the images (one build); default: one per available core")
 
 
-def _add_input_code(p, *, default: str | None = _name_of(DEFAULTS.input_code, INPUT_CODES)) -> None:
+def _add_input_code(p, *, default: str | None = _name_of(NETWORK.input_code, INPUT_CODES)) -> None:
     p.add_argument("--input-code", choices=sorted(INPUT_CODES), default=default,
                    help="how the host turns intensities into events: Bernoulli rate, deterministic (regular) "
                         "rate, or latency (time to first spike)" + (
@@ -113,15 +116,15 @@ def _add_sweep(sub, common) -> None:
 def _add_run_options(p, *, sweep: bool) -> None:
     """The options of a run; a sweep takes lists for the swept ones."""
     many = {"nargs": "+"} if sweep else {}
-    p.add_argument("--dataset", choices=DATASETS, default=DEFAULTS.dataset)
+    p.add_argument("--dataset", choices=DATASETS, default=DATA.dataset)
     p.add_argument("--data-path", help="folder holding the data set's files (else the standard search)")
-    p.add_argument("--hidden", type=int, nargs="+", default=list(DEFAULTS.hidden), help="hidden layer sizes")
-    p.add_argument("--timesteps", type=int, default=[DEFAULTS.timesteps] if sweep else DEFAULTS.timesteps, **many)
-    p.add_argument("--leak-shift", type=_leak, default=DEFAULTS.leak_shift, help="membrane decay V -= V >> k, or 'none'")
-    p.add_argument("--integration", choices=[m.value for m in Integration], default=DEFAULTS.integration.value)
-    p.add_argument("--reset", choices=[m.value for m in Reset], default=DEFAULTS.reset.value)
-    p.add_argument("--readout", choices=[m.value for m in Readout], default=DEFAULTS.readout.value)
-    p.add_argument("--surrogate", choices=sorted(SURROGATES), default=_name_of(DEFAULTS.surrogate, SURROGATES))
+    p.add_argument("--hidden", type=int, nargs="+", default=list(NETWORK.hidden), help="hidden layer sizes")
+    p.add_argument("--timesteps", type=int, default=[NETWORK.timesteps] if sweep else NETWORK.timesteps, **many)
+    p.add_argument("--leak-shift", type=_leak, default=NETWORK.leak_shift, help="membrane decay V -= V >> k, or 'none'")
+    p.add_argument("--integration", choices=[m.value for m in Integration], default=NETWORK.integration.value)
+    p.add_argument("--reset", choices=[m.value for m in Reset], default=NETWORK.reset.value)
+    p.add_argument("--readout", choices=[m.value for m in Readout], default=NETWORK.readout.value)
+    p.add_argument("--surrogate", choices=sorted(SURROGATES), default=_name_of(NETWORK.surrogate, SURROGATES))
     p.add_argument("--da-lif", action="store_true",
                    help="DA-LIF hidden neurons: learnable decay and input scale per neuron (export folds the scale "
                         "into the weights and maps the decays to one leak shift per layer)")
@@ -131,32 +134,32 @@ def _add_run_options(p, *, sweep: bool) -> None:
                    help="the ANN teacher's hidden sizes")
     p.add_argument("--teacher-epochs", type=int, default=DEFAULT_TEACHER.teacher_epochs,
                    help="the ANN teacher's training epochs")
-    p.add_argument("--backprop", choices=[b.value for b in Backprop], default=DEFAULTS.backprop.value,
+    p.add_argument("--backprop", choices=[b.value for b in Backprop], default=TRAINING.backprop.value,
                    help="gradients through time (BPTT) or through the spike rates (memory constant in T)")
-    p.add_argument("--shift-pixels", type=int, default=DEFAULTS.shift_pixels,
+    p.add_argument("--shift-pixels", type=int, default=TRAINING.shift_pixels,
                    help="augment training: move each training image at random by up to this many pixels")
     p.add_argument("--mirror", action="store_true",
                    help="augment training: flip each training image left-right at random (clothes, not digits)")
-    p.add_argument("--epochs", type=int, default=DEFAULTS.epochs)
-    p.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size)
-    p.add_argument("--qat-epochs", type=int, default=DEFAULTS.qat_epochs,
+    p.add_argument("--epochs", type=int, default=TRAINING.epochs)
+    p.add_argument("--batch-size", type=int, default=TRAINING.batch_size)
+    p.add_argument("--qat-epochs", type=int, default=QUANTIZATION.qat_epochs,
                    help="quantization-aware training epochs; 0 exports the post-training quantized network")
-    p.add_argument("--weight-bits", type=int, default=[DEFAULTS.weight_bits] if sweep else DEFAULTS.weight_bits,
+    p.add_argument("--weight-bits", type=int, default=[QUANTIZATION.weight_bits] if sweep else QUANTIZATION.weight_bits,
                    **many)
     add_architecture_flags(p, sweep=sweep)
     _add_input_code(p)
     p.add_argument("--early-exit", action="store_true",
                    help="calibrate SEENN-I early exit (integer margin rule) on held-out training images")
-    p.add_argument("--exit-tolerance", type=float, default=DEFAULTS.exit_tolerance,
+    p.add_argument("--exit-tolerance", type=float, default=EXIT.tolerance,
                    help="accuracy the early exit may cost on the held-out images (0.003 = 0.3 points)")
-    p.add_argument("--test-images", type=_images, default=DEFAULTS.test_images, help="test images for the reference ('all')")
-    p.add_argument("--verify-images", type=_images, default=DEFAULTS.verify_images, help="images through the RTL, or 'all'")
-    p.add_argument("--energy-images", type=int, default=DEFAULTS.energy_images, help="inferences simulated at gate level")
+    p.add_argument("--test-images", type=_images, default=DATA.test_images, help="test images for the reference ('all')")
+    p.add_argument("--verify-images", type=_images, default=VERIFICATION.verify_images, help="images through the RTL, or 'all'")
+    p.add_argument("--energy-images", type=int, default=VERIFICATION.energy_images, help="inferences simulated at gate level")
     _add_simulator(p)
-    p.add_argument("--library", choices=[m.value for m in CellLibrary], default=DEFAULTS.library.library.value)
+    p.add_argument("--library", choices=[m.value for m in CellLibrary], default=RUN.library.library.value)
     p.add_argument("--no-buffering", action="store_true",
                    help="map without ABC's buffering and gate sizing (Yosys's plain mapping: slower paths)")
-    p.add_argument("--seed", type=int, default=DEFAULTS.seed)
+    p.add_argument("--seed", type=int, default=RUN.seed)
 
 
 def _add_verify(sub, common) -> None:
@@ -173,25 +176,31 @@ def _add_verify(sub, common) -> None:
     p.add_argument("--out", type=_folder, required=True)
 
 
-def _run_config(args, *, timesteps: int, weight_bits: int, lanes: int) -> RunConfig:
+def run_config_from(args, *, timesteps: int, weight_bits: int, lanes: int) -> RunConfig:
+    exit_rule = EarlyExitSettings(tolerance=args.exit_tolerance)  # checked even where --early-exit is absent
     return RunConfig(
-        dataset=args.dataset, data_path=args.data_path, hidden=tuple(args.hidden), timesteps=timesteps,
-        leak_shift=args.leak_shift, integration=Integration(args.integration), reset=Reset(args.reset),
-        readout=Readout(args.readout), surrogate=SURROGATES[args.surrogate](), dual_adaptive=args.da_lif, backprop=Backprop(args.backprop),
-        shift_pixels=args.shift_pixels, mirror=args.mirror, input_code=INPUT_CODES[args.input_code](),
-        distillation=None if args.distill is None else DistillationConfig(
-            output_loss=DISTILLATION_LOSSES[args.distill](), teacher_hidden=tuple(args.teacher_hidden),
-            teacher_epochs=args.teacher_epochs),
-        epochs=args.epochs, batch_size=args.batch_size,
-        qat_epochs=args.qat_epochs, weight_bits=weight_bits, architecture=architecture_from(args, lanes=lanes),
-        test_images=args.test_images,
-        verify_images=args.verify_images, energy_images=args.energy_images, simulator=args.simulator,
-        simulator_processes=args.simulator_processes, early_exit=args.early_exit, exit_tolerance=args.exit_tolerance,
-        library=LibraryConfig(library=CellLibrary(args.library), buffering=not args.no_buffering), seed=args.seed)
+        data=DataSettings(dataset=args.dataset, data_path=args.data_path, test_images=args.test_images),
+        network=NetworkSettings(
+            hidden=tuple(args.hidden), timesteps=timesteps, leak_shift=args.leak_shift,
+            integration=Integration(args.integration), reset=Reset(args.reset), readout=Readout(args.readout),
+            surrogate=SURROGATES[args.surrogate](), dual_adaptive=args.da_lif, input_code=INPUT_CODES[args.input_code]()),
+        training=TrainingSettings(
+            epochs=args.epochs, batch_size=args.batch_size, backprop=Backprop(args.backprop),
+            shift_pixels=args.shift_pixels, mirror=args.mirror,
+            distillation=None if args.distill is None else DistillationConfig(
+                output_loss=DISTILLATION_LOSSES[args.distill](), teacher_hidden=tuple(args.teacher_hidden),
+                teacher_epochs=args.teacher_epochs)),
+        quantization=QuantizationSettings(weight_bits=weight_bits, qat_epochs=args.qat_epochs),
+        early_exit=exit_rule if args.early_exit else None,
+        architecture=architecture_from(args, lanes=lanes),
+        library=LibraryConfig(library=CellLibrary(args.library), buffering=not args.no_buffering),
+        verification=VerificationSettings(verify_images=args.verify_images, energy_images=args.energy_images,
+                                          simulator=args.simulator, simulator_processes=args.simulator_processes),
+        seed=args.seed)
 
 
 def command_run(args) -> int:
-    config = _run_config(args, timesteps=args.timesteps, weight_bits=args.weight_bits, lanes=args.lanes)
+    config = run_config_from(args, timesteps=args.timesteps, weight_bits=args.weight_bits, lanes=args.lanes)
     report, _ = run_and_report(config, args.out, until=args.until, progress=_progress)
     print(summary(report, args.out))
     return 0
@@ -199,7 +208,7 @@ def command_run(args) -> int:
 
 def command_sweep(args) -> int:
     points = [(t, w, l) for t in args.timesteps for w in args.weight_bits for l in args.lanes]
-    configs = {point: _run_config(args, timesteps=point[0], weight_bits=point[1], lanes=point[2]) for point in points}
+    configs = {point: run_config_from(args, timesteps=point[0], weight_bits=point[1], lanes=point[2]) for point in points}
     rows = run_sweep(configs, args.out, progress=_progress)
     print(f"sweep of {len(points)} points: {sum(r.pareto for r in rows)} on the Pareto front; "
           f"table {args.out / 'sweep.md'}")
@@ -281,10 +290,7 @@ def _check_out(args) -> None:
         raise ValueError(f"--out {out} is a file, not a folder: give a folder (it is created if missing)")
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Exit codes: 0 success; 1 the RTL or netlist differs from the reference; 2 any other failure
-    (bad input, a missing or failing tool, a full disk, ...), named in one line (the traceback with
-    --debug); 130 interrupted (Ctrl-C); 143 terminated (SIGTERM)."""
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="spikefab", description=__doc__)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", help="print the traceback of an unexpected error")
@@ -292,7 +298,14 @@ def main(argv: list[str] | None = None) -> int:
     _add_run(sub, common)
     _add_sweep(sub, common)
     _add_verify(sub, common)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Exit codes: 0 success; 1 the RTL or netlist differs from the reference; 2 any other failure
+    (bad input, a missing or failing tool, a full disk, ...), named in one line (the traceback with
+    --debug); 130 interrupted (Ctrl-C); 143 terminated (SIGTERM)."""
+    args = build_parser().parse_args(argv)
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _terminate) if in_main_thread else None
     try:

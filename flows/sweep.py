@@ -49,7 +49,7 @@ class SweepPoint:
 
     @classmethod
     def of(cls, name: str, config: RunConfig, report: RunReport) -> "SweepPoint":
-        return cls(point=name, timesteps=config.timesteps, weight_bits=config.weight_bits,
+        return cls(point=name, timesteps=config.network.timesteps, weight_bits=config.quantization.weight_bits,
                    lanes=config.architecture.lanes,
                    accuracy=report.accuracy.quantized_reference, nj_per_inference=report.energy.nj_per_inference,
                    energy_images=report.energy.images, pj_per_sop=report.energy.pj_per_sop,

@@ -31,7 +31,8 @@ from flows.engine.step import Artifact
 from flows.report.build import run_and_report
 from flows.report.figure_paths import ReportFigure, report_figure
 from flows.steps.verify import VerifyMetrics
-from flows.run_config import RunConfig
+from flows.run_config import (DataSettings, EarlyExitSettings, NetworkSettings, QuantizationSettings, RunConfig,
+                               TrainingSettings, VerificationSettings)
 from flows.steps.test_set import EncodedTestSet
 from flows.benchmarks.regression import RegressionBenchmark
 from flows.benchmarks.training import FRAMEWORKS, measure_backprop_in_process, measure_in_process
@@ -101,21 +102,26 @@ class TrainingBenchmark:
         return results, {key: Kind.MEASURED.value for key in results}
 
 
-MNIST_ACCURACY = RunConfig(dataset="mnist", hidden=(800,), timesteps=8, architecture=CoreArchitecture(lanes=32),
-                           epochs=25, qat_epochs=3,
-                           batch_size=128, shift_pixels=2, early_exit=True, verify_images=None,
-                           simulator="verilator")
+MNIST = DataSettings(dataset="mnist")
+EVERY_IMAGE_ON_VERILATOR = VerificationSettings(verify_images=None, simulator="verilator")
 
-METHODS_BASE = RunConfig(dataset="mnist", hidden=(256,), timesteps=8, epochs=10, qat_epochs=2, batch_size=128)
+MNIST_ACCURACY = RunConfig(data=MNIST, network=NetworkSettings(hidden=(800,), timesteps=8),
+                           training=TrainingSettings(epochs=25, batch_size=128, shift_pixels=2),
+                           quantization=QuantizationSettings(qat_epochs=3), early_exit=EarlyExitSettings(),
+                           architecture=CoreArchitecture(lanes=32), verification=EVERY_IMAGE_ON_VERILATOR)
+
+METHODS_BASE = RunConfig(data=MNIST, network=NetworkSettings(hidden=(256,), timesteps=8),
+                         training=TrainingSettings(epochs=10, batch_size=128), quantization=QuantizationSettings(qat_epochs=2))
 
 BENCHMARKS = {
     # The demo's configuration (make demo), with every test image through the RTL.
-    "digits": FlowBenchmark(RunConfig(dataset="digits", verify_images=None)),
+    "digits": FlowBenchmark(RunConfig(verification=VerificationSettings(verify_images=None))),
     # The MNIST core of the core issue: every test image through Verilator. Its 1.6 Mbit weight ROM
     # is not synthesized as flip-flops (that waits for SRAM macro models), so the flow stops at verify.
-    "mnist": FlowBenchmark(RunConfig(dataset="mnist", hidden=(256,), architecture=CoreArchitecture(lanes=16),
-                                     epochs=15, qat_epochs=3,
-                                     batch_size=128, verify_images=None, simulator="verilator"),
+    "mnist": FlowBenchmark(RunConfig(data=MNIST, network=NetworkSettings(hidden=(256,)),
+                                     training=TrainingSettings(epochs=15, batch_size=128),
+                                     quantization=QuantizationSettings(qat_epochs=3),
+                                     architecture=CoreArchitecture(lanes=16), verification=EVERY_IMAGE_ON_VERILATOR),
                            until="verify", core_figures=True),
     # The accuracy target of the training issue: 784-800-10, T=8, 8-bit weights, Bernoulli rate code,
     # training images shifted by up to 2 pixels; SEENN-I early exit calibrated on the 5,000 held-out
@@ -128,7 +134,8 @@ BENCHMARKS = {
                  "mnist.early_exit.accuracy": report_figure(lambda r: r.early_exit.accuracy)}),
     # The same float network quantized to 4-bit weights (its training steps are reused).
     "mnist_4bit": FlowBenchmark(
-        dataclasses.replace(MNIST_ACCURACY, weight_bits=4), until="reference", reuse="mnist_accuracy",
+        dataclasses.replace(MNIST_ACCURACY, quantization=dataclasses.replace(MNIST_ACCURACY.quantization, weight_bits=4)),
+        until="reference", reuse="mnist_accuracy",
         aliases={"mnist.weights4.accuracy_rtl_exact": report_figure(lambda r: r.early_exit.accuracy_full_timesteps),
                  "mnist.weights4.early_exit.avg_timesteps": report_figure(lambda r: r.early_exit.avg_timesteps),
                  "mnist.weights4.early_exit.accuracy": report_figure(lambda r: r.early_exit.accuracy)}),
@@ -138,7 +145,8 @@ BENCHMARKS = {
     # costs 130k cycles per image); 6 inferences at gate level (the same first test images at every
     # lane count, so the three compare image for image), their mean with a Student-t interval.
     **{f"mnist_energy_lanes{lanes}": FlowBenchmark(
-        dataclasses.replace(MNIST_ACCURACY, verify_images=500, energy_images=6,
+        dataclasses.replace(MNIST_ACCURACY,
+                            verification=VerificationSettings(verify_images=500, energy_images=6, simulator="verilator"),
                             architecture=CoreArchitecture(lanes=lanes, memories=MemoryStyle.SRAM_MACROS)),
         reuse="mnist_accuracy",
         aliases={f"mnist.energy.lanes{lanes}.{key}": path for key, path in (
@@ -165,30 +173,34 @@ BENCHMARKS = {
     # quantized network exported as it is (QAT without the teacher cost 0.6 points here); 1,000 test
     # images through the RTL (Verilator), the whole test set through the hardware-exact reference.
     "fashion_mnist": FlowBenchmark(
-        RunConfig(dataset="fashion_mnist", hidden=(1000,), timesteps=8, architecture=CoreArchitecture(lanes=32),
-                  epochs=40, qat_epochs=0,
-                  batch_size=128, input_code=RegularRateCode(), shift_pixels=1, mirror=True, verify_images=1000,
-                  surrogate=ArcTan(), distillation=DistillationConfig(teacher_hidden=(1000,), teacher_epochs=20),
-                  simulator="verilator"), until="verify",
+        RunConfig(data=DataSettings(dataset="fashion_mnist"),
+                  network=NetworkSettings(hidden=(1000,), timesteps=8, input_code=RegularRateCode(), surrogate=ArcTan()),
+                  training=TrainingSettings(epochs=40, batch_size=128, shift_pixels=1, mirror=True,
+                                            distillation=DistillationConfig(teacher_hidden=(1000,), teacher_epochs=20)),
+                  quantization=QuantizationSettings(qat_epochs=0), architecture=CoreArchitecture(lanes=32),
+                  verification=VerificationSettings(verify_images=1000, simulator="verilator")), until="verify",
         aliases={"fashion_mnist.accuracy_rtl_exact": report_figure(lambda r: r.accuracy.quantized_reference),
                  "fashion_mnist.accuracy_rtl_verified_1000": report_figure(lambda r: r.accuracy.rtl)}),
     # N-MNIST subset, event frames straight into the core: the two integration modes of the seeds.
     **{f"nmnist_{mode.value}": FlowBenchmark(
-        RunConfig(dataset="nmnist", hidden=(256,), timesteps=8, integration=mode, epochs=30, qat_epochs=3,
-                  batch_size=32, verify_images=None, simulator="verilator"), until="verify",
+        RunConfig(data=DataSettings(dataset="nmnist"), network=NetworkSettings(hidden=(256,), timesteps=8, integration=mode),
+                  training=TrainingSettings(epochs=30, batch_size=32), quantization=QuantizationSettings(qat_epochs=3),
+                  verification=EVERY_IMAGE_ON_VERILATOR), until="verify",
         aliases={f"nmnist.{mode.value}.accuracy_rtl": report_figure(lambda r: r.accuracy.rtl),
                  f"nmnist.{mode.value}.accuracy_float": report_figure(lambda r: r.accuracy.float_model)})
        for mode in Integration},
     # The training methods side by side on one MNIST network (784-256-10, T=8, 10 epochs, 8-bit):
     # accuracy in float, with DA-LIF's decays mapped to shifts, and of the hardware-exact reference.
-    **{f"methods_{name}": FlowBenchmark(dataclasses.replace(METHODS_BASE, **change), until="reference")
-       for name, change in {
-           "lif": {},
-           "da_lif": {"dual_adaptive": True},
-           "distill_kl": {"distillation": DistillationConfig(output_loss=OutputKL())},
-           "distill_hta_kl": {"distillation": DistillationConfig(output_loss=HeadTailAwareKL())},
-           "rate_backprop": {"backprop": Backprop.RATE},
-       }.items()},
+    **{f"methods_{name}": FlowBenchmark(dataclasses.replace(
+        METHODS_BASE, network=dataclasses.replace(METHODS_BASE.network, **network),
+        training=dataclasses.replace(METHODS_BASE.training, **training)), until="reference")
+       for name, network, training in (
+           ("lif", {}, {}),
+           ("da_lif", {"dual_adaptive": True}, {}),
+           ("distill_kl", {}, {"distillation": DistillationConfig(output_loss=OutputKL())}),
+           ("distill_hta_kl", {}, {"distillation": DistillationConfig(output_loss=HeadTailAwareKL())}),
+           ("rate_backprop", {}, {"backprop": Backprop.RATE}),
+       )},
     # Training throughput, memory and accuracy after the same epochs, against snnTorch 1.0.
     "training": TrainingBenchmark(epochs=2),
     # The 1,000-seed randomized co-simulation of `make test-all`: random networks on the RTL against the

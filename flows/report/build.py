@@ -118,9 +118,9 @@ def build_run_report(config: RunConfig, records: RunRecords, *, total_seconds: f
     return RunReport(
         schema_version=SCHEMA_VERSION,
         kind="run",
-        dataset=config.dataset,
+        dataset=config.data.dataset,
         network=config.sizes,
-        timesteps=config.timesteps,
+        timesteps=config.network.timesteps,
         test_images=encode.images,
         stopped_after=records[-1].id,
         accuracy=_accuracy(records),

@@ -3,7 +3,7 @@
 import argparse
 
 from flows.architecture_flags import add_architecture_flags, architecture_from
-from flows.cli import DEFAULTS
+from flows.run_config import RunConfig
 from model.architecture import CoreArchitecture, MemoryStyle, RateEncoder
 
 
@@ -14,7 +14,7 @@ def parse(*argv):
 
 
 def test_no_flags_give_the_dataclass_defaults():
-    assert architecture_from(parse()) == CoreArchitecture(trace=False) == DEFAULTS.architecture
+    assert architecture_from(parse()) == CoreArchitecture(trace=False) == RunConfig().architecture
 
 
 def test_each_flag_sets_its_field():
