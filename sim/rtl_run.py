@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sysconfig
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +24,8 @@ SIMULATORS = ("icarus", "verilator")
 # `auto` picks Icarus (the default simulator, quick to build) for small runs and Verilator (a 15-25 s
 # build, then tens of times faster) from this many images on.
 AUTO_VERILATOR_IMAGES = 500
+# How often an interrupted multi-process run kills again the simulators its threads may still start.
+STOP_POLL_S = 0.2
 
 
 def choose_simulator(requested: str, images: int) -> str:
@@ -130,9 +132,15 @@ def rtl_run(network: CompiledNetwork, architecture: CoreArchitecture, inputs: np
     # turned into an exception) the simulators are stopped at once: the threads' waits then end, instead
     # of the pool waiting for every simulation to finish before the interrupt gets through.
     pool = ThreadPoolExecutor(max_workers=len(runs))
+    futures = [pool.submit(run.simulate) for run in runs]
     try:
-        return RtlObservation.concatenate(list(pool.map(_SliceRun.simulate, runs)))
+        return RtlObservation.concatenate([future.result() for future in futures])
     except BaseException:
+        # A thread still setting up starts its simulator after a first kill (seen under load, where
+        # it then ran to the end): keep stopping them until every thread has ended.
+        while not all(future.done() for future in futures):
+            stop_descendant_processes()
+            wait(futures, timeout=STOP_POLL_S)
         stop_descendant_processes()
         raise
     finally:
