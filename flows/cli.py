@@ -16,6 +16,8 @@ from model.compiled import CompiledNetwork, CompiledNetworkError, Encoding, Inte
 from model.datasets import DATASETS, EVENT_DATASETS, DatasetError, load_dataset
 from model.distillation import DistillationConfig, HeadTailAwareKL, OutputKL
 from model.input_codes import INPUT_CODES, EventFrames, InputCode, code_for
+from model.nir_export import from_nir, write_nir
+from model.nir_import import NirConventions, read_graph
 from model.surrogate import SURROGATES
 from model.train import Backprop
 
@@ -31,6 +33,7 @@ from flows.report.render import summary, write_report
 from flows.sweep import run_sweep
 from flows.run_config import (DataSettings, EarlyExitSettings, NetworkSettings, QuantizationSettings, RunConfig,
                                TrainingSettings, VerificationSettings)
+from flows.steps.import_nir import NirSource
 from flows.steps.synth import LibraryConfig
 from flows.steps.verify import VerificationError, verify_network
 from flows.steps.test_set import encode_test_set
@@ -42,7 +45,9 @@ DISTILLATION_LOSSES = {"kl": OutputKL, "hta-kl": HeadTailAwareKL}
 DATA, NETWORK, TRAINING = DataSettings(), NetworkSettings(), TrainingSettings()
 QUANTIZATION, EXIT, VERIFICATION, RUN = QuantizationSettings(), EarlyExitSettings(), VerificationSettings(), RunConfig()
 DEFAULT_TEACHER = DistillationConfig()
+# Every step a run can have; an imported network's "import" stands where training would.
 STEP_IDS = [step.id for step in RunConfig(early_exit=EarlyExitSettings()).steps()]
+STEP_IDS.insert(STEP_IDS.index("train") + 1, "import")
 EXIT_MISMATCH = 1
 EXIT_ERROR = 2
 EXIT_INTERRUPTED = 130
@@ -102,6 +107,13 @@ def _add_run(sub, common) -> None:
     p = sub.add_parser("run", parents=[common], help="train, quantize, compile, verify and estimate, into one run folder")
     _add_run_options(p, sweep=False)
     p.add_argument("--out", type=_folder, required=True, help="run folder (steps already done there are reused)")
+    p.add_argument("--nir", type=Path, help="a network trained elsewhere, as a NIR graph (.nir): imported in place of "
+                                            "training, then quantized, compiled and verified")
+    p.add_argument("--nir-dt", type=float, default=NirConventions().dt,
+                   help="the Euler step (s) the graph's time constants are discretised with; default snnTorch's")
+    p.add_argument("--nir-reset", choices=["graph", *(r.value for r in Reset)], default="graph",
+                   help="graph: as NIR says (v_reset = 0: to zero); subtract: snnTorch's default Leaky, which its "
+                        "export does not record")
     p.add_argument("--until", choices=STEP_IDS,
                    help="stop after this step (e.g. verify, for networks too large to synthesize as flip-flops)")
 
@@ -162,9 +174,30 @@ def _add_run_options(p, *, sweep: bool) -> None:
     p.add_argument("--seed", type=int, default=RUN.seed)
 
 
+def _add_export_nir(sub, common) -> None:
+    p = sub.add_parser("export-nir", parents=[common],
+                       help="write a compiled network as a NIR graph (integer units) that snnTorch and Norse read")
+    p.add_argument("network", type=Path, help="a compiled network file (network.npz)")
+    p.add_argument("output", type=Path, help="the .nir file to write")
+    p.add_argument("--dt", type=float, default=NirConventions().dt,
+                   help="the time step the leak's time constant is stated for (s); default snnTorch's")
+
+
+def command_export_nir(args) -> int:
+    if args.output.suffix != ".nir":
+        raise ValueError(f"{args.output} does not end in .nir: name the graph file NAME.nir")
+    network = CompiledNetwork.load(args.network)
+    NirConventions(dt=args.dt)  # validates dt before anything is written
+    path = write_nir(network, args.output, dt=args.dt)
+    print(f"spikefab export-nir: {'-'.join(map(str, network.layer_sizes))} network written to {path} "
+          f"(integer units, dt = {args.dt:g} s)")
+    return 0
+
+
 def _add_verify(sub, common) -> None:
     p = sub.add_parser("verify", parents=[common], help="run a compiled network's RTL against the reference on test images")
-    p.add_argument("--network", type=Path, required=True, help="a compiled network file (network.npz)")
+    p.add_argument("--network", type=Path, required=True,
+                   help="a compiled network file (network.npz), or a NIR graph spikefab exported (.nir)")
     p.add_argument("--dataset", choices=DATASETS, default="digits")
     p.add_argument("--data-path")
     p.add_argument("--images", type=_images, default=100, help="how many test images, or 'all'")
@@ -196,7 +229,14 @@ def run_config_from(args, *, timesteps: int, weight_bits: int, lanes: int) -> Ru
         library=LibraryConfig(library=CellLibrary(args.library), buffering=not args.no_buffering),
         verification=VerificationSettings(verify_images=args.verify_images, energy_images=args.energy_images,
                                           simulator=args.simulator, simulator_processes=args.simulator_processes),
-        seed=args.seed)
+        seed=args.seed, nir=_nir_source(args))
+
+
+def _nir_source(args) -> NirSource | None:
+    if getattr(args, "nir", None) is None:
+        return None
+    reset = None if args.nir_reset == "graph" else Reset(args.nir_reset)
+    return NirSource(path=str(args.nir), conventions=NirConventions(dt=args.nir_dt, reset=reset))
 
 
 def command_run(args) -> int:
@@ -234,8 +274,15 @@ def verification_input_code(network: CompiledNetwork, *, dataset: str, requested
     return INPUT_CODES[requested]()
 
 
+def load_network(path: Path) -> CompiledNetwork:
+    """A network file: spikefab's .npz, or a .nir graph spikefab exported (read back exactly)."""
+    if path.suffix != ".nir":
+        return CompiledNetwork.load(path)
+    return from_nir(read_graph(path))
+
+
 def command_verify(args) -> int:
-    network = CompiledNetwork.load(args.network)
+    network = load_network(args.network)
     code = verification_input_code(network, dataset=args.dataset, requested=args.input_code)
     data = load_dataset(args.dataset, args.data_path, timesteps=network.timesteps)
     if data.n_features != network.n_inputs:
@@ -298,6 +345,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run(sub, common)
     _add_sweep(sub, common)
     _add_verify(sub, common)
+    _add_export_nir(sub, common)
     return parser
 
 
@@ -310,7 +358,8 @@ def main(argv: list[str] | None = None) -> int:
     previous = signal.signal(signal.SIGTERM, _terminate) if in_main_thread else None
     try:
         _check_out(args)
-        return {"run": command_run, "sweep": command_sweep, "verify": command_verify}[args.command](args)
+        return {"run": command_run, "sweep": command_sweep, "verify": command_verify,
+                "export-nir": command_export_nir}[args.command](args)
     except VerificationError as exc:
         print(f"spikefab: verification failed: {exc}", file=sys.stderr)
         return EXIT_MISMATCH

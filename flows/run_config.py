@@ -24,6 +24,7 @@ from flows.engine.step import Step
 from flows.steps.calibrate_exit import CalibrateExitStep, ExitCalibrationConfig
 from flows.steps.compile import CompileStep
 from flows.steps.encode import DataConfig, EncodeStep
+from flows.steps.import_nir import ImportNirStep, ImportStepConfig, NirSource
 from flows.steps.power import PowerStep, PowerStepConfig
 from flows.steps.quantize import QuantizeStep, QuantizeStepConfig
 from flows.steps.reference import ReferenceStep
@@ -168,6 +169,9 @@ class RunConfig:
     library: LibraryConfig = field(default_factory=lambda: LibraryConfig(library=CellLibrary.OSU018))
     verification: VerificationSettings = field(default_factory=VerificationSettings)
     seed: int = 0                       # weights' initialization and batches; the simulator's host timing
+    # A network trained elsewhere, as a NIR graph: imported in place of training (network settings
+    # other than timesteps, input code and surrogate then come from the graph).
+    nir: NirSource | None = None
 
     def __post_init__(self) -> None:
         for name, cls in PARTS.items():
@@ -193,7 +197,27 @@ class RunConfig:
             raise ValueError("the on-chip encoder draws a rate code: use the rate input code with it")
         if self.early_exit is not None and network.timesteps < 2:
             raise ValueError("early exit needs at least two timesteps")
+        if self.nir is not None:
+            self._check_imported()
         self.snn()  # validates the network settings against the data set
+
+    def _check_imported(self) -> None:
+        if not isinstance(self.nir, NirSource):
+            raise TypeError(f"nir must be a NirSource or None, not {self.nir!r}")
+        fixed = dataclasses.replace(self.network, timesteps=NetworkSettings().timesteps,
+                                    input_code=NetworkSettings().input_code, surrogate=NetworkSettings().surrogate)
+        if fixed != NetworkSettings():
+            changed = [f.name for f in dataclasses.fields(NetworkSettings)
+                       if getattr(fixed, f.name) != getattr(NetworkSettings(), f.name)]
+            raise ValueError(f"{', '.join(changed)} do not apply to an imported network: the NIR graph sets them "
+                             f"(leave those options out)")
+        if self.training.distillation is not None:
+            raise ValueError("distillation trains a network; an imported one is not trained here: leave it out")
+        sizes = self.nir.imported().sizes
+        expected = DATASET_INPUTS[self.data.dataset]
+        if sizes[0] != expected or sizes[-1] != DATASET_CLASSES:
+            raise ValueError(f"the NIR graph takes {sizes[0]} inputs and gives {sizes[-1]} outputs; {self.data.dataset} "
+                             f"has {expected} inputs and {DATASET_CLASSES} classes: give the data set it was trained on")
 
     def augmentation(self) -> RandomShift | None:
         if not (self.training.shift_pixels or self.training.mirror):
@@ -211,10 +235,14 @@ class RunConfig:
 
     @property
     def sizes(self) -> tuple[int, ...]:
+        if self.nir is not None:
+            return self.nir.imported().sizes
         return (DATASET_INPUTS[self.data.dataset], *self.network.hidden, DATASET_CLASSES)
 
     def snn(self) -> SNNConfig:
         n = self.network
+        if self.nir is not None:
+            return self.nir.snn(timesteps=n.timesteps, surrogate=n.surrogate)
         return SNNConfig(sizes=self.sizes, timesteps=n.timesteps, leak_shift=n.leak_shift, integration=n.integration,
                          reset=n.reset, readout=n.readout, surrogate=n.surrogate, dual_adaptive=n.dual_adaptive)
 
@@ -257,9 +285,11 @@ class RunConfig:
         calibrate = [CalibrateExitStep(ExitCalibrationConfig(data=data, encoder=self.encoder,
                                                              tolerance=self.early_exit.tolerance))
                      ] if self.early_exit is not None else []
+        source = (ImportNirStep(ImportStepConfig(source=self.nir, snn=train.snn)) if self.nir is not None
+                  else TrainStep(train))
         return [
             EncodeStep(data),
-            TrainStep(train),
+            source,
             QuantizeStep(quantize),
             *calibrate,
             # The reference's cycles do not depend on how the memories are built, so it is shared by both.

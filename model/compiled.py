@@ -281,10 +281,9 @@ class CompiledNetwork:
 
     # -- one file on disk ------------------------------------------------------------------------
 
-    def save(self, path: str | os.PathLike) -> Path:
-        """Write the network as one .npz file, atomically (no half-written file on failure)."""
-        path = Path(path)
-        meta = {
+    def header(self) -> dict:
+        """Everything but the weights and biases, as JSON-ready values (the file's "meta")."""
+        return {
             "magic": FILE_MAGIC,
             "format_version": self.format_version,
             "timesteps": self.timesteps,
@@ -305,7 +304,11 @@ class CompiledNetwork:
                 for layer in self.layers
             ],
         }
-        arrays = {"meta": np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)}
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the network as one .npz file, atomically (no half-written file on failure)."""
+        path = Path(path)
+        arrays = {"meta": np.frombuffer(json.dumps(self.header()).encode(), dtype=np.uint8)}
         for k, layer in enumerate(self.layers):
             arrays[f"weights_{k}"] = layer.weights
             arrays[f"bias_{k}"] = layer.bias
@@ -330,12 +333,19 @@ class CompiledNetwork:
         except (zipfile.BadZipFile, ValueError, KeyError, OSError, EOFError, UnicodeDecodeError, zlib.error,
                 NotImplementedError) as exc:
             raise CompiledNetworkError(f"{what} (corrupted or truncated: {exc}); re-export it") from exc
+        return cls.from_parts(meta, arrays, source=str(path))
+
+    @classmethod
+    def from_parts(cls, meta, arrays: dict[str, np.ndarray], *, source: str) -> "CompiledNetwork":
+        """The network from its header (as header() writes it) and its arrays (weights_k as (n_in, n_out)
+        integers, bias_k), checked as a file is: `source` names where they came from in errors."""
+        what = f"{source} is not a spikefab compiled network"
         if not isinstance(meta, dict) or meta.get("magic") != FILE_MAGIC:
             raise CompiledNetworkError(f"{what} (no spikefab header)")
         version = meta.get("format_version")
         if version not in READABLE_VERSIONS:
             raise CompiledNetworkError(
-                f"{path} has compiled network format version {version}; this spikefab reads versions "
+                f"{source} has compiled network format version {version}; this spikefab reads versions "
                 f"{', '.join(map(str, READABLE_VERSIONS))}: re-export the network with this spikefab"
             )
         try:
@@ -365,7 +375,7 @@ class CompiledNetwork:
             )
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
             if isinstance(exc, CompiledNetworkError):
-                raise CompiledNetworkError(f"{path}: {exc}") from exc
+                raise CompiledNetworkError(f"{source}: {exc}") from exc
             raise CompiledNetworkError(f"{what} (missing or malformed field: {exc})") from exc
 
 

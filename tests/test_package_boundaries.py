@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TORCH_BLOCKER = Path(__file__).parent / "torch_blocked"
 # The contract between training and hardware, and the data loaders the hardware flow shares.
 TORCH_FREE_MODEL = ("model.compiled", "model.atomic_file", "model.architecture", "model.encoding", "model.dataset",
-                    "model.datasets", "model.event_datasets")
+                    "model.datasets", "model.event_datasets", "model.nir_import", "model.nir_export")
 
 
 def project_modules(*packages: str) -> list[str]:

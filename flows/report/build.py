@@ -17,6 +17,7 @@ from flows.run_config import RunConfig
 from flows.steps.calibrate_exit import ExitCalibrationMetrics
 from flows.steps.compile import CompileMetrics
 from flows.steps.encode import EncodeMetrics
+from flows.steps.import_nir import ImportMetrics
 from flows.steps.power import PowerMetrics
 from flows.steps.quantize import QuantizeMetrics
 from flows.steps.reference import ReferenceMetrics
@@ -39,10 +40,11 @@ def run_and_report(config: RunConfig, run_dir: Path, *, until: str | None = None
 
 def _accuracy(records: RunRecords) -> AccuracyFigures:
     train, quantize = records.metrics(TrainMetrics), records.metrics(QuantizeMetrics)
+    imported = records.metrics(ImportMetrics)
     reference, verify = records.metrics(ReferenceMetrics), records.metrics(VerifyMetrics)
     exit_rule = records.metrics(ExitCalibrationMetrics)
     return AccuracyFigures(
-        float_model=train and train.accuracy_float,
+        float_model=train.accuracy_float if train is not None else imported and imported.accuracy_float,
         teacher_ann=train and train.teacher_accuracy,
         float_hardware_decays=quantize and quantize.accuracy_float_hardware_decays,
         post_training_quantization=quantize and quantize.accuracy_post_training_quantization,
@@ -123,6 +125,7 @@ def build_run_report(config: RunConfig, records: RunRecords, *, total_seconds: f
         timesteps=config.network.timesteps,
         test_images=encode.images,
         stopped_after=records[-1].id,
+        imported=records.metrics(ImportMetrics),
         accuracy=_accuracy(records),
         hardware=_hardware(config, records),
         early_exit=_early_exit(records),

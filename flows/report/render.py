@@ -125,6 +125,13 @@ def _modelled_rows(r: RunReport) -> list[tuple[str, str]]:
 
 def _notes(r: RunReport) -> list[str]:
     notes = []
+    if r.imported is not None:
+        i = r.imported
+        decay = "no leak (IF)" if i.decay_per_step is None else f"decay {i.decay_per_step:.6g} per step"
+        notes.append(f"- Imported from a NIR graph, stepped with dt = {i.dt_s:g} s (forward Euler): {decay}, "
+                     f"reset {i.reset}, readout {i.readout}. Approximations: "
+                     + ("; ".join(i.approximations) if i.approximations else "none in the import") +
+                     " (the leak shift and the weights' rounding come after, in quantize).")
     if r.area is not None:
         notes.append(f"- Area: Yosys `stat -liberty`; memories: {r.area.memory_model}. Area by block: a second "
                      f"synthesis that keeps the hierarchy ({r.area.hierarchical_total_um2:,.0f} um^2 in all); shares "

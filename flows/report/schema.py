@@ -15,6 +15,7 @@ from typing import Any
 from flows.energy.technology_scaling import ScaledFigures
 from flows.engine.figures import estimated, measured, setting
 from flows.steps.calibrate_exit import ExitCalibrationMetrics
+from flows.steps.import_nir import ImportMetrics
 from flows.steps.power import PowerMetrics
 from flows.steps.reference import InterfaceBits
 from flows.steps.synth import SynthMetrics
@@ -28,7 +29,8 @@ SCHEMA_VERSION = 1
 class AccuracyFigures:
     """Accuracies on the encoded test set; each names the network and the images behind it."""
 
-    float_model: float | None = measured("fraction", "the float model, every timestep", default=None)
+    float_model: float | None = measured("fraction", "the float model (trained here, or imported), every timestep",
+                                         default=None)
     teacher_ann: float | None = measured("fraction", "the ANN teacher (distillation only)", default=None)
     float_hardware_decays: float | None = measured(
         "fraction", "DA-LIF only: the float model with its decays mapped to leak shifts", default=None)
@@ -111,6 +113,8 @@ class RunReport:
     timesteps: int = setting("timesteps per inference")
     test_images: int = measured("", "test images encoded")
     stopped_after: str = setting("the last step the run ran (all of them, or --until's)")
+    imported: ImportMetrics | None = setting("the NIR graph the network came from, and how it was discretised "
+                                             "(null: spikefab trained it)", default=None)
     accuracy: AccuracyFigures = measured("", "accuracies")
     hardware: HardwareFigures | None = measured("", "the core (from the reference step on)", default=None)
     early_exit: EarlyExitFigures | None = measured("", "SEENN-I early exit (when calibrated)", default=None)

@@ -1,0 +1,145 @@
+"""NIR in and out: the round trip is exact, the import steps the graph as the README's conventions
+say, and a graph the core cannot run is refused naming its node."""
+
+import nir
+import numpy as np
+import pytest
+import torch
+
+from model.compiled import EarlyExit, Encoding, Readout, Reset
+from model.network import SpikingMLP
+from model.nir_export import from_nir, write_nir
+from model.nir_import import NirConventions, NirImportError, import_nir, read_graph
+from model.surrogate import FastSigmoid
+from network_factory import NetworkSpec, random_network
+from flows.steps.import_nir import NirSource
+
+DT = 1e-3
+
+
+@pytest.mark.parametrize("spec", [
+    NetworkSpec(sizes=(20, 7, 5), seed=3),
+    NetworkSpec(sizes=(20, 7, 6, 4), seed=4, readout=Readout.MEMBRANE, reset=Reset.ZERO, leak_shift=None),
+    NetworkSpec(sizes=(9, 3), seed=5, weight_bits=1, leak_shift=5, early_exit=EarlyExit(min_steps=2, margin=3)),
+], ids=["lif-subtract", "if-zero-membrane-readout", "binary-one-layer-exit"])
+def test_export_then_import_gives_the_identical_network(spec, tmp_path):
+    net = random_network(spec)
+    net = type(net)(layers=net.layers, timesteps=net.timesteps, readout=net.readout, encoding=Encoding.REGULAR_RATE,
+                    early_exit=net.early_exit, class_names=tuple("abcdefghijklmnopqrst"[:net.layers[-1].n_out]))
+    back = from_nir(read_graph(write_nir(net, tmp_path / "net.nir", dt=DT)))
+    assert back.header() == net.header()
+    for a, b in zip(net.layers, back.layers):
+        assert np.array_equal(a.weights, b.weights) and np.array_equal(a.bias, b.bias)
+
+
+def test_the_exported_graph_states_the_leak_as_a_time_constant(tmp_path):
+    net = random_network(NetworkSpec(sizes=(8, 4, 3), seed=1, leak_shift=3))
+    graph = read_graph(write_nir(net, tmp_path / "net.nir", dt=DT))
+    lif = graph.nodes["neuron0"]
+    assert isinstance(lif, nir.LIF) and np.allclose(1 - DT / lif.tau, 1 - 2.0 ** -3)
+    assert np.allclose(DT * lif.r / lif.tau, 1.0), "gain 1: the currents are the integer weights' sums"
+    assert graph.metadata["reset"] == "subtract"
+
+
+def lif_graph(*, n_in=5, n=4, tau=None, v_leak=None, v_threshold=None, v_reset=None, seed=0):
+    rng = np.random.default_rng(seed)
+    tau = np.full(n, 8e-3) if tau is None else tau
+    return nir.NIRGraph.from_list(
+        nir.Input(input_type=np.array([n_in])),
+        nir.Affine(weight=rng.normal(0.0, 1.0, (n, n_in)), bias=rng.normal(0.0, 0.1, n)),
+        nir.LIF(tau=tau, r=np.full(n, 2.0), v_leak=np.zeros(n) if v_leak is None else v_leak,
+                v_threshold=np.linspace(0.5, 1.5, n) if v_threshold is None else v_threshold,
+                v_reset=np.zeros(n) if v_reset is None else v_reset),
+        nir.Output(output_type=np.array([n])))
+
+
+def euler_spikes(graph, spikes, dt):
+    """The LIF layer stepped by the stated conventions, written out on its own: v = beta v +
+    (dt/tau) v_leak + (dt r/tau) I; a spike at v >= v_threshold; reset to zero."""
+    affine, lif = graph.nodes["affine"], graph.nodes["lif"]
+    beta, gain = 1 - dt / lif.tau, dt * lif.r / lif.tau
+    v, out = np.zeros(lif.tau.shape), []
+    for x in spikes:
+        v = beta * v + dt / lif.tau * lif.v_leak + gain * (affine.weight @ x + affine.bias)
+        s = v >= lif.v_threshold
+        v = np.where(s, 0.0, v)
+        out.append(s)
+    return np.array(out)
+
+
+def test_the_imported_float_model_steps_the_graph_as_the_conventions_say(tmp_path):
+    graph = lif_graph(v_leak=np.array([0.0, 0.3, -0.2, 0.1]))
+    spikes = (np.random.default_rng(7).random((40, 12, 5)) < 0.4).astype(np.float64)
+    path = tmp_path / "g.nir"
+    nir.write(path, graph)
+    source = NirSource(path=str(path), conventions=NirConventions(dt=DT))
+    imported = source.imported()
+    model = SpikingMLP(config=source.snn(timesteps=12, surrogate=FastSigmoid()))
+    with torch.no_grad():
+        for linear, layer in zip(model.layers, imported.layers):
+            linear.weight.copy_(torch.tensor(layer.weight))
+            linear.bias.copy_(torch.tensor(layer.bias))
+        ours = model.double()(torch.tensor(spikes), record_spikes=True).spikes[0].numpy()
+    expected = np.array([euler_spikes(graph, image, DT) for image in spikes])
+    assert expected.any() and not expected.all()
+    assert np.array_equal(ours.astype(bool), expected)
+
+
+def test_a_spread_of_decays_in_a_layer_is_named_as_an_approximation():
+    imported = import_nir(lif_graph(tau=np.array([8e-3, 8e-3, 9e-3, 8e-3])), NirConventions(dt=DT))
+    assert len(imported.approximations) == 1 and "lif" in imported.approximations[0]
+    assert imported.beta == pytest.approx(np.mean(1 - DT / np.array([8e-3, 8e-3, 9e-3, 8e-3])))
+
+
+def chain(*nodes):
+    return nir.NIRGraph.from_list(*nodes, type_check=False)
+
+
+W = np.ones((3, 4))
+
+
+@pytest.mark.parametrize("graph, message", [
+    (lambda: lif_graph(v_reset=np.full(4, 0.2)), "'lif': v_reset is not 0"),
+    (lambda: lif_graph(tau=np.full(4, 1e-4)), "'lif': dt = 0.001 s is not below tau"),
+    (lambda: lif_graph(v_threshold=np.array([1.0, -1.0, 1.0, 1.0])), "'lif': v_threshold must be positive"),
+    (lambda: chain(nir.Input(input_type=np.array([4])), nir.Affine(weight=W * np.nan, bias=np.zeros(3)),
+                   nir.IF(r=np.ones(3), v_threshold=np.ones(3))), "'affine': weight holds NaN"),
+    (lambda: chain(nir.Input(input_type=np.array([4])), nir.Affine(weight=W, bias=np.zeros(3)),
+                   nir.CubaLIF(tau_syn=np.ones(3), tau_mem=np.ones(3), r=np.ones(3), v_leak=np.zeros(3),
+                               v_threshold=np.ones(3))), "'cubalif' is a CubaLIF: the core has no synaptic-current"),
+    (lambda: chain(nir.Input(input_type=np.array([1, 4, 4])),
+                   nir.Conv2d(input_shape=(4, 4), weight=np.ones((2, 1, 3, 3)), stride=1, padding=0, dilation=1,
+                              groups=1, bias=np.zeros(2))), "'conv2d' is a Conv2d: convolution layers"),
+    (lambda: chain(nir.Input(input_type=np.array([5])), nir.Affine(weight=W, bias=np.zeros(3)),
+                   nir.IF(r=np.ones(3), v_threshold=np.ones(3))), "'affine' takes 4 inputs but receives 5"),
+    (lambda: chain(nir.Input(input_type=np.array([4])), nir.Affine(weight=W, bias=np.zeros(3))),
+     "ends in a linear node"),
+    (lambda: chain(nir.Input(input_type=np.array([4])), nir.Affine(weight=W, bias=np.zeros(3)), nir.I(r=np.ones(3)),
+                   nir.Affine(weight=np.ones((2, 3)), bias=np.zeros(2)), nir.IF(r=np.ones(2), v_threshold=np.ones(2))),
+     "'i': only the last layer may be a non-spiking accumulator"),
+    (lambda: nir.NIRGraph(nodes={"input": nir.Input(input_type=np.array([4])),
+                                 "a": nir.Affine(weight=np.ones((4, 4)), bias=np.zeros(4)),
+                                 "lif": nir.IF(r=np.ones(4), v_threshold=np.ones(4)),
+                                 "output": nir.Output(output_type=np.array([4]))},
+                          edges=[("input", "a"), ("a", "lif"), ("lif", "a"), ("lif", "output")], type_check=False),
+     "'lif' has 2 successors"),
+    (lambda: nir.NIRGraph(nodes={"input": nir.Input(input_type=np.array([4])),
+                                 "a": nir.Affine(weight=np.ones((4, 4)), bias=np.zeros(4)),
+                                 "lif": nir.IF(r=np.ones(4), v_threshold=np.ones(4)),
+                                 "output": nir.Output(output_type=np.array([4]))},
+                          edges=[("input", "a"), ("a", "lif"), ("lif", "a")], type_check=False),
+     "'a' is on a recurrent edge"),
+], ids=["v-reset", "dt-not-below-tau", "negative-threshold", "nan", "cuba-lif", "conv", "shape", "linear-end",
+        "accumulator-inside", "branch", "cycle"])
+def test_a_graph_the_core_cannot_run_is_refused_naming_its_node(graph, message):
+    with pytest.raises(NirImportError, match=message):
+        import_nir(graph(), NirConventions(dt=DT))
+
+
+def test_layers_that_decay_differently_are_refused():
+    n = 3
+    lif = lambda tau: nir.LIF(tau=np.full(n, tau), r=np.ones(n), v_leak=np.zeros(n), v_threshold=np.ones(n))  # noqa: E731
+    graph = chain(nir.Input(input_type=np.array([4])), nir.Affine(weight=W, bias=np.zeros(3)), lif(8e-3),
+                  nir.Affine(weight=np.ones((3, 3)), bias=np.zeros(3)), lif(4e-3))
+    with pytest.raises(NirImportError, match="the spiking layers decay differently"):
+        import_nir(graph, NirConventions(dt=DT))
