@@ -100,6 +100,14 @@ class TrainingSettings:
     mirror: bool = False                # and flipped left-right at random (mirror-symmetric classes)
     distillation: DistillationConfig | None = None  # from an ANN teacher (output and hidden paths)
 
+    def __post_init__(self) -> None:
+        TrainConfig(epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate,
+                    backprop=self.backprop)  # one set of checks: the config the train step is given
+        if self.distillation is not None and not isinstance(self.distillation, DistillationConfig):
+            raise TypeError(f"distillation must be a DistillationConfig or None, not {self.distillation!r}")
+        if not isinstance(self.shift_pixels, int) or isinstance(self.shift_pixels, bool) or self.shift_pixels < 0:
+            raise ValueError(f"shift_pixels must be an int >= 0, not {self.shift_pixels!r}")
+
 
 @dataclass(frozen=True, kw_only=True)
 class QuantizationSettings:
