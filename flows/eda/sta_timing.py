@@ -53,7 +53,13 @@ def analyse_timing(netlist: Path, *, top: str, library: CellLibrary, out_dir: Pa
     if slack is None or start is None or end is None:
         said = "printed nothing" if not text.strip() else "reported no timing path"
         raise ToolError(f"OpenSTA (sta) {said} for {script}; see {log}")
+    if "port 'clk' not found" in text:
+        raise ToolError(f"OpenSTA (sta) found no clk port in {netlist}: its timing figure would be meaningless; "
+                        f"see {log}")
     critical = PROBE_PERIOD_NS - float(slack.group(1))
+    if not critical > 0:
+        raise ToolError(f"OpenSTA (sta) reported a critical path of {critical} ns for {netlist}, no figure a "
+                        f"clock can be set from; see {log}")
     period = math.ceil(critical / CLOCK_GRID_NS) * CLOCK_GRID_NS
     return TimingResult(critical_path_ns=critical, fmax_mhz=1000.0 / critical, clock_period_ns=period,
                         startpoint=start.group(1), endpoint=end.group(1), log=log)

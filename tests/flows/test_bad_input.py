@@ -89,3 +89,15 @@ def test_settings_that_cannot_work_together_are_refused_before_any_step(options,
     assert main(["run", *options, "--out", str(tmp_path / "run")]) == EXIT_ERROR
     assert message in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
+
+
+def test_opensta_without_a_timing_figure_is_a_failure_naming_it(tmp_path):
+    # Bug 2 of the hostile-use issue: OpenSTA exited 0 with an empty log and the flow went on. A
+    # netlist without a clock makes the real OpenSTA report no usable figure (it ended in a division
+    # by zero before).
+    from flows.eda.sta_timing import analyse_timing
+
+    netlist = tmp_path / "no_clock.v"
+    netlist.write_text("module spikefab_core(input a, output y);\n  assign y = a;\nendmodule\n")
+    with pytest.raises(ToolError, match=r"OpenSTA \(sta\) found no clk port"):
+        analyse_timing(netlist, top="spikefab_core", library=CellLibrary.OSU018, out_dir=tmp_path / "sta")
