@@ -15,7 +15,7 @@ from pathlib import Path
 from model.compiled import CompiledNetwork, CompiledNetworkError, Encoding, Integration, Readout, Reset
 from model.datasets import DATASETS, EVENT_DATASETS, DatasetError, load_dataset
 from model.distillation import DistillationConfig, HeadTailAwareKL, OutputKL
-from model.input_codes import INPUT_CODES, EventFrames, InputCode, code_for
+from model.input_codes import INPUT_CODES, EventFrames, InputCode, RateCode, code_for
 from model.nir_export import from_nir, write_nir
 from model.nir_import import NirConventions, read_graph
 from model.surrogate import SURROGATES
@@ -294,6 +294,9 @@ def command_verify(args) -> int:
     if args.images is not None:
         x, y = x[:args.images], y[:args.images]
     architecture = dataclasses.replace(architecture_from(args), trace=True)
+    if architecture.encoder is not None and not isinstance(code, RateCode):
+        raise ValueError(f"the on-chip encoder draws a rate code, but this network is fed "
+                         f"{type(code).__name__}: leave out --encoder-lanes")
     test = encode_test_set(x, y, data.class_names, timesteps=network.timesteps, seed=args.encoding_seed,
                            code=None if isinstance(code, EventFrames) else code)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -10,8 +10,8 @@ from pathlib import Path
 from flows.engine.figures import measured, setting
 from flows.engine.step import Artifact, Step, StepOutcome
 from flows.steps.encode import DataConfig
-from model.architecture import RateEncoder
 from flows.steps.test_set import encode_test_set
+from model.architecture import RateEncoder
 from model.compiled import CompiledNetwork
 from sim.early_exit_calibration import calibrate_early_exit
 

@@ -101,3 +101,14 @@ def test_opensta_without_a_timing_figure_is_a_failure_naming_it(tmp_path):
     netlist.write_text("module spikefab_core(input a, output y);\n  assign y = a;\nendmodule\n")
     with pytest.raises(ToolError, match=r"OpenSTA \(sta\) found no clk port"):
         analyse_timing(netlist, top="spikefab_core", library=CellLibrary.OSU018, out_dir=tmp_path / "sta")
+
+
+def test_verify_refuses_the_on_chip_encoder_for_a_network_fed_another_code(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["run", "--dataset", "digits", "--hidden", "8", "--timesteps", "3", "--epochs", "1", "--qat-epochs",
+                 "0", "--input-code", "latency", "--until", "quantize", "--out", str(run)]) == 0
+    out = tmp_path / "verify"
+    assert main(["verify", "--network", str(run / "03-quantize" / "network.npz"), "--encoder-lanes", "8",
+                 "--images", "2", "--out", str(out)]) == EXIT_ERROR
+    assert "the on-chip encoder draws a rate code, but this network is fed LatencyCode" in capsys.readouterr().err
+    assert not (out / "rtl").exists()
