@@ -55,13 +55,7 @@ test: setup
 test-all: setup
 	$(call run_tests,)
 
-# snnTorch, for the training comparison only: in a folder of its own, not in the project's venv.
-SNNTORCH_FOLDER := build/bench-env
-
-$(SNNTORCH_FOLDER)/snntorch:
-	$(BIN)/python -m pip install -q --no-deps --target $(SNNTORCH_FOLDER) snntorch==1.0.0
-
-bench: setup $(SNNTORCH_FOLDER)/snntorch
+bench: setup
 	$(BIN)/python -m flows.benchmarks.bench --out bench
 
 clean:

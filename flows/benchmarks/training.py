@@ -4,13 +4,12 @@ and spikefab's two backprop methods (through time, through rates) as T grows.
 784-256-10 LIF, decay 0.9, threshold 1, subtract reset, T=8, batch 128, Adam, MNIST with the
 intensities as a constant input current, on the CPU. Each measurement runs in its own process
 (`python -m flows.benchmarks.training --framework ...`) so that its thread count and its peak memory
-are its own. snnTorch is not a project dependency: `make bench` installs it into a folder of its own
-(SNNTORCH_FOLDER) that only these processes see.
+are its own. snnTorch 1.0 comes with the project's dev dependencies (the NIR tests use it too).
 
 Five trainers see the same images in the same order for the same epochs:
   spikefab            its own trainer: the first layer's current computed once (the input is constant
-                      over time: the "hoist"), the hidden LIF layer over all timesteps with its
-                      hand-written backward pass (model/lif_sequence.py), the output a non-spiking
+                      over time: the "hoist"), the hidden LIF layer over all timesteps differentiated
+                      by autograd (model/lif_sequence.py), the output a non-spiking
                       accumulator (one product on the hidden spike counts), cross-entropy on it / T,
                       Adam at 2e-3 with cosine decay;
   snntorch-tutorial   snnTorch as its tutorials write it: the input layer applied inside the time
@@ -44,9 +43,7 @@ from pathlib import Path
 from typing import Callable, TypeVar
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-SNNTORCH_FOLDER = PROJECT_ROOT / "build" / "bench-env"
 FRAMEWORKS = ("spikefab", "snntorch-tutorial", "snntorch-same-work", "pytorch-same-work", "ann")
-SNNTORCH_FRAMEWORKS = ("snntorch-tutorial", "snntorch-same-work")
 SIZES = (784, 256, 10)
 TIMESTEPS = 8
 BATCH_SIZE = 128
@@ -322,11 +319,11 @@ def measure_backprop(backprop: str, *, timesteps: int, images: int, data_path: s
 
 
 def _run_child(args: list[str]) -> dict:
-    """This module in a fresh Python process, with snnTorch's folder on its path and OpenMP told not
-    to spin (on shared 2-core machines a spinning 2-thread torch runs erratically)."""
+    """This module in a fresh Python process, with OpenMP told not to spin (on shared 2-core machines a
+    spinning 2-thread torch runs erratically)."""
     threads = args[args.index("--threads") + 1] if "--threads" in args else "1"
     env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE", "OMP_NUM_THREADS": threads,
-           "PYTHONPATH": os.pathsep.join([str(SNNTORCH_FOLDER), str(PROJECT_ROOT)])}
+           "PYTHONPATH": str(PROJECT_ROOT)}
     done = subprocess.run([sys.executable, "-m", "flows.benchmarks.training", *args], env=env, cwd=PROJECT_ROOT,
                           capture_output=True, text=True)
     if done.returncode != 0:
@@ -343,9 +340,6 @@ def measure_in_process(framework: str, *, threads: int, epochs: int) -> Training
     """measure() in a fresh Python process."""
     if framework not in FRAMEWORKS:
         raise ValueError(f"framework must be one of {', '.join(FRAMEWORKS)}, not {framework!r}")
-    if framework in SNNTORCH_FRAMEWORKS and not (SNNTORCH_FOLDER / "snntorch").is_dir():
-        raise RuntimeError(f"snnTorch is not installed in {SNNTORCH_FOLDER}: run `make bench`, which installs it "
-                           "there (pip install --no-deps --target build/bench-env snntorch==1.0.0)")
     return TrainingMeasurement(**_run_child(["--framework", framework, "--threads", str(threads),
                                              "--epochs", str(epochs)]))
 
