@@ -359,6 +359,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _terminate) if in_main_thread else None
+    # SIGINT interrupts whatever the process inherited: a shell starts background jobs with SIGINT
+    # ignored, and Python then leaves it so (a `kill -INT` to such a run did nothing).
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler) if in_main_thread else None
     try:
         _check_out(args)
         return {"run": command_run, "sweep": command_sweep, "verify": command_verify,
@@ -387,6 +390,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+            signal.signal(signal.SIGINT, previous_int)
 
 
 def _report(message: str, args) -> None:

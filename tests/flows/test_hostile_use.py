@@ -174,15 +174,23 @@ def test_naming_the_simulator_auto_chose_reuses_the_verification(tmp_path, capsy
     assert capsys.readouterr().err.count("(cached)") == 6
 
 
-@pytest.mark.parametrize("sent, code, said", [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")],
-                         ids=["ctrl-c", "sigterm"])
-def test_a_signal_during_a_multi_process_verify_stops_the_simulators_at_once(sent, code, said, tmp_path):
+def _as_background_job():
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # what a shell does to a job started with `&`
+
+
+@pytest.mark.parametrize("sent, code, said, started", [
+    (signal.SIGINT, 130, "interrupted", None), (signal.SIGTERM, 143, "terminated", None),
+    # Found when `make test` itself ran as a background job: SIGINT was ignored and the run went on.
+    (signal.SIGINT, 130, "interrupted", _as_background_job),
+], ids=["ctrl-c", "sigterm", "sigint-to-a-background-job"])
+def test_a_signal_during_a_multi_process_verify_stops_the_simulators_at_once(sent, code, said, started, tmp_path):
     out = tmp_path / "run"
     # A verification long enough to interrupt: 360 images of a 64-64-10 network, T = 8 (tens of seconds).
     args = [sys.executable, "-m", "flows.cli", "run", "--dataset", "digits", "--epochs", "1", "--qat-epochs", "1",
             "--verify-images", "all", "--simulator", "icarus", "--simulator-processes", "2", "--until", "verify",
             "--out", str(out)]
-    process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=started)
     partial = out / "06-verify.partial"
     deadline = time.monotonic() + 300
     while not list(partial.glob("slice*/stimulus.npz")) and time.monotonic() < deadline:
