@@ -355,10 +355,11 @@ def main(argv: list[str] | None = None) -> int:
         owners.update({k: name for k in fresh})
         owners = {k: v for k, v in owners.items() if k in results}
         kinds = {k: v for k, v in kinds.items() if k in results}
-        # Written after every benchmark, so a long bench that stops keeps what it measured.
+        # Both written after every benchmark, so a long bench that stops keeps what it measured, and
+        # the table never lags the figures.
         results_path.write_text(json.dumps({"machine": machine, "results": results, "kinds": kinds,
                                             "owners": owners, "published": PUBLISHED_CHIPS}, indent=2))
-    (args.out / "results.md").write_text(markdown(results, kinds, machine))
+        (args.out / "results.md").write_text(markdown(results, kinds, machine))
     print(markdown(results, kinds, machine))
     return 0
 
