@@ -187,7 +187,6 @@ def command_export_nir(args) -> int:
     if args.output.suffix != ".nir":
         raise ValueError(f"{args.output} does not end in .nir: name the graph file NAME.nir")
     network = CompiledNetwork.load(args.network)
-    NirConventions(dt=args.dt)  # validates dt before anything is written
     path = write_nir(network, args.output, dt=args.dt)
     print(f"spikefab export-nir: {'-'.join(map(str, network.layer_sizes))} network written to {path} "
           f"(integer units, dt = {args.dt:g} s)")

@@ -36,6 +36,8 @@ from flows.steps.verify import VerifyStep, VerifyStepConfig
 DATASET_INPUTS = {"digits": 64, "mnist": 784, "fashion_mnist": 784, "nmnist": NMNIST_INPUTS}
 DATASET_CLASSES = 10
 IMAGE_SIDES = {"digits": 8, "mnist": 28, "fashion_mnist": 28}  # square images: RandomShift's side
+# The network settings an imported (NIR) network still takes; the graph sets the others.
+IMPORTED_NETWORK_OPTIONS = ("timesteps", "input_code", "surrogate")
 
 
 def _positive_or_all(name: str, value) -> None:
@@ -212,11 +214,10 @@ class RunConfig:
     def _check_imported(self) -> None:
         if not isinstance(self.nir, NirSource):
             raise TypeError(f"nir must be a NirSource or None, not {self.nir!r}")
-        fixed = dataclasses.replace(self.network, timesteps=NetworkSettings().timesteps,
-                                    input_code=NetworkSettings().input_code, surrogate=NetworkSettings().surrogate)
-        if fixed != NetworkSettings():
-            changed = [f.name for f in dataclasses.fields(NetworkSettings)
-                       if getattr(fixed, f.name) != getattr(NetworkSettings(), f.name)]
+        default = NetworkSettings()
+        changed = [f.name for f in dataclasses.fields(NetworkSettings) if f.name not in IMPORTED_NETWORK_OPTIONS
+                   and getattr(self.network, f.name) != getattr(default, f.name)]
+        if changed:
             raise ValueError(f"{', '.join(changed)} do not apply to an imported network: the NIR graph sets them "
                              f"(leave those options out)")
         if self.training.distillation is not None:

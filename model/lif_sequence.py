@@ -44,4 +44,4 @@ def run_lif_steps(currents: torch.Tensor, p: LIFParameters, *, timesteps: int, i
 def spike_slope(v: torch.Tensor, p: LIFParameters) -> torch.Tensor:
     """d spike / d membrane at membranes `v` before fire: the surrogate's derivative at (v - theta) / theta,
     over theta."""
-    return p.surrogate.derivative((v - p.threshold) / p.threshold) / p.threshold
+    return p.surrogate.membrane_slope(v, p.threshold)

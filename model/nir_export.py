@@ -22,7 +22,7 @@ import numpy as np
 
 from .atomic_file import write_atomically
 from .compiled import CompiledNetwork, CompiledNetworkError
-from .nir_import import SNNTORCH_DT
+from .nir_import import SNNTORCH_DT, NirConventions
 
 METADATA_KEY = "spikefab_network"
 
@@ -31,8 +31,7 @@ def to_nir(net: CompiledNetwork, *, dt: float = SNNTORCH_DT):
     """The network as a nir.NIRGraph (write it with nir.write)."""
     import nir
 
-    if not dt > 0:
-        raise ValueError(f"dt must be positive, not {dt!r}")
+    NirConventions(dt=dt)  # the one check of a time step
     nodes: dict[str, object] = {"input": nir.Input(input_type=np.array([net.n_inputs]))}
     chain = ["input"]
     for k, layer in enumerate(net.layers):

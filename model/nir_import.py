@@ -122,8 +122,8 @@ def _finite(name: str, what: str, value) -> np.ndarray:
 
 
 def _per_neuron(name: str, what: str, value, n: int) -> np.ndarray:
-    """A parameter broadcast to the layer's n neurons (NIR frameworks write scalars as shape () or (1,))."""
-    array = np.asarray(value, dtype=np.float64).reshape(-1)
+    """A finite parameter broadcast to the layer's n neurons (NIR frameworks write scalars as shape () or (1,))."""
+    array = _finite(name, what, value).reshape(-1)
     if array.size == 1:
         return np.full(n, float(array[0]))
     if array.size != n:
@@ -163,13 +163,19 @@ def _chain(graph) -> list[str]:
     return order
 
 
+def nir_file(path: str | Path) -> Path:
+    """`path`, which must name an existing file, or a NirImportError saying so."""
+    path = Path(path)
+    if not path.is_file():
+        raise NirImportError(f"{path} does not exist or is not a file: give a .nir file written by nir.write")
+    return path
+
+
 def read_graph(path: str | Path):
     """A .nir file's graph, or a NirImportError naming the file."""
     import nir
 
-    path = Path(path)
-    if not path.is_file():
-        raise NirImportError(f"{path} does not exist or is not a file: give a .nir file written by nir.write")
+    path = nir_file(path)
     try:
         return nir.read(path)
     except Exception as exc:  # h5py and nir raise many kinds; the file is what is wrong
@@ -216,7 +222,7 @@ def import_nir(source, conventions: NirConventions = NirConventions()) -> Import
         elif kind == "Scale":
             if pending is None:
                 raise NirImportError(f"node {name!r}: a Scale must follow an Affine or Linear node")
-            scale = _per_neuron(name, "scale", _finite(name, "scale", node.scale), width)
+            scale = _per_neuron(name, "scale", node.scale, width)
             pending = (pending[0] * scale[:, None], pending[1] * scale)
         elif kind in ("LIF", "IF", "LI", "I"):
             if pending is None:
@@ -245,7 +251,7 @@ def import_nir(source, conventions: NirConventions = NirConventions()) -> Import
     betas = [layer.beta for layer in spiking]
     if (None in betas and any(b is not None for b in betas)) or (
             None not in betas and max(betas) - min(betas) > UNIFORM * max(betas)):
-        raise NirImportError(f"the spiking layers decay differently ({', '.join(f'{l.node}: {l.beta}' for l in spiking)}); "
+        raise NirImportError(f"the spiking layers decay differently ({', '.join(f'{layer.node}: {layer.beta}' for layer in spiking)}); "
                              f"spikefab's float model shares one decay: give every LIF layer the same tau")
     if None not in betas:  # equal up to rounding (float32 parameters): one value for all
         shared = float(np.mean(betas))
@@ -270,7 +276,7 @@ def _recorded_reset(graph) -> Reset | None:
 def _neuron_layer(name, node, kind, pending, dt):
     weight, bias = pending
     n = weight.shape[0]
-    param = lambda attribute: _per_neuron(name, attribute, _finite(name, attribute, getattr(node, attribute)), n)  # noqa: E731
+    param = lambda attribute: _per_neuron(name, attribute, getattr(node, attribute), n)  # noqa: E731
     r = param("r")
     notes = []
     if kind in ("LIF", "LI"):

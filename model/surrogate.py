@@ -36,12 +36,7 @@ class _MembraneSpike(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
         (v,) = ctx.saved_tensors
-        theta = ctx.threshold
-        x = v - theta
-        if theta == 1.0:  # float training's threshold: dividing by it changes nothing
-            return grad * ctx.surrogate.derivative(x), None, None
-        slope = grad * ctx.surrogate.derivative(x.div_(theta))
-        return slope.div_(theta), None, None
+        return grad * ctx.surrogate.membrane_slope(v, ctx.threshold), None, None
 
 
 class Surrogate:
@@ -53,6 +48,13 @@ class Surrogate:
     def spike(self, v: torch.Tensor, threshold: float) -> torch.Tensor:
         """H(v - threshold), differentiated as self((v - threshold) / threshold) is, for a threshold > 0."""
         return _MembraneSpike.apply(v, threshold, self)
+
+    def membrane_slope(self, v: torch.Tensor, threshold: float) -> torch.Tensor:
+        """d spike / d membrane at membranes `v`: the derivative at (v - threshold) / threshold, over threshold."""
+        x = v - threshold
+        if threshold == 1.0:  # float training's threshold: dividing by it changes nothing
+            return self.derivative(x)
+        return self.derivative(x.div_(threshold)).div_(threshold)
 
     def derivative(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError

@@ -3,6 +3,7 @@ everything after it then run as they do on a network spikefab trained."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,8 +14,15 @@ from flows.engine.provenance import file_digest
 from flows.engine.step import Artifact, Step, StepOutcome
 from flows.steps.test_set import EncodedTestSet, accuracy
 from model.network import SNNConfig, SpikingMLP
-from model.nir_import import ImportedNetwork, NirConventions, NirImportError, import_nir
+from model.nir_import import ImportedNetwork, NirConventions, import_nir, nir_file
 from model.train import predict
+
+
+@functools.lru_cache(maxsize=8)
+def _import_once(path: str, digest: str, conventions: NirConventions) -> ImportedNetwork:
+    """The configuration asks for the graph several times (checks, sizes, the float model's config, the
+    step): one read and import per file content and conventions. `digest` is only the cache's key."""
+    return import_nir(path, conventions)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -30,14 +38,11 @@ class NirSource:
     def __post_init__(self) -> None:
         if not isinstance(self.conventions, NirConventions):
             raise TypeError(f"conventions must be NirConventions, not {self.conventions!r}")
-        path = Path(self.path)
-        if not path.is_file():
-            raise NirImportError(f"{path} does not exist or is not a file: give a .nir file written by nir.write")
-        object.__setattr__(self, "digest", file_digest(path))
+        object.__setattr__(self, "digest", file_digest(nir_file(self.path)))
         self.imported()
 
     def imported(self) -> ImportedNetwork:
-        return import_nir(self.path, self.conventions)
+        return _import_once(self.path, self.digest, self.conventions)
 
     def snn(self, *, timesteps: int, surrogate) -> SNNConfig:
         """spikefab's float model of the graph: its sizes, shared decay (beta; none for IF), reset and
