@@ -8,7 +8,7 @@ from __future__ import annotations
 from amaranth.lib import data
 
 from model.architecture import INTENSITY_BITS, CoreArchitecture
-from model.compiled import CompiledNetwork, Readout
+from model.compiled import CompiledNetwork, Readout, Reset
 
 from .core import CYCLE_COUNTER_BITS, input_layout, input_port_name, result_layout, trace_layout
 from .verilog import TOP_NAME
@@ -110,6 +110,7 @@ def datasheet_markdown(network: CompiledNetwork, architecture: CoreArchitecture,
     readout_meaning = ("the spike counts of the output neurons over the timesteps run" if net.readout is Readout.SPIKE_COUNT
                        else "the output layer's membranes (a non-spiking accumulator) at the end of the last "
                             "timestep run: after that step's input was integrated, before any next step's leak")
+    lines += _semantics(net)
     lines += [
         "## Protocol",
         "",
@@ -212,3 +213,37 @@ def datasheet_markdown(network: CompiledNetwork, architecture: CoreArchitecture,
                   "title for the network it ran): the INIT cycles after reset with ready low, each spike "
                   "taking n_0 cycles, the end-of-step entries, and the result."]
     return "\n".join(lines) + "\n"
+
+
+RESET_MEANING = {
+    Reset.SUBTRACT: "subtract: V -= threshold where s, so the next step's leak decays the remainder",
+    Reset.SUBTRACT_AFTER_LEAK: "subtract_after_leak: V is kept, and the next step subtracts the threshold after "
+                               "its leak (V = leak(V) - threshold; V may go below 0 by threshold - leak(threshold)); "
+                               "snnTorch's default Leaky",
+    Reset.ZERO: "zero: V = 0 where s",
+}
+
+
+def _semantics(net) -> list[str]:
+    """What the core computes, per layer: the integer semantics sim/reference.py defines."""
+    lines = ["## What it computes", "",
+             "Signed two's complement membranes V, all 0 after INIT. Per timestep, layer by layer (layer 0 "
+             "takes the input spikes, each later layer the spikes of the one before):", "",
+             "1. leak: V -= V >> leak_shift (arithmetic shift), none without a shift, V = 0 when integration "
+             "is discontinuous;",
+             "2. integrate: V = sat(V + bias), then for each input spike i in ascending order V = sat(V + W[i]) "
+             "(sat: clamp to the membrane's range);",
+             "3. fire: s = V >= threshold (spiking layers; the last layer is a non-spiking accumulator when the "
+             "readout is its membranes);",
+             "4. reset, as the layer's reset says.", "",
+             "| layer | inputs | neurons | weight bits | membrane bits | threshold | leak_shift | integration | reset "
+             "| can saturate |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for k, layer in enumerate(net.layers):
+        lines.append(f"| {k} | {layer.n_in} | {layer.n_out} | {layer.weight_bits} | {layer.membrane_bits} | "
+                     f"{layer.threshold if layer.spiking else '- (accumulator)'} | {layer.leak_shift} | "
+                     f"{layer.integration.value} | {layer.reset.value if layer.spiking else '-'} | "
+                     f"{'yes' if layer.can_saturate(net.timesteps) else 'no'} |")
+    lines += [""] + [f"- {RESET_MEANING[reset]}." for reset in Reset
+                     if any(layer.spiking and layer.reset is reset for layer in net.layers)] + [""]
+    return lines

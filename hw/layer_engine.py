@@ -28,6 +28,7 @@ class LayerOp(enum.Enum, shape=2):
     IDLE = 0
     INTEGRATE = 1  # V = sat(V + W[row]) for one word
     UPDATE = 2     # fire, reset, then next step's leak and bias: V = sat(leak(reset(V)) + bias)
+                   # (subtract_after_leak: V = sat(leak(V) - threshold s + bias))
     INIT = 3       # V = bias: the state at the start of an inference
 
 
@@ -185,11 +186,15 @@ class LayerEngine(wiring.Component):
             spike = Signal(name=f"spike_{k}")
             if layer.spiking:
                 m.d.comb += spike.eq(v >= layer.threshold)
+            # SUBTRACT and ZERO reset, then leak; SUBTRACT_AFTER_LEAK leaks the membrane as it was and
+            # subtracts after (it stays in range: CompiledLayer.reset_drop sizes it).
             after_reset = Signal(signed(v_bits), name=f"after_reset_{k}")
             if layer.reset is Reset.SUBTRACT:
                 m.d.comb += after_reset.eq(Mux(spike, v - layer.threshold, v))
-            else:
+            elif layer.reset is Reset.ZERO:
                 m.d.comb += after_reset.eq(Mux(spike, 0, v))
+            else:
+                m.d.comb += after_reset.eq(v)
             leaked = Signal(signed(v_bits), name=f"leaked_{k}")
             if layer.integration is Integration.DISCONTINUOUS:
                 m.d.comb += leaked.eq(0)
@@ -197,8 +202,13 @@ class LayerEngine(wiring.Component):
                 m.d.comb += leaked.eq(after_reset)
             else:
                 m.d.comb += leaked.eq(after_reset - (after_reset >> layer.leak_shift))
+            next_start = Signal(signed(v_bits), name=f"next_start_{k}")
+            if layer.reset is Reset.SUBTRACT_AFTER_LEAK:
+                m.d.comb += next_start.eq(Mux(spike, leaked - layer.threshold, leaked))
+            else:
+                m.d.comb += next_start.eq(leaked)
             updated = Signal(wide, name=f"updated_{k}")
-            m.d.comb += updated.eq(leaked + b_in[k])
+            m.d.comb += updated.eq(next_start + b_in[k])
 
             with m.Switch(op_q):
                 with m.Case(LayerOp.INTEGRATE):

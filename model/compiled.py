@@ -41,7 +41,13 @@ class Integration(enum.Enum):
 
 
 class Reset(enum.Enum):
+    """What a spike does to its neuron's membrane. SUBTRACT: V -= threshold at once, so the next leak
+    decays the remainder. SUBTRACT_AFTER_LEAK: the next step's leak acts on the membrane as it was, and
+    the threshold is subtracted after it (V = leak(V) - threshold): snnTorch's default Leaky
+    (reset_mechanism="subtract", reset_delay=True). ZERO: V = 0."""
+
     SUBTRACT = "subtract"
+    SUBTRACT_AFTER_LEAK = "subtract_after_leak"
     ZERO = "zero"
 
 
@@ -161,6 +167,9 @@ class CompiledLayer:
 
         Each step adds at most the per-step bound; reset and leak only move V towards 0. With a leak
         shift k, V' = V - floor(V / 2^k) keeps |V| below (M + 1) * 2^k for a per-step magnitude M.
+        Subtracting after the leak can take a neuron that fired at V >= threshold below 0, to no less
+        than leak(threshold) - threshold (the leak is monotone): the bound's low end moves down by that
+        drop, which both of its parts allow for (from -drop, a leak pulls V up once |V| passes the cap).
         """
         lo, hi = self.per_step_input_bounds()
         steps = 1 if self.integration is Integration.DISCONTINUOUS else timesteps
@@ -168,7 +177,16 @@ class CompiledLayer:
         if self.leak_shift is not None and self.integration is Integration.CONTINUOUS:
             cap = (max(-int(lo.min()), int(hi.max())) + 1) << self.leak_shift
             low, high = max(low, -cap), min(high, cap)
-        return min(low, 0), max(high, self.threshold)
+        return min(low, 0) - self.reset_drop(), max(high, self.threshold)
+
+    def reset_drop(self) -> int:
+        """How far below 0 the reset can take a membrane: threshold - leak(threshold) when it subtracts
+        after the leak (the whole threshold when the membrane is cleared every step), else 0."""
+        if self.reset is not Reset.SUBTRACT_AFTER_LEAK or not self.spiking:
+            return 0
+        if self.integration is Integration.DISCONTINUOUS:
+            return self.threshold
+        return 0 if self.leak_shift is None else self.threshold >> self.leak_shift
 
     def can_saturate(self, timesteps: int) -> bool:
         lo, hi = self.membrane_bound(timesteps)

@@ -8,6 +8,7 @@ training.*): autograd through the loop was faster (backward 5.4 ms against 12 ms
     v[t] = leak(h[t-1]) + I[t]     (h[-1] = 0; discontinuous integration: v[t] = I[t])
     s[t] = H((v[t] - theta) / theta), with the surrogate's derivative backwards
     h[t] = v[t] - s[t] theta  (subtract)  or  v[t] (1 - s[t])  (zero); the reset is not differentiated
+    subtract_after_leak: h[t] = v[t] and v[t] = leak(h[t-1]) - s[t-1] theta + I[t]
 """
 
 from __future__ import annotations
@@ -33,8 +34,9 @@ def run_lif_steps(currents: torch.Tensor, p: LIFParameters, *, timesteps: int, i
     constant = currents.dim() == 2
     v = torch.zeros_like(currents if constant else currents[:, 0])
     before_fire, spikes = [], []
+    s = None
     for t in range(timesteps):
-        s, v, before = lif_step(currents if constant else currents[:, t], v, p, integer=integer)
+        s, v, before = lif_step(currents if constant else currents[:, t], v, p, integer=integer, fired_before=s)
         spikes.append(s)
         if keep_membranes:
             before_fire.append(before)

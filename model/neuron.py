@@ -41,14 +41,16 @@ class LIFParameters:
             raise ValueError("give the decay as leak_shift (hardware) or as beta (float training), not both")
 
 
-def lif_step(current: torch.Tensor, v: torch.Tensor, p: LIFParameters, *, integer: bool
-             ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def lif_step(current: torch.Tensor, v: torch.Tensor, p: LIFParameters, *, integer: bool,
+             fired_before: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """One timestep: V = leak(V) + current; s = H(V - threshold); V = reset(V, s).
 
     current includes the bias. Returns (spikes, membrane after reset, membrane before fire); a
     non-spiking layer returns no spikes and keeps its membrane (the readout accumulator).
     In integer mode the leak is V - floor(V / 2^k), the arithmetic shift of the hardware; the
     additions are exact as long as the membrane cannot saturate, which export guarantees by sizing.
+    Reset.SUBTRACT_AFTER_LEAK leaves the membrane as it was at the spike and subtracts the threshold
+    after the next step's leak, from `fired_before` (the previous step's spikes; None at the first).
     """
     if p.integration is Integration.DISCONTINUOUS:
         v = torch.zeros_like(current)
@@ -59,6 +61,8 @@ def lif_step(current: torch.Tensor, v: torch.Tensor, p: LIFParameters, *, intege
     elif p.leak_shift is not None:
         decay = v / (1 << p.leak_shift)
         v = v - (floor_ste(decay) if integer else decay)
+    if p.reset is Reset.SUBTRACT_AFTER_LEAK and fired_before is not None:
+        v = v.sub(fired_before.detach(), alpha=p.threshold)
     v = v + current
     if not p.spiking:
         return torch.zeros_like(v), v, v
@@ -66,6 +70,8 @@ def lif_step(current: torch.Tensor, v: torch.Tensor, p: LIFParameters, *, intege
     fired = s.detach()
     if p.reset is Reset.SUBTRACT:
         after = v.sub(fired, alpha=p.threshold)  # v - fired * threshold in one operation
+    elif p.reset is Reset.SUBTRACT_AFTER_LEAK:
+        after = v  # the threshold comes off after the next leak
     else:
         after = v * (1 - fired)
     return s, after, v

@@ -3,9 +3,10 @@
 
 Per layer, at every timestep t, in this order:
   leak       continuous: V -= V >> leak_shift (arithmetic); discontinuous: V = 0
+             subtract_after_leak: then V -= threshold where the neuron fired at t - 1
   integrate  V = sat(V + bias); then for each input spike i, ascending: V = sat(V + W[i, :])
   fire       s = V >= threshold                       (spiking layers)
-  reset      subtract: V -= threshold where s; zero: V = 0 where s
+  reset      subtract: V -= threshold where s; zero: V = 0 where s; subtract_after_leak: at the next leak
 The readout is the output spike count, or the output membrane after integration (non-spiking).
 Early exit: after step t (1-based) >= min_steps, stop once top1 - top2 of the readout >= margin.
 """
@@ -40,12 +41,16 @@ class ReferenceResult:
         return np.stack([s.sum(axis=2) for s in self.spikes], axis=2)
 
 
-def leak(layer: CompiledLayer, v: np.ndarray) -> np.ndarray:
+def start_of_step(layer: CompiledLayer, v: np.ndarray, fired: np.ndarray) -> np.ndarray:
+    """The membrane a step starts from: the leak, then, for subtract_after_leak, the threshold off the
+    neurons that fired (`fired`: the previous step's spikes)."""
     if layer.integration is Integration.DISCONTINUOUS:
-        return np.zeros_like(v)
-    if layer.leak_shift is None:
-        return v
-    return v - (v >> layer.leak_shift)
+        v = np.zeros_like(v)
+    elif layer.leak_shift is not None:
+        v = v - (v >> layer.leak_shift)
+    if layer.reset is Reset.SUBTRACT_AFTER_LEAK:
+        v = np.where(fired, v - layer.threshold, v)
+    return v
 
 
 def integrate(layer: CompiledLayer, v: np.ndarray, x: np.ndarray, exact_sum: bool) -> np.ndarray:
@@ -73,6 +78,8 @@ def fire_and_reset(layer: CompiledLayer, v: np.ndarray) -> tuple[np.ndarray, np.
     s = v >= layer.threshold
     if layer.reset is Reset.SUBTRACT:
         return s, np.where(s, v - layer.threshold, v)
+    if layer.reset is Reset.SUBTRACT_AFTER_LEAK:
+        return s, v  # the threshold comes off after the next leak
     return s, np.where(s, 0, v)
 
 
@@ -108,7 +115,8 @@ def ref_run(net: CompiledNetwork, spikes: np.ndarray) -> ReferenceResult:
         x = spikes[rows, t]
         input_spikes[rows, t] = x.sum(axis=1)
         for k, layer in enumerate(net.layers):
-            vk = integrate(layer, leak(layer, v[k][rows]), x, exact[k])
+            fired = out[k][rows, t - 1] if t else np.zeros(v[k][rows].shape, dtype=bool)
+            vk = integrate(layer, start_of_step(layer, v[k][rows], fired), x, exact[k])
             s, v[k][rows] = fire_and_reset(layer, vk)
             out[k][rows, t] = s
             x = s

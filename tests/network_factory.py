@@ -97,10 +97,15 @@ def random_cosim_case(seed: int) -> CosimCase:
         margin = int(rng.integers(1, 4)) if readout is Readout.SPIKE_COUNT else int(rng.integers(1, 60))
         early_exit = EarlyExit(min_steps=int(rng.integers(1, timesteps + 1)), margin=margin)
     weight_bits = int(rng.choice([1, 2, 3, 4, 6, 8, 12, 16]))
+    leak_shift = None if rng.random() < 0.3 else int(rng.integers(1, 5))  # drawn in this order since the start
+    reset = Reset.ZERO if rng.random() < 0.5 else Reset.SUBTRACT
+    if reset is Reset.SUBTRACT and seed % 3 == 0:
+        # Drawn without the generator, so the other settings of a seed stay what they were before
+        # the mode existed.
+        reset = Reset.SUBTRACT_AFTER_LEAK
     spec = NetworkSpec(
         sizes=sizes, weight_bits=weight_bits, timesteps=timesteps,
-        leak_shift=None if rng.random() < 0.3 else int(rng.integers(1, 5)),
-        reset=Reset.ZERO if rng.random() < 0.5 else Reset.SUBTRACT,
+        leak_shift=leak_shift, reset=reset,
         integration=Integration.DISCONTINUOUS if rng.random() < 0.3 else Integration.CONTINUOUS,
         readout=readout, early_exit=early_exit,
         # Now and then a membrane too narrow for the sums, so saturation is exercised.
@@ -125,4 +130,6 @@ VARIED_SPECS = [
     NetworkSpec(sizes=(10, 12, 5), readout=Readout.MEMBRANE, weight_bits=8, timesteps=6, seed=4),
     NetworkSpec(sizes=(8, 6, 3), weight_bits=1, seed=5),
     NetworkSpec(sizes=(9, 5, 3), weight_bits=16, leak_shift=4, timesteps=3, seed=6),
+    NetworkSpec(sizes=(12, 10, 4), reset=Reset.SUBTRACT_AFTER_LEAK, leak_shift=2, timesteps=6, seed=7),
+    NetworkSpec(sizes=(12, 10, 4), reset=Reset.SUBTRACT_AFTER_LEAK, integration=Integration.DISCONTINUOUS, seed=8),
 ]

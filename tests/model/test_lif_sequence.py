@@ -16,9 +16,9 @@ T, BATCH, NEURONS = 6, 5, 7
 
 def looped(currents, p, integer):
     v = torch.zeros(BATCH, NEURONS, dtype=currents.dtype)
-    spikes = []
+    spikes, s = [], None
     for t in range(T):
-        s, v, _ = lif_step(currents if currents.dim() == 2 else currents[:, t], v, p, integer=integer)
+        s, v, _ = lif_step(currents if currents.dim() == 2 else currents[:, t], v, p, integer=integer, fired_before=s)
         spikes.append(s)
     return torch.stack(spikes, dim=1)
 

@@ -34,6 +34,12 @@ CASES = [
          lanes=3),
     Case("three-layers-discontinuous", NetworkSpec(sizes=(14, 9, 8, 4), integration=Integration.DISCONTINUOUS,
                                                    seed=15), lanes=4),
+    # snnTorch's default Leaky: the threshold comes off after the leak, which can leave V below 0.
+    Case("subtract-after-leak", NetworkSpec(sizes=(12, 10, 4), reset=Reset.SUBTRACT_AFTER_LEAK, leak_shift=2,
+                                            timesteps=6, seed=27), lanes=4, rate=0.6),
+    Case("subtract-after-leak-discontinuous-saturating",
+         NetworkSpec(sizes=(12, 8, 3), weight_bits=6, membrane_bits=6, reset=Reset.SUBTRACT_AFTER_LEAK,
+                     integration=Integration.DISCONTINUOUS, seed=28), lanes=3),
     Case("binary-weights", NetworkSpec(sizes=(10, 7, 3), weight_bits=1, seed=16), lanes=2),
     Case("16-bit-weights", NetworkSpec(sizes=(6, 5, 3), weight_bits=16, timesteps=3, seed=17), lanes=2),
     Case("membrane-readout", NetworkSpec(sizes=(10, 8, 4), readout=Readout.MEMBRANE, weight_bits=6, seed=18),
