@@ -13,6 +13,11 @@ APT_PACKAGES := iverilog yosys opensta qflow-tech-osu018 qflow-tech-osu035 qflow
 # torch on 2-core machines: the default OpenMP spin-wait makes 2-thread runs erratic.
 export OMP_WAIT_POLICY := PASSIVE
 
+# Norse (a test and bench dependency: its networks come in through NIR) declares torchvision, which it
+# imports only for its data sets and tasks; PyPI's torchvision wheel is built for CUDA torch and fails
+# to load beside the CPU build. Its neurons and NIR export need only torch, nir and nirtorch (ours).
+NORSE := norse==1.1.0
+
 APT_STAMP := $(VENV)/.apt-installed
 PIP_STAMP := $(VENV)/.pip-installed
 
@@ -31,10 +36,11 @@ $(APT_STAMP):
 	fi
 	@mkdir -p $(VENV) && touch $@
 
-$(PIP_STAMP): pyproject.toml
+$(PIP_STAMP): pyproject.toml Makefile
 	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip setuptools wheel
 	$(BIN)/python -m pip install -q -e ".[dev]"
+	$(BIN)/python -m pip install -q --no-deps $(NORSE)
 	@touch $@
 
 demo: setup

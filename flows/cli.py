@@ -17,7 +17,7 @@ from model.datasets import DATASETS, EVENT_DATASETS, DatasetError, load_dataset
 from model.distillation import DistillationConfig, HeadTailAwareKL, OutputKL
 from model.input_codes import INPUT_CODES, EventFrames, InputCode, RateCode, code_for
 from model.nir_export import from_nir, write_nir
-from model.nir_import import NirConventions, read_graph
+from model.nir_import import FRAMEWORK_DT, NirConventions, read_graph
 from model.surrogate import SURROGATES
 from model.train import Backprop
 
@@ -109,11 +109,14 @@ def _add_run(sub, common) -> None:
     p.add_argument("--out", type=_folder, required=True, help="run folder (steps already done there are reused)")
     p.add_argument("--nir", type=Path, help="a network trained elsewhere, as a NIR graph (.nir): imported in place of "
                                             "training, then quantized, compiled and verified")
-    p.add_argument("--nir-dt", type=float, default=NirConventions().dt,
-                   help="the Euler step (s) the graph's time constants are discretised with; default snnTorch's")
+    p.add_argument("--nir-from", choices=sorted(FRAMEWORK_DT), default="snntorch",
+                   help="the framework whose export wrote the graph: sets the Euler step its time constants are "
+                        "discretised with (snnTorch 1e-4 s; Norse 1.1 writes tau times its dt: 1e-6 s)")
+    p.add_argument("--nir-dt", type=float,
+                   help="the Euler step (s), overriding --nir-from's (for a graph from another framework)")
     p.add_argument("--nir-reset", choices=["graph", *(r.value for r in Reset)], default="graph",
-                   help="graph: as NIR says (v_reset = 0: to zero); subtract: snnTorch's default Leaky, which its "
-                        "export does not record")
+                   help="graph: as NIR says (v_reset = 0: to zero); subtract_after_leak: snnTorch's default "
+                        "Leaky, which its export does not record; subtract: the threshold off before the next leak")
     p.add_argument("--until", choices=STEP_IDS,
                    help="stop after this step (e.g. verify, for networks too large to synthesize as flip-flops)")
 
@@ -134,7 +137,9 @@ def _add_run_options(p, *, sweep: bool) -> None:
     p.add_argument("--timesteps", type=int, default=[NETWORK.timesteps] if sweep else NETWORK.timesteps, **many)
     p.add_argument("--leak-shift", type=_leak, default=NETWORK.leak_shift, help="membrane decay V -= V >> k, or 'none'")
     p.add_argument("--integration", choices=[m.value for m in Integration], default=NETWORK.integration.value)
-    p.add_argument("--reset", choices=[m.value for m in Reset], default=NETWORK.reset.value)
+    p.add_argument("--reset", choices=[m.value for m in Reset], default=NETWORK.reset.value,
+                   help="what a spike does to its membrane: subtract the threshold (before the next leak), "
+                        "subtract_after_leak (after it: snnTorch's default Leaky), or zero")
     p.add_argument("--readout", choices=[m.value for m in Readout], default=NETWORK.readout.value)
     p.add_argument("--surrogate", choices=sorted(SURROGATES), default=_name_of(NETWORK.surrogate, SURROGATES))
     p.add_argument("--da-lif", action="store_true",
@@ -235,7 +240,9 @@ def _nir_source(args) -> NirSource | None:
     if getattr(args, "nir", None) is None:
         return None
     reset = None if args.nir_reset == "graph" else Reset(args.nir_reset)
-    return NirSource(path=str(args.nir), conventions=NirConventions(dt=args.nir_dt, reset=reset))
+    conventions = (NirConventions.of(args.nir_from, reset=reset) if args.nir_dt is None
+                   else NirConventions(dt=args.nir_dt, reset=reset))
+    return NirSource(path=str(args.nir), conventions=conventions)
 
 
 def command_run(args) -> int:

@@ -52,8 +52,9 @@ def to_nir(net: CompiledNetwork, *, dt: float = SNNTORCH_DT):
     chain.append("output")
     header = net.header()
     metadata = {METADATA_KEY: json.dumps(header), "dt": dt}
-    if any(spec["reset"] == "subtract" for spec in header["layers"]):
-        metadata["reset"] = "subtract"  # also where other importers might look: NIR itself cannot say it
+    resets = {spec["reset"] for spec in header["layers"] if spec["spiking"]} - {"zero"}
+    if len(resets) == 1:  # also where other importers might look: NIR itself cannot say it
+        metadata["reset"] = resets.pop()
     return nir.NIRGraph(nodes=nodes, edges=list(zip(chain[:-1], chain[1:])), metadata=metadata)
 
 

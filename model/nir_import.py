@@ -6,7 +6,9 @@ NIR is continuous-time; frameworks step it with forward Euler at their own dt. T
 
 - LIF: tau v' = (v_leak - v) + r I  ->  v[t] = beta v[t-1] + (dt/tau) v_leak + (dt r / tau) I[t],
   beta = 1 - dt / tau (snnTorch's and Norse's Euler step; snnTorch writes tau = dt / (1 - beta) and
-  r = tau / dt, so its Leaky comes back exactly, whatever dt both sides use).
+  r = tau / dt, so its Leaky comes back exactly, whatever dt both sides use; Norse's LIFBox steps
+  v += dt tau_mem_inv ((v_leak - v) + I) and its 1.1 export writes tau = dt / tau_mem_inv, so its
+  graphs come back exactly at dt = Norse's dt squared, FRAMEWORK_DT["norse"]).
 - IF: v' = r I has no time constant; the frameworks that write it (Sinabs, snnTorch) step it as
   v[t] = v[t-1] + r I[t], so dt does not enter.
 - I (integrator) and LI as the last node: the core's readout, a non-spiking accumulator of the
@@ -15,14 +17,13 @@ NIR is continuous-time; frameworks step it with forward Euler at their own dt. T
 - The spike: NIR fires at v > v_threshold, spikefab at v >= threshold; the two differ only for a
   membrane exactly at the threshold.
 - The reset: NIR resets to v_reset, so v_reset = 0 is the core's reset to zero, which is exactly
-  snnTorch's Leaky(reset_mechanism="zero", reset_delay=False). snnTorch's default Leaky subtracts the
-  threshold and its NIR export does not say so: pass reset=SUBTRACT to subtract. Even then the two
-  differ: the core subtracts before the next leak (v[t] = beta (v[t-1] - s theta) + I[t]); snnTorch's
-  default (reset_delay=True) subtracts after it (v[t] = beta v[t-1] + I[t] - s theta), and with
-  reset_delay=False, while the membrane stays above the threshold after the subtraction, it needs
-  twice the threshold for the next spike. How often that changes the answer is measured (the
-  reference against the framework's own output), not assumed. A non-zero v_reset has no core
-  equivalent and is refused.
+  snnTorch's Leaky(reset_mechanism="zero", reset_delay=False) and Norse's LIFBox. snnTorch's default
+  Leaky subtracts the threshold after the next leak (reset_delay=True: v[t] = beta v[t-1] + I[t] -
+  s[t-1] theta), and its NIR export does not say so: pass reset=SUBTRACT_AFTER_LEAK, the core's reset
+  that does exactly that. (Reset.SUBTRACT subtracts before the leak, v[t] = beta (v[t-1] - s theta) +
+  I[t]; snnTorch's reset_delay=False, which needs twice the threshold for the next spike while the
+  membrane stays above it, has no core equivalent.) A non-zero v_reset has no core equivalent and is
+  refused.
 - Scalars are broadcast to the layer's width; a threshold per neuron is folded into its weights and
   bias (the dynamics are linear up to the threshold, so dividing a neuron's inputs and threshold by
   the threshold changes no spike), leaving threshold 1; the gain dt r / tau and the leak drive
@@ -46,8 +47,14 @@ import numpy as np
 
 from .compiled import Readout, Reset
 
-# snnTorch's dt (its export and import both use 1e-4 s); Norse steps at 1e-3 s.
+# snnTorch's dt (its export and import both use 1e-4 s).
 SNNTORCH_DT = 1e-4
+# Norse steps at 1e-3 s, but Norse 1.1's to_nir writes tau = dt / tau_mem_inv, the time constant
+# multiplied by its dt (norse/norse#411, open), so its graphs step as trained at dt = (1e-3 s)^2.
+NORSE_DT = 1e-3
+NORSE_EXPORT_DT = NORSE_DT ** 2
+# The dt that steps each framework's exported graph as the framework stepped it in training.
+FRAMEWORK_DT = {"snntorch": SNNTORCH_DT, "norse": NORSE_EXPORT_DT}
 # Relative spread below which a layer's decays count as one.
 UNIFORM = 1e-6
 LATER_NODES = {"Conv1d": "convolution", "Conv2d": "convolution", "AvgPool2d": "convolution",
@@ -68,10 +75,18 @@ class NirImportError(ValueError):
 @dataclass(frozen=True, kw_only=True)
 class NirConventions:
     """How the continuous-time graph is stepped. reset: None keeps the graph's (v_reset = 0: to zero);
-    Reset.SUBTRACT keeps snnTorch's default Leaky, which its export does not record."""
+    Reset.SUBTRACT_AFTER_LEAK is snnTorch's default Leaky, which its export does not record."""
 
     dt: float = SNNTORCH_DT
     reset: Reset | None = None
+
+    @classmethod
+    def of(cls, framework: str, *, reset: Reset | None = None) -> "NirConventions":
+        """The conventions that step a graph the way `framework` (a key of FRAMEWORK_DT) trained it."""
+        if framework not in FRAMEWORK_DT:
+            raise ValueError(f"unknown framework {framework!r}: spikefab knows {', '.join(FRAMEWORK_DT)} "
+                             f"(for another, give dt)")
+        return cls(dt=FRAMEWORK_DT[framework], reset=reset)
 
     def __post_init__(self) -> None:
         if not isinstance(self.dt, (int, float)) or not math.isfinite(self.dt) or self.dt <= 0:
@@ -285,7 +300,8 @@ def _neuron_layer(name, node, kind, pending, dt):
             raise NirImportError(f"node {name!r}: tau must be positive")
         if np.any(dt >= tau):
             raise NirImportError(f"node {name!r}: dt = {dt} s is not below tau ({tau.min():.3g} s): the Euler step "
-                                 f"would not decay but overshoot; give the dt the model was trained with")
+                                 f"would not decay but overshoot; give the dt the model was trained with (a graph "
+                                 f"from Norse 1.1's to_nir steps at {NORSE_EXPORT_DT:g} s: --nir-from norse)")
         gain, drive, decay = dt * r / tau, dt / tau * param("v_leak"), 1.0 - dt / tau
     else:  # IF and I: no time constant
         gain, drive, decay = r, np.zeros(n), None

@@ -34,6 +34,8 @@ from flows.steps.verify import VerifyMetrics
 from flows.run_config import (DataSettings, EarlyExitSettings, NetworkSettings, QuantizationSettings, RunConfig,
                                TrainingSettings, VerificationSettings)
 from flows.steps.test_set import EncodedTestSet
+from flows.benchmarks.framework_networks import NorseNetwork, SnnTorchNetwork, TrainingRecipe
+from flows.benchmarks.nir_benchmark import NirBenchmark
 from flows.benchmarks.regression import RegressionBenchmark
 from flows.benchmarks.training import FRAMEWORKS, measure_backprop_in_process, measure_in_process
 
@@ -109,6 +111,10 @@ MNIST_ACCURACY = RunConfig(data=MNIST, network=NetworkSettings(hidden=(800,), ti
                            training=TrainingSettings(epochs=25, batch_size=128, shift_pixels=2),
                            quantization=QuantizationSettings(qat_epochs=3), early_exit=EarlyExitSettings(),
                            architecture=CoreArchitecture(lanes=32), verification=EVERY_IMAGE_ON_VERILATOR)
+
+# A network brought through NIR: quantized to 8 bits, 1,000 test images through the RTL (Verilator).
+NIR_MNIST = RunConfig(data=MNIST, quantization=QuantizationSettings(qat_epochs=0), architecture=CoreArchitecture(lanes=16),
+                      verification=VerificationSettings(verify_images=1000, simulator="verilator"))
 
 METHODS_BASE = RunConfig(data=MNIST, network=NetworkSettings(hidden=(256,), timesteps=8),
                          training=TrainingSettings(epochs=10, batch_size=128), quantization=QuantizationSettings(qat_epochs=2))
@@ -201,6 +207,19 @@ BENCHMARKS = {
            ("distill_hta_kl", {}, {"distillation": DistillationConfig(output_loss=HeadTailAwareKL())}),
            ("rate_backprop", {}, {"backprop": Backprop.RATE}),
        )},
+    # Bring your own network: 784-256-10 trained in snnTorch 1.0 as its tutorial 5 writes it (Leaky,
+    # beta 0.95, its default subtract reset, Adam at 5e-4, cross-entropy summed over the output
+    # membranes of every step, T=25, batch 128, one epoch), fed the Bernoulli rate code rather than
+    # the intensities as a current (the core takes events), written by snnTorch's NIR export and
+    # imported with the subtract reset the export does not record.
+    "nir_snntorch": NirBenchmark(
+        network=lambda: SnnTorchNetwork(sizes=(784, 256, 10), beta=0.95, reset_to_zero=False),
+        recipe=TrainingRecipe(timesteps=25, epochs=1, loss_on="membranes"), config=NIR_MNIST),
+    # The same shape in Norse 1.1: LIFBoxCell layers at its default tau_mem_inv (a decay of 0.9 per
+    # 1 ms step), reset to zero, cross-entropy on the output spike counts, the same code and steps.
+    "nir_norse": NirBenchmark(
+        network=lambda: NorseNetwork(sizes=(784, 256, 10)),
+        recipe=TrainingRecipe(timesteps=25, epochs=1, learning_rate=2e-3), config=NIR_MNIST),
     # Training throughput, memory and accuracy after the same epochs, against snnTorch 1.0.
     "training": TrainingBenchmark(epochs=2),
     # The 1,000-seed randomized co-simulation of `make test-all`: random networks on the RTL against the

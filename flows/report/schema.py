@@ -33,7 +33,8 @@ class AccuracyFigures:
                                          default=None)
     teacher_ann: float | None = measured("fraction", "the ANN teacher (distillation only)", default=None)
     float_hardware_decays: float | None = measured(
-        "fraction", "DA-LIF only: the float model with its decays mapped to leak shifts", default=None)
+        "fraction", "DA-LIF or an imported graph's decay only: the float model with its decays mapped to leak "
+        "shifts", default=None)
     post_training_quantization: float | None = measured(
         "fraction", "the float weights quantized before quantization-aware training", default=None)
     quantized_torch: float | None = measured("fraction", "the exported integers in torch, every timestep",

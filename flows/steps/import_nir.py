@@ -13,8 +13,8 @@ from flows.engine.figures import measured, setting
 from flows.engine.provenance import file_digest
 from flows.engine.step import Artifact, Step, StepOutcome
 from flows.steps.test_set import EncodedTestSet, accuracy
-from model.network import SNNConfig, SpikingMLP
-from model.nir_import import ImportedNetwork, NirConventions, import_nir, nir_file
+from model.network import SNNConfig, SpikingMLP, nearest_leak_shift
+from model.nir_import import UNIFORM, ImportedNetwork, NirConventions, import_nir, nir_file
 from model.train import predict
 
 
@@ -95,5 +95,17 @@ class ImportNirStep(Step):
             decay_per_step=imported.beta,
             reset=imported.reset.value,
             readout=imported.readout.value,
-            approximations=imported.approximations,
+            approximations=imported.approximations + _decay_mapping(imported.beta),
         ))
+
+
+def _decay_mapping(beta: float | None) -> tuple[str, ...]:
+    """The core's leak is a shift: a decay 1 - 2^-k holds exactly, any other is mapped to the nearest
+    (quantize measures what that costs: accuracy_float_hardware_decays)."""
+    if beta is None:
+        return ()
+    shift = nearest_leak_shift(beta)
+    held = 1.0 - 2.0 ** -shift
+    if abs(held - beta) <= UNIFORM * beta:
+        return ()
+    return (f"decay {beta:.6g} per step mapped to leak shift {shift} (decay {held:g}), the nearest the core holds",)

@@ -37,7 +37,8 @@ class QuantizeMetrics:
     can_saturate: bool = setting("whether any membrane can reach its limits (the semantics hold either way)")
     qat_seconds: float = measured("s", "wall time of quantization-aware training")
     accuracy_float_hardware_decays: float | None = measured(
-        "fraction", "DA-LIF only: the float model with its learned decays mapped to one leak shift per layer",
+        "fraction", "DA-LIF or an imported graph's decay only: the float model with its decays mapped to one "
+        "leak shift per layer",
         default=None)
 
 class QuantizeStep(Step):
@@ -55,7 +56,8 @@ class QuantizeStep(Step):
         model.load_state_dict(torch.load(inputs[Artifact.FLOAT_MODEL]))
         test = EncodedTestSet.load(inputs[Artifact.TEST_SET])
         mapped = None
-        if cfg.train.snn.dual_adaptive:  # the float model with the per-layer shifts: what the mapping costs
+        # DA-LIF's learned decays and an imported graph's decay become shifts: what the mapping costs.
+        if cfg.train.snn.dual_adaptive or cfg.train.snn.beta is not None:
             mapped = accuracy(predict(model, test.spikes, hardware_decays=True), test.labels)
         before = accuracy(predict(model, test.spikes, quantization=cfg.quantization), test.labels)
         history = [] if cfg.qat is None else train(model, data, cfg.qat, quantization=cfg.quantization)

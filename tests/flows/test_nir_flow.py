@@ -1,87 +1,81 @@
-"""Bring your own network: a network trained in snnTorch 1.0, written by snnTorch's own NIR export,
-imported, quantized, compiled and verified on the RTL; and the command line's NIR paths."""
+"""Bring your own network: networks trained in snnTorch 1.0 and Norse 1.1, written by the frameworks'
+own NIR exports, imported, quantized, compiled and verified on the RTL; and the command line's NIR paths."""
 
 import json
 
 import nir
 import numpy as np
 import pytest
-import snntorch as snn
-from snntorch import utils as snn_utils
-import torch
-from snntorch.export_nir import export_to_nir
 
+from flows.benchmarks.framework_networks import NorseNetwork, SnnTorchNetwork, TrainingRecipe
 from flows.cli import EXIT_ERROR, main
 from flows.steps.test_set import EncodedTestSet
 from model.datasets import load_dataset
-from model.input_codes import RateCode
 
-TIMESTEPS, HIDDEN, BETA = 8, 24, 0.875  # 0.875 = 1 - 2^-3: a decay the core's shift holds exactly
-
-
-def snntorch_network():
-    """64-24-10 Leaky neurons that reset to zero at once (reset_mechanism="zero", reset_delay=False): what
-    NIR's v_reset = 0 says and what the core does. Per-neuron beta and threshold tensors, since
-    snnTorch 1.0's export of scalars fails nir 1.0.8's type check."""
-    def leaky(n, **kw):
-        return snn.Leaky(beta=torch.full((n,), BETA), threshold=torch.ones(n), init_hidden=True,
-                         reset_mechanism="zero", reset_delay=False, **kw)
-    torch.manual_seed(0)
-    return torch.nn.Sequential(torch.nn.Linear(64, HIDDEN), leaky(HIDDEN), torch.nn.Linear(HIDDEN, 10),
-                               leaky(10, output=True))
+TIMESTEPS, HIDDEN = 8, 24
+# A decay of 0.875 = 1 - 2^-3 per step, which the core's shift holds exactly: snnTorch's beta, and
+# Norse's tau_mem_inv of 125 /s at its 1 ms step.
+NETWORKS = {
+    # Leaky resetting to zero at once: what NIR's v_reset = 0 says and what the core does.
+    "snntorch-zero": lambda: SnnTorchNetwork(sizes=(64, HIDDEN, 10), beta=0.875, reset_to_zero=True),
+    # snnTorch's default Leaky: the threshold off after the next leak, which the export does not record.
+    "snntorch-default": lambda: SnnTorchNetwork(sizes=(64, HIDDEN, 10), beta=0.875, reset_to_zero=False),
+    "norse": lambda: NorseNetwork(sizes=(64, HIDDEN, 10), tau_mem_inv=125.0),
+}
 
 
-def spike_counts(net, spikes: torch.Tensor) -> torch.Tensor:
-    snn_utils.reset(net)
-    counts = 0
-    for t in range(spikes.shape[1]):
-        spk, _ = net(spikes[:, t])
-        counts = counts + spk
-    return counts
+def graph_options(path, network) -> list[str]:
+    """The command line that steps the network's graph as its framework did."""
+    reset = network.conventions().reset
+    return ["--nir", str(path), "--nir-from", network.framework, "--nir-reset", "graph" if reset is None else reset.value]
 
 
-@pytest.fixture(scope="module")
-def snntorch_graph(tmp_path_factory):
+@pytest.fixture(scope="module", params=sorted(NETWORKS))
+def framework_graph(request, tmp_path_factory):
     data = load_dataset("digits")
-    x = torch.tensor(RateCode().frames(data.train_x, TIMESTEPS, 0), dtype=torch.float32)
-    y = torch.tensor(data.train_y)
-    net = snntorch_network()
-    optimizer = torch.optim.Adam(net.parameters(), lr=5e-3)
-    for _ in range(8):
-        for batch in torch.randperm(len(y)).split(64):
-            loss = torch.nn.functional.cross_entropy(spike_counts(net, x[batch]), y[batch])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-    path = tmp_path_factory.mktemp("snntorch") / "digits.nir"
-    nir.write(path, export_to_nir(net, torch.zeros(64)))
-    return path, net
+    network = NETWORKS[request.param]()
+    network.train(data.train_x, data.train_y, TrainingRecipe(timesteps=TIMESTEPS, epochs=8, batch_size=64,
+                                                             learning_rate=2e-2))
+    path = network.write_nir(tmp_path_factory.mktemp(request.param) / "digits.nir")
+    return path, network
 
 
-def test_an_snntorch_network_runs_on_the_rtl_and_agrees_with_snntorch(snntorch_graph, tmp_path):
-    path, net = snntorch_graph
+def test_a_framework_network_runs_on_the_rtl_and_agrees_with_its_framework(framework_graph, tmp_path):
+    path, network = framework_graph
     out = tmp_path / "run"
-    assert main(["run", "--nir", str(path), "--dataset", "digits", "--timesteps", str(TIMESTEPS),
-                 "--qat-epochs", "0", "--until", "verify", "--verify-images", "40",
-                 "--out", str(out)]) == 0
+    assert main(["run", *graph_options(path, network), "--dataset", "digits", "--timesteps", str(TIMESTEPS),
+                 "--qat-epochs", "0", "--until", "verify", "--verify-images", "40", "--out", str(out)]) == 0
     report = json.loads((out / "report.json").read_text())
-    assert report["imported"]["reset"] == "zero" and report["imported"]["decay_per_step"] == pytest.approx(BETA)
+    reset = network.conventions().reset
+    assert report["imported"]["reset"] == ("zero" if reset is None else reset.value)
+    assert report["imported"]["decay_per_step"] == pytest.approx(0.875)
     assert report["verify"]["images"] == 40 and report["verify"]["mismatched_images"] == 0
-    # snnTorch's own output on the very spikes the reference ran.
+    # The framework's own output on the very spikes the reference ran.
     test = EncodedTestSet.load(out / "01-encode" / "test_set.npz")
-    with torch.no_grad():
-        theirs = spike_counts(net, torch.tensor(test.spikes, dtype=torch.float32)).argmax(dim=1).numpy()
+    theirs = network.predict(test.spikes)
     ours = np.load(out / "04-reference" / "reference.npz")["predicted"]
     agreement = float((ours == theirs).mean())
     accuracy = float((theirs == test.labels).mean())
-    assert accuracy > 0.8, f"the snnTorch network did not train ({accuracy})"
-    # The import itself is exact: spikefab's float model of the graph scores what snnTorch scores (the
-    # two differ only for a membrane exactly at the threshold: v > 1 in snnTorch, v >= 1 here).
+    assert accuracy > 0.8, f"the {network.framework} network did not train ({accuracy})"
+    # The import itself is exact: spikefab's float model of the graph scores what the framework scores
+    # (the two differ only for a membrane exactly at the threshold: v > 1 there, v >= 1 here).
     assert report["accuracy"]["float_model"] == pytest.approx(accuracy, abs=0.003)
-    # Then post-training quantization to 8 bits (measured: 1.7 points on this 24-neuron layer; QAT
-    # would win some back): the integer reference still picks snnTorch's class on nearly every image.
+    # Then post-training quantization to 8 bits (measured: up to 1.7 points on this 24-neuron layer;
+    # QAT would win some back): the integer reference still picks the framework's class on nearly
+    # every image.
     assert agreement >= 0.95, agreement
     assert report["accuracy"]["quantized_reference"] >= accuracy - 0.03
+
+
+def test_a_dt_not_below_the_graphs_tau_is_refused_naming_norses_export(framework_graph, tmp_path, capsys):
+    """Norse's 1 ms step on a graph its export wrote (tau times 1 ms) would overshoot; so would 1 ms on
+    snnTorch's (tau = 0.8 ms at its 0.1 ms step)."""
+    path, _ = framework_graph
+    assert main(["run", "--nir", str(path), "--nir-dt", "1e-3", "--dataset", "digits",
+                 "--out", str(tmp_path / "run")]) == EXIT_ERROR
+    err = capsys.readouterr().err
+    assert "is not below tau" in err and "a graph from Norse 1.1's to_nir steps at 1e-06 s: --nir-from norse" in err
+    assert not (tmp_path / "run").exists()
 
 
 def test_a_graph_the_core_cannot_run_stops_the_run_before_its_first_step(tmp_path, capsys):
@@ -98,12 +92,13 @@ def test_a_graph_the_core_cannot_run_stops_the_run_before_its_first_step(tmp_pat
     assert not list(out.glob("0*"))
 
 
-def test_options_the_graph_decides_are_refused_with_it(snntorch_graph, tmp_path, capsys):
-    path, _ = snntorch_graph
-    assert main(["run", "--nir", str(path), "--dataset", "digits", "--hidden", "8", "--out",
+def test_options_the_graph_decides_are_refused_with_it(framework_graph, tmp_path, capsys):
+    path, network = framework_graph
+    graph = graph_options(path, network)
+    assert main(["run", *graph, "--dataset", "digits", "--hidden", "8", "--out",
                  str(tmp_path / "run")]) == EXIT_ERROR
     assert "hidden do not apply to an imported network" in capsys.readouterr().err
-    assert main(["run", "--nir", str(path), "--dataset", "mnist", "--out", str(tmp_path / "run")]) == EXIT_ERROR
+    assert main(["run", *graph, "--dataset", "mnist", "--out", str(tmp_path / "run")]) == EXIT_ERROR
     assert "the NIR graph takes 64 inputs" in capsys.readouterr().err
 
 

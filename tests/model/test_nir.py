@@ -91,6 +91,14 @@ def test_a_spread_of_decays_in_a_layer_is_named_as_an_approximation():
     assert imported.beta == pytest.approx(np.mean(1 - DT / np.array([8e-3, 8e-3, 9e-3, 8e-3])))
 
 
+def test_a_decay_the_shift_cannot_hold_is_named_with_the_shift_it_becomes():
+    from flows.steps.import_nir import _decay_mapping
+
+    (note,) = _decay_mapping(0.95)  # snnTorch's tutorial beta: 1 - 2^-4 = 0.9375 is nearer than 1 - 2^-5
+    assert "decay 0.95 per step mapped to leak shift 4 (decay 0.9375)" in note
+    assert _decay_mapping(0.875) == () and _decay_mapping(None) == ()
+
+
 def chain(*nodes):
     return nir.NIRGraph.from_list(*nodes, type_check=False)
 
