@@ -120,3 +120,28 @@ def test_membranes_are_sized_to_the_fewest_bits_that_cannot_saturate(leak_shift,
                              leak_shift=leak_shift, reset=sized.reset, integration=sized.integration,
                              membrane_bits=sized.membrane_bits - 1)
     assert narrower.can_saturate(timesteps)
+
+
+@pytest.mark.parametrize("integration, leak_shift", [(Integration.CONTINUOUS, 2), (Integration.CONTINUOUS, None),
+                                                     (Integration.DISCONTINUOUS, None)])
+def test_subtracting_after_the_leak_stays_inside_the_sized_membrane(integration, leak_shift):
+    """With only excitatory weights the membrane goes below 0 only by the reset after the leak: the
+    sizing rule must allow for it, and the reference's membranes must stay inside what it allows."""
+    from model.compiled import sized_layer, signed_range
+    from sim.reference import fire_and_reset, integrate, start_of_step
+
+    rng = np.random.default_rng(5)
+    timesteps = 12
+    sized = sized_layer(weights=rng.integers(0, 8, (6, 4)), bias=np.zeros(4, dtype=int), weight_bits=4, threshold=13,
+                        timesteps=timesteps, leak_shift=leak_shift, reset=Reset.SUBTRACT_AFTER_LEAK,
+                        integration=integration)
+    low, high = sized.membrane_bound(timesteps)
+    drop = {None: 0, 2: 13 >> 2}[leak_shift] if integration is Integration.CONTINUOUS else 13
+    assert low == -drop and not sized.can_saturate(timesteps)
+    v, fired, lowest = np.zeros((500, 4), dtype=np.int64), np.zeros((500, 4), dtype=bool), 0
+    for _ in range(timesteps):
+        start = start_of_step(sized, v, fired)
+        lowest = min(lowest, int(start.min()))
+        fired, v = fire_and_reset(sized, integrate(sized, start, rng.random((500, 6)) < 0.5, exact_sum=False))
+    assert lowest >= low and (lowest < 0) == (drop > 0)
+    assert signed_range(sized.membrane_bits)[0] <= low
