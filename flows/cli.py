@@ -159,6 +159,12 @@ def _add_run_options(p, *, sweep: bool) -> None:
                    help="augment training: flip each training image left-right at random (clothes, not digits)")
     p.add_argument("--epochs", type=int, default=TRAINING.epochs)
     p.add_argument("--batch-size", type=int, default=TRAINING.batch_size)
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default=TRAINING.device,
+                   help="where training runs: cuda needs a CUDA build of torch and a GPU; auto takes cuda when "
+                        "there is one (the integer export is the same either way)")
+    p.add_argument("--train-processes", type=int, default=TRAINING.processes,
+                   help="data-parallel training processes on this machine (torch.distributed, gloo on the CPU, "
+                        "nccl on CUDA): each takes its share of every batch, the gradients are summed")
     p.add_argument("--qat-epochs", type=int, default=QUANTIZATION.qat_epochs,
                    help="quantization-aware training epochs; 0 exports the post-training quantized network")
     p.add_argument("--weight-bits", type=int, default=[QUANTIZATION.weight_bits] if sweep else QUANTIZATION.weight_bits,
@@ -222,7 +228,8 @@ def run_config_from(args, *, timesteps: int, weight_bits: int, lanes: int) -> Ru
             integration=Integration(args.integration), reset=Reset(args.reset), readout=Readout(args.readout),
             surrogate=SURROGATES[args.surrogate](), dual_adaptive=args.da_lif, input_code=INPUT_CODES[args.input_code]()),
         training=TrainingSettings(
-            epochs=args.epochs, batch_size=args.batch_size, backprop=Backprop(args.backprop),
+            epochs=args.epochs, batch_size=args.batch_size, backprop=Backprop(args.backprop), device=args.device,
+            processes=args.train_processes,
             shift_pixels=args.shift_pixels, mirror=args.mirror,
             distillation=None if args.distill is None else DistillationConfig(
                 output_loss=DISTILLATION_LOSSES[args.distill](), teacher_hidden=tuple(args.teacher_hidden),

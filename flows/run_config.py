@@ -16,7 +16,7 @@ from model.distillation import DistillationConfig
 from model.network import SNNConfig
 from model.quantize import QuantizationConfig
 from model.surrogate import FastSigmoid, Surrogate
-from model.train import Backprop, TrainConfig
+from model.train import Backprop, TrainConfig, training_device
 from sim.rtl_run import available_cores, choose_simulator
 
 from flows.eda.liberty_library import CellLibrary
@@ -101,14 +101,21 @@ class TrainingSettings:
     shift_pixels: int = 0               # training images moved at random by up to this many pixels
     mirror: bool = False                # and flipped left-right at random (mirror-symmetric classes)
     distillation: DistillationConfig | None = None  # from an ANN teacher (output and hidden paths)
+    device: str = "cpu"                 # auto, cpu or cuda; auto is resolved on the machine that runs
+    processes: int = 1                  # data-parallel training processes (torch.distributed)
 
     def __post_init__(self) -> None:
-        TrainConfig(epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate,
-                    backprop=self.backprop)  # one set of checks: the config the train step is given
+        self.train_config(epochs=self.epochs, learning_rate=self.learning_rate)  # one set of checks
         if self.distillation is not None and not isinstance(self.distillation, DistillationConfig):
             raise TypeError(f"distillation must be a DistillationConfig or None, not {self.distillation!r}")
         if not isinstance(self.shift_pixels, int) or isinstance(self.shift_pixels, bool) or self.shift_pixels < 0:
             raise ValueError(f"shift_pixels must be an int >= 0, not {self.shift_pixels!r}")
+
+    def train_config(self, *, epochs: int, learning_rate: float, **more) -> TrainConfig:
+        """The train step's (or QAT's) config, on this machine's device."""
+        return TrainConfig(epochs=epochs, batch_size=self.batch_size, learning_rate=learning_rate,
+                           backprop=self.backprop, device=training_device(self.device), processes=self.processes,
+                           **more)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -281,15 +288,13 @@ class RunConfig:
                           hold_out=self.early_exit is not None, input_code=self.code())
         # The on-chip encoder is hardware: no step before calibrate-exit and the reference sees it, so
         # adding or changing it keeps the encoded test set, the training and the quantization.
-        train = TrainStepConfig(data=data, snn=self.snn(), distillation=t.distillation, training=TrainConfig(
-            epochs=t.epochs, batch_size=t.batch_size, learning_rate=t.learning_rate, seed=self.seed,
-            backprop=t.backprop, input_code=self.code(), augmentation=self.augmentation()))
+        train = TrainStepConfig(data=data, snn=self.snn(), distillation=t.distillation, training=t.train_config(
+            epochs=t.epochs, learning_rate=t.learning_rate, seed=self.seed, input_code=self.code(),
+            augmentation=self.augmentation()))
         quantize = QuantizeStepConfig(train=train, quantization=q.config(),
-                                      qat=None if q.qat_epochs == 0 else TrainConfig(
-                                          epochs=q.qat_epochs, batch_size=t.batch_size,
-                                          learning_rate=q.qat_learning_rate, seed=self.seed + 1,
-                                          backprop=t.backprop, input_code=self.code(),
-                                          augmentation=self.augmentation()))
+                                      qat=None if q.qat_epochs == 0 else t.train_config(
+                                          epochs=q.qat_epochs, learning_rate=q.qat_learning_rate, seed=self.seed + 1,
+                                          input_code=self.code(), augmentation=self.augmentation()))
         core, library = self.architecture, self.library
         calibrate = [CalibrateExitStep(ExitCalibrationConfig(data=data, encoder=self.encoder,
                                                              tolerance=self.early_exit.tolerance))

@@ -112,9 +112,11 @@ MNIST_ACCURACY = RunConfig(data=MNIST, network=NetworkSettings(hidden=(800,), ti
                            quantization=QuantizationSettings(qat_epochs=3), early_exit=EarlyExitSettings(),
                            architecture=CoreArchitecture(lanes=32), verification=EVERY_IMAGE_ON_VERILATOR)
 
-# A network brought through NIR: quantized to 8 bits, 1,000 test images through the RTL (Verilator).
-NIR_MNIST = RunConfig(data=MNIST, quantization=QuantizationSettings(qat_epochs=0), architecture=CoreArchitecture(lanes=16),
-                      verification=VerificationSettings(verify_images=1000, simulator="verilator"))
+# A network brought through NIR: post-training quantized to 8 bits, every test image through the RTL
+# (Verilator), so that the RTL's accuracy and the framework's are on the same images; 64 lanes keep
+# the 10,000 T=25 inferences to minutes (the cycles fall with the lanes; the results do not change).
+NIR_MNIST = RunConfig(data=MNIST, quantization=QuantizationSettings(qat_epochs=0), architecture=CoreArchitecture(lanes=64),
+                      verification=EVERY_IMAGE_ON_VERILATOR)
 
 METHODS_BASE = RunConfig(data=MNIST, network=NetworkSettings(hidden=(256,), timesteps=8),
                          training=TrainingSettings(epochs=10, batch_size=128), quantization=QuantizationSettings(qat_epochs=2))

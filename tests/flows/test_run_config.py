@@ -3,6 +3,7 @@
 import dataclasses
 
 import pytest
+import torch
 
 from flows.cli import build_parser, run_config_from
 from flows.run_config import (EarlyExitSettings, NetworkSettings, QuantizationSettings, RunConfig, TrainingSettings,
@@ -20,9 +21,11 @@ def test_no_flags_give_the_dataclasses_defaults():
 
 def test_each_flag_lands_in_its_part():
     config = config_of("--hidden", "12", "--epochs", "3", "--qat-epochs", "0", "--weight-bits", "4",
-                       "--early-exit", "--exit-tolerance", "0.01", "--verify-images", "all", "--lanes", "2")
+                       "--early-exit", "--exit-tolerance", "0.01", "--verify-images", "all", "--lanes", "2",
+                       "--device", "auto", "--train-processes", "2")
     assert config == dataclasses.replace(
-        RunConfig(), network=NetworkSettings(hidden=(12,)), training=TrainingSettings(epochs=3),
+        RunConfig(), network=NetworkSettings(hidden=(12,)),
+        training=TrainingSettings(epochs=3, device="auto", processes=2),
         quantization=QuantizationSettings(weight_bits=4, qat_epochs=0), early_exit=EarlyExitSettings(tolerance=0.01),
         verification=VerificationSettings(verify_images=None),
         architecture=dataclasses.replace(RunConfig().architecture, lanes=2))
@@ -37,6 +40,13 @@ def test_each_flag_lands_in_its_part():
 def test_each_part_checks_its_own_values(part, message):
     with pytest.raises(ValueError, match=message):
         part()
+
+
+def test_the_train_step_gets_this_machines_device_and_the_processes():
+    config = RunConfig(training=TrainingSettings(device="auto", processes=2))
+    (train,) = [step for step in config.steps() if step.id == "train"]
+    assert train.config.training.device == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert train.config.training.processes == 2
 
 
 def test_parts_are_checked_together():
