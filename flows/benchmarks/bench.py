@@ -7,54 +7,28 @@ import argparse
 import dataclasses
 import json
 import platform
-import shutil
 import sys
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from model.architecture import CoreArchitecture, MemoryStyle
-from model.compiled import CompiledNetwork, Integration
+from model.compiled import Integration
 from model.input_codes import RegularRateCode
 from model.surrogate import ArcTan
 from model.distillation import DistillationConfig, HeadTailAwareKL, OutputKL
 from model.train import Backprop
-from sim.cycles import predict_cycles
-from sim.reference import ref_run
-from sim.rtl_run import rtl_run
 
 from flows.engine.figures import Kind, shown
-from flows.engine.runner import RunRecords
-from flows.engine.step import Artifact
-from flows.report.build import run_and_report
-from flows.report.figure_paths import ReportFigure, report_figure
-from flows.steps.verify import VerifyMetrics
+from flows.report.figure_paths import report_figure
 from flows.run_config import (DataSettings, EarlyExitSettings, NetworkSettings, QuantizationSettings, RunConfig,
                                TrainingSettings, VerificationSettings)
-from flows.steps.test_set import EncodedTestSet
+from flows.benchmarks.flow_benchmark import FlowBenchmark
 from flows.benchmarks.framework_networks import NorseNetwork, SnnTorchNetwork, TrainingRecipe
 from flows.benchmarks.nir_benchmark import NirBenchmark
 from flows.benchmarks.regression import RegressionBenchmark
 from flows.benchmarks.training import FRAMEWORKS, measure_backprop_in_process, measure_in_process
-
-
-@dataclass(frozen=True)
-class FlowBenchmark:
-    """A fresh `spikefab run` of one configuration: its report's figures and each step's time."""
-
-    config: RunConfig
-    until: str | None = None       # the flow's last step
-    core_figures: bool = False     # reference throughput, cycles per lanes, Icarus vs Verilator
-    # Figures also published under the names an issue gives them: {published key: report figure}.
-    aliases: dict[str, ReportFigure] = field(default_factory=dict)
-    # Another benchmark whose run folder's steps are copied in first: the steps this configuration
-    # shares with it (same config, same inputs) are then reused, not redone (their time reads 0).
-    reuse: str | None = None
-
-    def run(self, name: str, work: Path) -> tuple[dict, dict]:
-        return run_benchmark(name, self, work)
 
 
 @dataclass(frozen=True)
@@ -115,8 +89,8 @@ MNIST_ACCURACY = RunConfig(data=MNIST, network=NetworkSettings(hidden=(800,), ti
 # A network brought through NIR: post-training quantized to 8 bits, every test image through the RTL
 # (Verilator), so that the RTL's accuracy and the framework's are on the same images; 64 lanes keep
 # the 10,000 T=25 inferences to minutes (the cycles fall with the lanes; the results do not change).
-NIR_MNIST = RunConfig(data=MNIST, quantization=QuantizationSettings(qat_epochs=0), architecture=CoreArchitecture(lanes=64),
-                      verification=EVERY_IMAGE_ON_VERILATOR)
+NIR_MNIST = RunConfig(data=MNIST, quantization=QuantizationSettings(qat_epochs=0),
+                      architecture=CoreArchitecture(lanes=64), verification=EVERY_IMAGE_ON_VERILATOR)
 
 METHODS_BASE = RunConfig(data=MNIST, network=NetworkSettings(hidden=(256,), timesteps=8),
                          training=TrainingSettings(epochs=10, batch_size=128), quantization=QuantizationSettings(qat_epochs=2))
@@ -228,7 +202,6 @@ BENCHMARKS = {
     # reference, the count and the failures.
     "regression": RegressionBenchmark(),
 }
-LANES_SWEEP = (8, 16)
 # Published chips beside the MNIST energy figures (../shared/SEEDS.md), as their papers give them:
 # measured silicon at their own nodes; compare with the scaled_28nm figures, never the 180 nm ones.
 PUBLISHED_CHIPS = {
@@ -236,90 +209,6 @@ PUBLISHED_CHIPS = {
     "published.seed_chip.nj_per_image_mnist_min": 48.4,
     "published.seed_chip.nj_per_image_mnist_max": 773.0,
 }
-ICARUS_SAMPLE_IMAGES = 20
-
-
-FIGURES = [report_figure(read) for read in (
-    lambda r: r.accuracy.float_model, lambda r: r.accuracy.quantized_torch, lambda r: r.accuracy.quantized_reference,
-    lambda r: r.accuracy.quantized_reference_full_timesteps, lambda r: r.accuracy.reference_images,
-    lambda r: r.accuracy.reference_agrees_with_torch, lambda r: r.accuracy.rtl, lambda r: r.accuracy.rtl_images,
-    lambda r: r.accuracy.float_hardware_decays, lambda r: r.accuracy.teacher_ann,
-    lambda r: r.verify.images, lambda r: r.verify.mismatched_images, lambda r: r.verify.cycle_mismatches,
-    lambda r: r.hardware.cycles_per_inference_mean, lambda r: r.hardware.cycles_per_inference_p99,
-    lambda r: r.hardware.cycles_no_stall_floor_mean, lambda r: r.hardware.cycles_over_no_stall_floor,
-    lambda r: r.hardware.cycles_sop_floor_mean, lambda r: r.hardware.cycles_over_sop_floor,
-    lambda r: r.hardware.sops_per_inference_mean, lambda r: r.hardware.clock_mhz, lambda r: r.hardware.latency_us_mean,
-    lambda r: r.area.total_um2, lambda r: r.area.logic_um2, lambda r: r.area.sram_macros_um2, lambda r: r.area.flip_flops,
-    lambda r: r.timing.critical_path_ns, lambda r: r.timing.fmax_mhz,
-    lambda r: r.energy.images, lambda r: r.energy.nj_per_inference, lambda r: r.energy.nj_per_inference_ci95,
-    lambda r: r.energy.logic_nj_per_inference, lambda r: r.energy.logic_nj_per_inference_ci95,
-    lambda r: r.energy.logic_pj_per_sop, lambda r: r.energy.sram_macro_nj_per_inference,
-    lambda r: r.energy.nj_per_inference_spread, lambda r: r.energy.pj_per_sop,
-    lambda r: r.early_exit.avg_timesteps, lambda r: r.early_exit.accuracy, lambda r: r.early_exit.accuracy_full_timesteps,
-    lambda r: r.early_exit.calibration.min_steps, lambda r: r.early_exit.calibration.margin,
-    lambda r: r.early_exit.calibration.confidence_equivalent,
-)]
-
-
-def _published(value):
-    """A figure as results.json holds it: tuples (an interval) as lists."""
-    return list(value) if isinstance(value, tuple) else value
-
-
-def core_figures(name: str, records: RunRecords, lanes: int, work: Path) -> dict:
-    """Reference throughput, cycles against the event-driven bound per lanes, RTL simulators compared."""
-    net = CompiledNetwork.load(records.artifacts[Artifact.NETWORK])
-    test = EncodedTestSet.load(records.artifacts[Artifact.TEST_SET])
-    results = {}
-    start = time.perf_counter()
-    reference = ref_run(net, test.spikes)
-    results[f"{name}.reference.images_per_s"] = round(test.spikes.shape[0] / (time.perf_counter() - start), 1)
-    for lanes_setting in LANES_SWEEP:
-        counts = predict_cycles(net, CoreArchitecture(lanes=lanes_setting), reference)
-        mean = float(counts.cycles.mean())
-        results[f"{name}.lanes{lanes_setting}.cycles_mean"] = mean
-        results[f"{name}.lanes{lanes_setting}.cycles_p99"] = float(np.percentile(counts.cycles, 99))
-        results[f"{name}.lanes{lanes_setting}.cycles_over_no_stall_floor"] = mean / float(counts.lower_bound.mean())
-        results[f"{name}.lanes{lanes_setting}.cycles_over_sop_floor"] = mean / (
-            float(counts.synaptic_ops.mean()) / lanes_setting)
-    sample = test.head(ICARUS_SAMPLE_IMAGES)
-    start = time.perf_counter()
-    observation = rtl_run(net, CoreArchitecture(lanes=lanes, trace=True), sample.spikes, work_dir=work / "icarus",
-                          simulator="icarus")
-    seconds = time.perf_counter() - start
-    results[f"{name}.rtl_simulation.icarus_images_per_s"] = round(sample.spikes.shape[0] / seconds, 2)
-    results[f"{name}.rtl_simulation.icarus_cycles_per_s"] = round(float(observation.cycles.sum()) / seconds)
-    return results
-
-
-def run_benchmark(name: str, benchmark: FlowBenchmark, work: Path) -> tuple[dict, dict]:
-    """The benchmark's figures {published key: value} and their kinds {published key: kind}."""
-    config = benchmark.config
-    run_dir = work / f"run-{name}"
-    shutil.rmtree(run_dir, ignore_errors=True)  # wall times must be measured, not cached
-    if benchmark.reuse is not None:
-        shutil.copytree(work / f"run-{benchmark.reuse}", run_dir)
-    report, records = run_and_report(config, run_dir, until=benchmark.until)
-    named = {f"{name}.{figure.name}": figure for figure in FIGURES} | benchmark.aliases
-    values = {key: figure.read(report) for key, figure in named.items()}
-    results = {key: _published(value) for key, value in values.items() if value is not None}
-    kinds = {key: named[key].kind.value for key in results}
-    for record in records:
-        results[f"{name}.seconds.{record.id}"] = round(record.seconds, 2)
-    results[f"{name}.seconds.total"] = report.total_seconds
-    kinds.update({key: Kind.MEASURED.value for key in results if key not in kinds})
-    verify = records.record(VerifyMetrics)
-    if verify is None:
-        return results, kinds
-    v: VerifyMetrics = verify.metrics
-    speed = {f"{name}.rtl_simulation.{v.simulator}_processes": v.simulator_processes,
-             f"{name}.rtl_simulation.{v.simulator}_images_per_s": round(v.images / verify.seconds, 2),
-             f"{name}.rtl_simulation.{v.simulator}_cycles_per_s": round(v.images * v.rtl_cycles_mean / verify.seconds)}
-    if benchmark.core_figures:
-        speed.update(core_figures(name, records, config.architecture.lanes, work / f"core-{name}"))
-    results.update(speed)
-    kinds.update({key: Kind.MEASURED.value for key in speed})
-    return results, kinds
 
 
 KIND_SECTIONS = {

@@ -12,6 +12,7 @@ from typing import Callable
 
 import numpy as np
 
+from flows.benchmarks.flow_benchmark import FlowBenchmark, run_benchmark
 from flows.benchmarks.framework_networks import FrameworkNetwork, TrainingRecipe
 from flows.engine.figures import Kind
 from flows.report.figure_paths import report_figure
@@ -31,8 +32,6 @@ class NirBenchmark:
     config: RunConfig
 
     def run(self, name: str, work: Path) -> tuple[dict, dict]:
-        from flows.benchmarks.bench import FlowBenchmark, run_benchmark  # bench.py lists this benchmark
-
         data = load_dataset(self.config.data.dataset)
         network = self.network()
         seconds = network.train(data.train_x, data.train_y, self.recipe)
@@ -56,12 +55,12 @@ class NirBenchmark:
         ours = np.load(run_dir / "04-reference" / "reference.npz")["predicted"]
         verified = int(results[f"{prefix}.verify.images"])
         framework_accuracy = float((theirs == test.labels).mean())
+        on_rtl_images = float((theirs[:verified] == test.labels[:verified]).mean())
         measured = {
             f"{prefix}.accuracy_framework": round(framework_accuracy, 4),
-            f"{prefix}.accuracy_framework_on_rtl_images": round(float((theirs[:verified] == test.labels[:verified]).mean()), 4),
+            f"{prefix}.accuracy_framework_on_rtl_images": round(on_rtl_images, 4),
             # RTL against the framework on the same images (the RTL's, all of the test set when it ran them all).
-            f"{prefix}.rtl_minus_framework_points": round(100 * (results[f"{prefix}.accuracy_rtl"] - float(
-                (theirs[:verified] == test.labels[:verified]).mean())), 2),
+            f"{prefix}.rtl_minus_framework_points": round(100 * (results[f"{prefix}.accuracy_rtl"] - on_rtl_images), 2),
             f"{prefix}.reference_agrees_with_framework": round(float((ours == theirs).mean()), 4),
             f"{prefix}.test_images": int(test.labels.size),
             f"{prefix}.training_seconds": round(seconds, 1),

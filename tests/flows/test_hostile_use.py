@@ -193,10 +193,14 @@ def test_a_signal_during_a_multi_process_verify_stops_the_simulators_at_once(sen
                                preexec_fn=started)
     partial = out / "06-verify.partial"
     deadline = time.monotonic() + 300
-    while not list(partial.glob("slice*/stimulus.npz")) and time.monotonic() < deadline:
+    children = []
+    # The stimulus is written just before a simulator starts: wait for the simulators themselves (on a
+    # loaded machine the gap between the two was seen to matter).
+    while not children and time.monotonic() < deadline:
         assert process.poll() is None, process.communicate()[1][-2000:]
         time.sleep(0.2)
-    children = _descendants(process.pid)
+        if list(partial.glob("slice*/stimulus.npz")):
+            children = _descendants(process.pid)
     assert children, "the simulators were running"
     process.send_signal(sent)
     start = time.monotonic()
