@@ -65,4 +65,4 @@ bench: setup
 	$(BIN)/python -m flows.benchmarks.bench --out bench
 
 clean:
-	rm -rf runs bench/run-* build .pytest_cache
+	rm -rf runs bench/run-* bench/framework-* build .pytest_cache
