@@ -26,6 +26,7 @@ from sim.rtl_run import AUTO_VERILATOR_IMAGES, SIMULATORS, available_cores
 from flows.architecture_flags import add_architecture_flags, architecture_from
 from flows.engine.run_lock import RunFolderLocked
 from flows.engine.runner import StepRecord
+from flows.engine.step import Artifact
 from flows.engine.typed_json import to_jsonable
 from flows.eda.liberty_library import CellLibrary, LibraryError
 from flows.report.build import build_verify_report, run_and_report
@@ -109,6 +110,22 @@ def _add_run(sub, common) -> None:
     p.add_argument("--out", type=_folder, required=True, help="run folder (steps already done there are reused)")
     p.add_argument("--nir", type=Path, help="a network trained elsewhere, as a NIR graph (.nir): imported in place of "
                                             "training, then quantized, compiled and verified")
+    _add_nir_conventions(p)
+    p.add_argument("--until", choices=STEP_IDS,
+                   help="stop after this step (e.g. verify, for networks too large to synthesize as flip-flops)")
+
+
+def _add_import(sub, common) -> None:
+    p = sub.add_parser("import", parents=[common],
+                       help="a NIR graph trained elsewhere, imported and quantized into a compiled network "
+                            "(spikefab run --nir ... --until quantize); run again with --nir to go on")
+    p.add_argument("nir", type=Path, help="the NIR graph (.nir)")
+    _add_run_options(p, sweep=False)
+    p.add_argument("--out", type=_folder, required=True, help="run folder (run --nir with it goes on from there)")
+    _add_nir_conventions(p)
+
+
+def _add_nir_conventions(p) -> None:
     p.add_argument("--nir-from", choices=sorted(FRAMEWORK_DT), default="snntorch",
                    help="the framework whose export wrote the graph: sets the Euler step its time constants are "
                         "discretised with (snnTorch 1e-4 s; Norse 1.1 writes tau times its dt: 1e-6 s)")
@@ -117,8 +134,6 @@ def _add_run(sub, common) -> None:
     p.add_argument("--nir-reset", choices=["graph", *(r.value for r in Reset)], default="graph",
                    help="graph: as NIR says (v_reset = 0: to zero); subtract_after_leak: snnTorch's default "
                         "Leaky, which its export does not record; subtract: the threshold off before the next leak")
-    p.add_argument("--until", choices=STEP_IDS,
-                   help="stop after this step (e.g. verify, for networks too large to synthesize as flip-flops)")
 
 
 def _add_sweep(sub, common) -> None:
@@ -259,6 +274,15 @@ def command_run(args) -> int:
     return 0
 
 
+def command_import(args) -> int:
+    config = run_config_from(args, timesteps=args.timesteps, weight_bits=args.weight_bits, lanes=args.lanes)
+    report, records = run_and_report(config, args.out, until="quantize", progress=_progress)
+    print(summary(report, args.out))
+    print(f"  network    {records.artifacts[Artifact.NETWORK]} (spikefab verify --network it, or spikefab run "
+          f"--nir {args.nir} --out {args.out} with the same options to go on)")
+    return 0
+
+
 def command_sweep(args) -> int:
     points = [(t, w, l) for t in args.timesteps for w in args.weight_bits for l in args.lanes]
     configs = {point: run_config_from(args, timesteps=point[0], weight_bits=point[1], lanes=point[2]) for point in points}
@@ -359,6 +383,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--debug", action="store_true", help="print the traceback of an unexpected error")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_run(sub, common)
+    _add_import(sub, common)
     _add_sweep(sub, common)
     _add_verify(sub, common)
     _add_export_nir(sub, common)
@@ -377,7 +402,7 @@ def main(argv: list[str] | None = None) -> int:
     previous_int = signal.signal(signal.SIGINT, signal.default_int_handler) if in_main_thread else None
     try:
         _check_out(args)
-        return {"run": command_run, "sweep": command_sweep, "verify": command_verify,
+        return {"run": command_run, "import": command_import, "sweep": command_sweep, "verify": command_verify,
                 "export-nir": command_export_nir}[args.command](args)
     except VerificationError as exc:
         print(f"spikefab: verification failed: {exc}", file=sys.stderr)

@@ -10,6 +10,7 @@ import pytest
 from flows.benchmarks.framework_networks import NorseNetwork, SnnTorchNetwork, TrainingRecipe
 from flows.cli import EXIT_ERROR, main
 from flows.steps.test_set import EncodedTestSet
+from model.compiled import CompiledNetwork
 from model.datasets import load_dataset
 
 TIMESTEPS, HIDDEN = 8, 24
@@ -65,6 +66,21 @@ def test_a_framework_network_runs_on_the_rtl_and_agrees_with_its_framework(frame
     # every image.
     assert agreement >= 0.95, agreement
     assert report["accuracy"]["quantized_reference"] >= accuracy - 0.03
+
+
+def test_import_makes_the_compiled_network_and_run_goes_on_from_it(framework_graph, tmp_path, capsys):
+    path, network = framework_graph
+    out = tmp_path / "run"
+    graph = graph_options(path, network)
+    assert main(["import", graph[1], *graph[2:], "--dataset", "digits", "--timesteps", str(TIMESTEPS),
+                 "--qat-epochs", "0", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    (compiled,) = out.glob("*-quantize/network.npz")
+    assert f"network    {compiled}" in printed
+    assert CompiledNetwork.load(compiled).layer_sizes == (64, HIDDEN, 10)
+    assert main(["run", *graph, "--dataset", "digits", "--timesteps", str(TIMESTEPS), "--qat-epochs", "0",
+                 "--until", "reference", "--out", str(out)]) == 0
+    assert capsys.readouterr().err.count("(cached)") == 3  # encode, import, quantize: not redone
 
 
 def test_a_dt_not_below_the_graphs_tau_is_refused_naming_norses_export(framework_graph, tmp_path, capsys):
