@@ -60,10 +60,15 @@ def to_nir(net: CompiledNetwork, *, dt: float = SNNTORCH_DT):
 
 def write_nir(net: CompiledNetwork, path: str | Path, *, dt: float = SNNTORCH_DT) -> Path:
     """The network's graph written as a .nir file, whole or not at all."""
+    return write_graph(to_nir(net, dt=dt), path)
+
+
+def write_graph(graph, path: str | Path) -> Path:
+    """A nir.NIRGraph written as a .nir file, whole or not at all."""
     import nir
 
     buffer = io.BytesIO()
-    nir.write(buffer, to_nir(net, dt=dt))
+    nir.write(buffer, graph)
     return write_atomically(path, buffer.getvalue())
 
 

@@ -93,8 +93,9 @@ def train(model: SpikingMLP, dataset: Dataset, config: TrainConfig, *,
         state, history = spawn(_train_in_group, (model, dataset, config, quantization, distiller),
                                processes=config.processes, device=config.device)
         model.load_state_dict(state)
-        for record in history if progress is not None else ():
-            progress(record)
+        if progress is not None:  # the processes cannot call back into this one: the records, afterwards
+            for record in history:
+                progress(record)
         return history
     history = _train_loop(model, dataset, config, quantization, distiller, progress, Shard.current())
     model.to("cpu")

@@ -43,7 +43,8 @@ class FlowBenchmark:
     reuse: str | None = None
 
     def run(self, name: str, work: Path) -> tuple[dict, dict]:
-        return run_benchmark(name, self, work)
+        results, kinds, _ = run_benchmark(name, self, work)
+        return results, kinds
 
 
 FIGURES = [report_figure(read) for read in (
@@ -101,8 +102,9 @@ def core_figures(name: str, records: RunRecords, lanes: int, work: Path) -> dict
     return results
 
 
-def run_benchmark(name: str, benchmark: FlowBenchmark, work: Path) -> tuple[dict, dict]:
-    """The benchmark's figures {published key: value} and their kinds {published key: kind}."""
+def run_benchmark(name: str, benchmark: FlowBenchmark, work: Path) -> tuple[dict, dict, RunRecords]:
+    """The benchmark's figures {published key: value}, their kinds {published key: kind}, and the run's
+    records (its steps' artifacts, for figures a caller adds)."""
     config = benchmark.config
     run_dir = work / f"run-{name}"
     shutil.rmtree(run_dir, ignore_errors=True)  # wall times must be measured, not cached
@@ -119,7 +121,7 @@ def run_benchmark(name: str, benchmark: FlowBenchmark, work: Path) -> tuple[dict
     kinds.update({key: Kind.MEASURED.value for key in results if key not in kinds})
     verify = records.record(VerifyMetrics)
     if verify is None:
-        return results, kinds
+        return results, kinds, records
     v: VerifyMetrics = verify.metrics
     speed = {f"{name}.rtl_simulation.{v.simulator}_processes": v.simulator_processes,
              f"{name}.rtl_simulation.{v.simulator}_images_per_s": round(v.images / verify.seconds, 2),
@@ -128,4 +130,4 @@ def run_benchmark(name: str, benchmark: FlowBenchmark, work: Path) -> tuple[dict
         speed.update(core_figures(name, records, config.architecture.lanes, work / f"core-{name}"))
     results.update(speed)
     kinds.update({key: Kind.MEASURED.value for key in speed})
-    return results, kinds
+    return results, kinds, records

@@ -23,10 +23,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from model.atomic_file import write_atomically
 from model.compiled import Reset
 from model.input_codes import RateCode
 from model.minibatches import shuffled_batches
+from model.nir_export import write_graph
 from model.nir_import import NirConventions
 
 
@@ -60,6 +60,14 @@ class FrameworkNetwork:
     module: nn.Module
     sizes: tuple[int, ...]
 
+    def _layer_shapes(self, sizes: tuple[int, ...], seed: int) -> list[tuple[int, int]]:
+        """(n_in, n_out) per layer, after checking the sizes and seeding the layers' initialisation."""
+        if len(sizes) < 2:
+            raise ValueError(f"sizes needs an input and at least one layer, not {sizes!r}")
+        self.sizes = tuple(sizes)
+        torch.manual_seed(seed)
+        return list(zip(sizes[:-1], sizes[1:]))
+
     def reset(self) -> None:
         raise NotImplementedError
 
@@ -80,13 +88,7 @@ class FrameworkNetwork:
         raise NotImplementedError
 
     def write_nir(self, path: Path) -> Path:
-        import io
-
-        import nir
-
-        buffer = io.BytesIO()
-        nir.write(buffer, self.graph())
-        return write_atomically(path, buffer.getvalue())
+        return write_graph(self.graph(), path)
 
     def spike_counts(self, spikes: torch.Tensor) -> torch.Tensor:
         """Output spike counts (B, n_out) for frames (B, T, n_in)."""
@@ -144,15 +146,12 @@ class SnnTorchNetwork(FrameworkNetwork):
     def __init__(self, *, sizes: tuple[int, ...], beta: float, reset_to_zero: bool, seed: int = 0):
         import snntorch
 
-        if len(sizes) < 2:
-            raise ValueError(f"sizes needs an input and at least one layer, not {sizes!r}")
         if not 0 < beta < 1:
             raise ValueError(f"beta must be in (0, 1), not {beta!r}")
-        self.sizes, self.reset_to_zero = tuple(sizes), reset_to_zero
+        self.reset_to_zero = reset_to_zero
         reset = {"reset_mechanism": "zero", "reset_delay": False} if reset_to_zero else {}
-        torch.manual_seed(seed)
         layers: list[nn.Module] = []
-        for k, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        for k, (n_in, n_out) in enumerate(self._layer_shapes(sizes, seed)):
             layers += [nn.Linear(n_in, n_out),
                        snntorch.Leaky(beta=torch.full((n_out,), beta), threshold=torch.ones(n_out), init_hidden=True,
                                       output=k == len(sizes) - 2, **reset)]
@@ -191,14 +190,10 @@ class NorseNetwork(FrameworkNetwork):
     def __init__(self, *, sizes: tuple[int, ...], tau_mem_inv: float = 100.0, seed: int = 0):
         import norse.torch as norse
 
-        if len(sizes) < 2:
-            raise ValueError(f"sizes needs an input and at least one layer, not {sizes!r}")
         if not tau_mem_inv > 0:
             raise ValueError(f"tau_mem_inv must be positive, not {tau_mem_inv!r}")
-        self.sizes = tuple(sizes)
-        torch.manual_seed(seed)
         layers: list[nn.Module] = []
-        for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        for n_in, n_out in self._layer_shapes(sizes, seed):
             parameters = norse.LIFBoxParameters(tau_mem_inv=torch.full((n_out,), float(tau_mem_inv)),
                                                 v_th=torch.ones(n_out), v_leak=torch.zeros(n_out),
                                                 v_reset=torch.zeros(n_out))

@@ -15,6 +15,7 @@ import numpy as np
 from flows.benchmarks.flow_benchmark import FlowBenchmark, run_benchmark
 from flows.benchmarks.framework_networks import FrameworkNetwork, TrainingRecipe
 from flows.engine.figures import Kind
+from flows.engine.step import Artifact
 from flows.report.figure_paths import report_figure
 from flows.run_config import RunConfig
 from flows.steps.import_nir import NirSource
@@ -47,12 +48,11 @@ class NirBenchmark:
                    f"{prefix}.verify.mismatched_images": report_figure(lambda r: r.verify.mismatched_images),
                    f"{prefix}.accuracy_reference": report_figure(lambda r: r.accuracy.quantized_reference),
                    f"{prefix}.accuracy_float_import": report_figure(lambda r: r.accuracy.float_model)}
-        results, kinds = run_benchmark(name, FlowBenchmark(config, until="verify", aliases=aliases), work)
+        results, kinds, records = run_benchmark(name, FlowBenchmark(config, until="verify", aliases=aliases), work)
 
-        run_dir = work / f"run-{name}"
-        test = EncodedTestSet.load(run_dir / "01-encode" / "test_set.npz")
+        test = EncodedTestSet.load(records.artifacts[Artifact.TEST_SET])
         theirs = network.predict(test.spikes)
-        ours = np.load(run_dir / "04-reference" / "reference.npz")["predicted"]
+        ours = np.load(records.artifacts[Artifact.REFERENCE])["predicted"]
         verified = int(results[f"{prefix}.verify.images"])
         framework_accuracy = float((theirs == test.labels).mean())
         on_rtl_images = float((theirs[:verified] == test.labels[:verified]).mean())
