@@ -1,7 +1,8 @@
 """The event-driven, time-multiplexed spiking core (../shared/DESIGN.md, "The core").
 
-Layers run one after another within a timestep; each input spike of a layer costs ceil(n_out/lanes)
-membrane read-modify-write cycles, issued back to back. Hidden-layer spikes land in a bitmap and are
+Layers run one after another within a timestep; each input spike of a dense layer costs
+ceil(n_out/lanes) membrane read-modify-write cycles, issued back to back; a spike into a convolution
+costs the words of the output positions it reaches (hw/conv_taps.py). Hidden-layer spikes land in a bitmap and are
 consumed lowest index first by a combinational search, so empty words cost nothing. The exact cycle
 contract is written out, and predicted, in sim/cycles.py.
 
@@ -28,6 +29,7 @@ from amaranth.lib.wiring import In, Out
 from model.architecture import CoreArchitecture, MemoryStyle
 from model.compiled import CompiledNetwork, Readout, signed_range
 
+from .conv_taps import ConvTapWalker
 from .layer_engine import LayerEngine, LayerOp, layer_memory_shapes
 from .lowest_set_bit import LowestSetBit, index_bits
 from .rate_encoder import RateEncoderUnit, pixel_word_layout
@@ -71,7 +73,7 @@ def trace_layout(net: CompiledNetwork, arch: CoreArchitecture) -> data.StructLay
         "timestep": unsigned(index_bits(net.timesteps)),
         "layer": unsigned(index_bits(len(net.layers))),
         "word": unsigned(index_bits(max(arch.words(net)))),
-        "spikes": unsigned(max(arch.lanes_of(layer.n_out) for layer in net.layers)),
+        "spikes": unsigned(max(arch.lanes_of(layer) for layer in net.layers)),
     })
 
 
@@ -85,7 +87,7 @@ def core_sram_macros(network: CompiledNetwork, architecture: CoreArchitecture) -
     if architecture.memories is not MemoryStyle.SRAM_MACROS:
         return []
     return [shape for k, layer in enumerate(network.layers)
-            for shape in layer_memory_shapes(layer, lanes=architecture.lanes_of(layer.n_out), macro_prefix=macro_prefix(k))]
+            for shape in layer_memory_shapes(layer, lanes=architecture.lanes_of(layer), macro_prefix=macro_prefix(k))]
 
 
 class SpikingCore(wiring.Component):
@@ -109,6 +111,7 @@ class SpikingCore(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         engines = self._layer_engines(m)
+        walkers = self._tap_walkers(m)
         spike_maps = self._spike_maps(m, engines)
         readout = self._readout_registers(m, engines)
         control = self._control_signals(m)
@@ -120,7 +123,7 @@ class SpikingCore(wiring.Component):
             if encoder is not None:
                 self._load_pixels(m, encoder, control)
             for k, engine in enumerate(engines):
-                self._integrate_state(m, k, engine, spike_maps, control, encoder)
+                self._integrate_state(m, k, engine, walkers[k], spike_maps, control, encoder)
                 self._update_states(m, k, engine, control)
             self._scan_state(m, readout, control)
             self._decide_state(m, control)
@@ -135,11 +138,22 @@ class SpikingCore(wiring.Component):
     def _layer_engines(self, m: Module) -> list[LayerEngine]:
         """One engine per layer: its weight, bias and membrane memories and its `lanes` adders."""
         net, arch = self.network, self.architecture
-        engines = [LayerEngine(layer=layer, lanes=arch.lanes_of(layer.n_out), memories=arch.memories,
+        engines = [LayerEngine(layer=layer, lanes=arch.lanes_of(layer), memories=arch.memories,
                                macro_prefix=macro_prefix(k)) for k, layer in enumerate(net.layers)]
         for k, engine in enumerate(engines):
             m.submodules[f"layer{k}"] = engine
         return engines
+
+    def _tap_walkers(self, m: Module) -> list[ConvTapWalker | None]:
+        """A convolution layer's address generator (None for a dense layer)."""
+        walkers = []
+        for k, layer in enumerate(self.network.layers):
+            walker = None
+            if layer.conv is not None:
+                walker = ConvTapWalker(geometry=layer.conv, words_per_position=self.architecture.words_per_tap(layer))
+                m.submodules[f"taps{k}"] = walker
+            walkers.append(walker)
+        return walkers
 
     def _spike_maps(self, m: Module, engines: list[LayerEngine]) -> list["_SpikeMap"]:
         """Each hidden layer's spikes of the timestep, as a bitmap the next layer consumes lowest index
@@ -147,7 +161,7 @@ class SpikingCore(wiring.Component):
         words = self.architecture.words(self.network)
         maps = []
         for k, engine in enumerate(engines[:-1]):
-            lanes = self.architecture.lanes_of(self.network.layers[k].n_out)
+            lanes = self.architecture.lanes_of(self.network.layers[k])
             pending = Signal(words[k] * lanes, name=f"pending{k}")
             finder = LowestSetBit(width=words[k] * lanes)
             m.submodules[f"next_spike{k}"] = finder
@@ -164,7 +178,7 @@ class SpikingCore(wiring.Component):
         """Per class: the output spike count, or the non-spiking output layer's membrane."""
         net = self.network
         readout = Array(Signal(signed(net.readout_bits), name=f"readout{j}") for j in range(net.n_classes))
-        out, lanes = engines[-1], self.architecture.lanes_of(net.layers[-1].n_out)
+        out, lanes = engines[-1], self.architecture.lanes_of(net.layers[-1])
         with m.If(out.fired_valid):
             with m.Switch(out.fired_word):
                 for w in range(self.architecture.words(net)[-1]):
@@ -264,21 +278,37 @@ class SpikingCore(wiring.Component):
                     m.d.sync += e.load_group.eq(0)
                     m.next = "INTEGRATE0"
 
-    def _integrate_state(self, m: Module, k: int, engine: LayerEngine, spike_maps: list["_SpikeMap"],
-                         c: "_Control", e: "_Encoder | None") -> None:
+    def _integrate_state(self, m: Module, k: int, engine: LayerEngine, walker: ConvTapWalker | None,
+                         spike_maps: list["_SpikeMap"], c: "_Control", e: "_Encoder | None") -> None:
         """Layer k's input spikes of the timestep, one read-modify-write word per cycle each."""
         last_word = self.architecture.words(self.network)[k] - 1
+
+        def issue_walk() -> None:
+            """The convolution's word of this cycle, when its address generator has one."""
+            with m.If(walker.valid):
+                m.d.comb += [engine.op.eq(LayerOp.INTEGRATE), engine.row.eq(walker.row),
+                             engine.group.eq(walker.group), engine.word.eq(walker.word)]
+
         with m.State(f"INTEGRATE{k}"):
-            with m.If(c.busy):
-                m.d.comb += [c.counting.eq(1), engine.op.eq(LayerOp.INTEGRATE), engine.row.eq(c.row),
-                             engine.word.eq(c.word)]
-                m.d.sync += c.word.eq(c.word + 1)
-                with m.If(c.word == last_word):
-                    m.d.sync += c.busy.eq(0)
+            with m.If(c.busy if walker is None else walker.busy):
+                m.d.comb += c.counting.eq(1)
+                if walker is None:
+                    m.d.comb += [engine.op.eq(LayerOp.INTEGRATE), engine.row.eq(c.row), engine.group.eq(c.word),
+                                 engine.word.eq(c.word)]
+                    m.d.sync += c.word.eq(c.word + 1)
+                    with m.If(c.word == last_word):
+                        m.d.sync += c.busy.eq(0)
+                else:
+                    issue_walk()
             with m.Else():
                 def begin_row(index) -> None:
-                    """Issue word 0 of input `index`'s row now, the rest on the next cycles."""
-                    m.d.comb += [c.counting.eq(1), engine.op.eq(LayerOp.INTEGRATE), engine.row.eq(index),
+                    """Issue the first word of input `index`'s spike now, the rest on the next cycles."""
+                    m.d.comb += c.counting.eq(1)
+                    if walker is not None:
+                        m.d.comb += [walker.start.eq(1), walker.index.eq(index)]
+                        issue_walk()
+                        return
+                    m.d.comb += [engine.op.eq(LayerOp.INTEGRATE), engine.row.eq(index), engine.group.eq(0),
                                  engine.word.eq(0)]
                     if last_word > 0:
                         m.d.sync += [c.busy.eq(1), c.word.eq(1), c.row.eq(index)]

@@ -52,7 +52,7 @@ def datasheet_markdown(network: CompiledNetwork, architecture: CoreArchitecture,
                        waveform: str | None = None) -> str:
     net, arch = network, architecture
     words = arch.words(net)
-    lanes = [arch.lanes_of(layer.n_out) for layer in net.layers]
+    lanes = [arch.lanes_of(layer) for layer in net.layers]
     init_cycles = max(words)
     port = input_port_name(arch)
     encoder = arch.encoder

@@ -48,19 +48,22 @@ def pack_words(values, lanes: int, bits: int) -> list[int]:
 def layer_memory_shapes(layer: CompiledLayer, *, lanes: int, macro_prefix: str
                         ) -> tuple[SramMacroShape, SramMacroShape, SramMacroShape]:
     """A layer's memories (weights, biases, membranes): their words in either memory style, and the
-    macros a macro-style core instantiates (named macro_prefix + weights / biases / membranes)."""
+    macros a macro-style core instantiates (named macro_prefix + weights / biases / membranes).
+    A weight row (an input of a dense layer, a kernel tap of a convolution) fills ceil(channels / lanes)
+    words; a convolution's biases are per channel, its membranes per neuron."""
+    per_row = -(-layer.channels // lanes)
     words = -(-layer.n_out // lanes)
     v_bits = layer.membrane_bits
     weight_words = []
-    for i in range(layer.n_in):
-        row = [int(w) for w in layer.weights[i]] + [0] * (words * lanes - layer.n_out)
+    for i in range(layer.weights.shape[0]):
+        row = [int(w) for w in layer.weights[i]] + [0] * (per_row * lanes - layer.channels)
         if layer.weight_bits == 1:  # binary weights: bit 1 is +1, bit 0 is -1
             row = [1 if w > 0 else 0 for w in row]
         weight_words.extend(pack_words(row, lanes, layer.weight_bits))
     return (
-        SramMacroShape(name=f"{macro_prefix}weights", width=lanes * layer.weight_bits, depth=layer.n_in * words,
-                       init=tuple(weight_words)),
-        SramMacroShape(name=f"{macro_prefix}biases", width=lanes * v_bits, depth=words,
+        SramMacroShape(name=f"{macro_prefix}weights", width=lanes * layer.weight_bits,
+                       depth=layer.weights.shape[0] * per_row, init=tuple(weight_words)),
+        SramMacroShape(name=f"{macro_prefix}biases", width=lanes * v_bits, depth=per_row,
                        init=tuple(pack_words(layer.bias, lanes, v_bits))),
         # No initial contents: silicon has none. The core runs an INIT pass after reset instead.
         SramMacroShape(name=f"{macro_prefix}membranes", width=lanes * v_bits, depth=words, writable=True),
@@ -79,7 +82,9 @@ class _Port:
 class LayerEngine(wiring.Component):
     """Membranes, weights and biases of one layer.
 
-    Ports (issue side, cycle c): op, row (input index, for INTEGRATE), word.
+    Ports (issue side, cycle c): op, row (weight row: the input index of a dense layer, the kernel tap
+    of a convolution), group (the word within the row: of a dense layer the membrane word itself, of a
+    convolution the word's place among its position's words), word (membrane word).
     Result side (cycle c+1, for UPDATE): fired (one bit per lane, padding lanes masked off),
     fired_word, fired_valid, and membrane (the lanes' membranes after integration: the readout of
     a non-spiking layer).
@@ -98,10 +103,12 @@ class LayerEngine(wiring.Component):
         self.memories = memories
         self.macro_prefix = macro_prefix  # this layer's macros are named prefix + weights / biases / membranes
         self.words = -(-layer.n_out // lanes)
+        self.words_per_row = -(-layer.channels // lanes)
         self.membrane_layout = data.ArrayLayout(signed(layer.membrane_bits), lanes)
         super().__init__({
             "op": In(LayerOp),
-            "row": In(index_bits(layer.n_in)),
+            "row": In(index_bits(layer.weights.shape[0])),
+            "group": In(index_bits(self.words_per_row)),
             "word": In(index_bits(self.words)),
             "fired": Out(lanes),
             "fired_word": Out(index_bits(self.words)),
@@ -140,6 +147,20 @@ class LayerEngine(wiring.Component):
         write = membranes.write_port()
         return membranes.read_port(transparent_for=(write,)), write
 
+    def _bias_word(self, m: Module):
+        """The bias word of the membrane word being updated or initialised. A dense layer's biases are
+        per neuron: the word itself. A convolution's are per channel: its update and initialising passes
+        walk the words in order from 0, so a counter modulo the words per position follows them."""
+        if self.layer.conv is None:
+            return self.word
+        if self.words_per_row == 1:
+            return 0
+        counter = Signal(range(self.words_per_row), name="bias_group")
+        current = Mux(self.word == 0, 0, counter)
+        with m.If((self.op == LayerOp.UPDATE) | (self.op == LayerOp.INIT)):
+            m.d.sync += counter.eq(Mux(current == self.words_per_row - 1, 0, current + 1))
+        return current
+
     def elaborate(self, platform):
         m = Module()
         layer, lanes, words = self.layer, self.lanes, self.words
@@ -153,9 +174,9 @@ class LayerEngine(wiring.Component):
         # The memories are read only for the operations that need them (a macro's read enable; the
         # read data holds otherwise): weights to integrate, biases to update or initialise.
         m.d.comb += [
-            weight_rd.addr.eq(self.row * words + self.word),
+            weight_rd.addr.eq(self.row * self.words_per_row + self.group),
             weight_rd.en.eq(self.op == LayerOp.INTEGRATE),
-            bias_rd.addr.eq(self.word),
+            bias_rd.addr.eq(self._bias_word(m)),
             bias_rd.en.eq((self.op == LayerOp.UPDATE) | (self.op == LayerOp.INIT)),
             membrane_rd.addr.eq(self.word),
             membrane_rd.en.eq(self.op != LayerOp.IDLE),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from .compiled import CompiledNetwork
+from .compiled import CompiledLayer, CompiledNetwork
 
 
 # The on-chip rate encoder's random source: per pixel lane a 16-bit Galois LFSR, advanced
@@ -85,12 +85,22 @@ class CoreArchitecture:
         cycle (sim/cycles.py), so what only predicts cycles is keyed on this and shared by both styles."""
         return CoreArchitecture(lanes=self.lanes, trace=False, encoder=self.encoder)
 
-    def lanes_of(self, n_out: int) -> int:
-        return min(self.lanes, n_out)
+    def lanes_of(self, layer: CompiledLayer) -> int:
+        """Neurons of one membrane word. A dense layer: min(lanes, n_out). A convolution's word holds
+        channels of one position, so its lanes are the largest divisor of its output channels that is
+        at most `lanes` (every word full, and a neuron is word * lanes_of + lane in both kinds)."""
+        if layer.conv is None:
+            return min(self.lanes, layer.n_out)
+        return max(d for d in range(1, min(self.lanes, layer.channels) + 1) if layer.channels % d == 0)
 
-    def words_of(self, n_out: int) -> int:
-        """Membrane words of a layer: ceil(n_out / lanes)."""
-        return -(-n_out // self.lanes_of(n_out))
+    def words_of(self, layer: CompiledLayer) -> int:
+        """Membrane words of a layer: ceil(n_out / lanes_of)."""
+        return -(-layer.n_out // self.lanes_of(layer))
+
+    def words_per_tap(self, layer: CompiledLayer) -> int:
+        """Membrane words one weight row updates: a dense layer's every word; a convolution's words of
+        one position, channels / lanes_of."""
+        return -(-layer.channels // self.lanes_of(layer))
 
     def words(self, net: CompiledNetwork) -> tuple[int, ...]:
-        return tuple(self.words_of(layer.n_out) for layer in net.layers)
+        return tuple(self.words_of(layer) for layer in net.layers)

@@ -13,15 +13,18 @@ import os
 import zipfile
 import zlib
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
 from .atomic_file import write_atomically
+from .convolution import ConvGeometry, ConvGeometryError
 
-# Version 2 records the input code (Encoding); version 1 files still load, their code unrecorded.
-FORMAT_VERSION = 2
-READABLE_VERSIONS = (1, 2)
+# Version 3 adds convolution layers; version 2 records the input code (Encoding); version 1 files
+# still load, their code unrecorded.
+FORMAT_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)
 FILE_MAGIC = "spikefab-compiled-network"
 
 MAX_WEIGHT_BITS = 16
@@ -92,9 +95,12 @@ def membrane_bits_for(lo: int, hi: int) -> int:
 
 @dataclass(frozen=True, eq=False)
 class CompiledLayer:
-    """One fully connected layer of integer LIF neurons (or the non-spiking readout accumulator).
+    """One layer of integer LIF neurons (or the non-spiking readout accumulator), fully connected or,
+    with `conv`, a 2-D convolution (model/convolution.py: its layouts and weight matrix).
 
-    weights[i, j] is the synapse from input i to neuron j.
+    Fully connected: weights[i, j] is the synapse from input i to neuron j, bias[j] neuron j's bias.
+    Convolution: weights[r, o] is kernel tap r (ky, kx, input channel) of output channel o, shared by
+    every output position, and bias[o] is output channel o's.
     """
 
     weights: np.ndarray
@@ -106,12 +112,22 @@ class CompiledLayer:
     integration: Integration
     membrane_bits: int
     spiking: bool = True
+    conv: ConvGeometry | None = None
 
     def __post_init__(self) -> None:
         weights = np.asarray(self.weights)
         bias = np.asarray(self.bias)
         if weights.ndim != 2 or weights.shape[0] < 1 or weights.shape[1] < 1:
             raise CompiledNetworkError(f"weights must be a non-empty 2-D array (n_in, n_out), not shape {weights.shape}")
+        if self.conv is not None:
+            if not isinstance(self.conv, ConvGeometry):
+                raise CompiledNetworkError(f"conv must be None or a ConvGeometry, not {self.conv!r}")
+            if weights.shape != (self.conv.taps, self.conv.out_channels):
+                raise CompiledNetworkError(
+                    f"a {self.conv.kernel}x{self.conv.kernel} convolution from {self.conv.in_channels} to "
+                    f"{self.conv.out_channels} channels takes a ({self.conv.taps}, {self.conv.out_channels}) weight "
+                    f"matrix, not shape {weights.shape}"
+                )
         if not np.issubdtype(weights.dtype, np.integer):
             raise CompiledNetworkError(f"weights must be integers, not {weights.dtype}")
         if bias.shape != (weights.shape[1],) or not np.issubdtype(bias.dtype, np.integer):
@@ -150,14 +166,34 @@ class CompiledLayer:
 
     @property
     def n_in(self) -> int:
-        return int(self.weights.shape[0])
+        return int(self.weights.shape[0]) if self.conv is None else self.conv.n_in
 
     @property
     def n_out(self) -> int:
+        return int(self.weights.shape[1]) if self.conv is None else self.conv.n_out
+
+    @property
+    def channels(self) -> int:
+        """Neurons that share a position: a convolution's output channels; a dense layer's n_out."""
         return int(self.weights.shape[1])
 
+    @cached_property
+    def dense_weights(self) -> np.ndarray:
+        """(n_in, n_out): the synapse from every input to every neuron (a convolution expanded)."""
+        if self.conv is None:
+            return self.weights
+        return _frozen(self.conv.dense(self.weights), np.int32)
+
+    def taps_per_input(self) -> np.ndarray:
+        """(n_in,) the weight rows one spike of each input reads: 1 for a dense layer; for a convolution
+        the output positions the input reaches (0 for an input no output sees)."""
+        if self.conv is None:
+            return np.ones(self.n_in, dtype=np.int64)
+        return self.conv.taps_per_input()
+
     def per_step_input_bounds(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per neuron, the most negative and most positive sum one timestep can add (bias included)."""
+        """Per neuron (per output channel for a convolution, whose interior positions see every tap), the
+        most negative and most positive sum one timestep can add (bias included)."""
         w = self.weights.astype(np.int64)
         b = self.bias.astype(np.int64)
         return np.minimum(b, 0) + np.minimum(w, 0).sum(axis=0), np.maximum(b, 0) + np.maximum(w, 0).sum(axis=0)
@@ -318,6 +354,7 @@ class CompiledNetwork:
                     "integration": layer.integration.value,
                     "membrane_bits": layer.membrane_bits,
                     "spiking": layer.spiking,
+                    "conv": None if layer.conv is None else layer.conv.as_dict(),
                 }
                 for layer in self.layers
             ],
@@ -378,6 +415,7 @@ class CompiledNetwork:
                     integration=Integration(spec["integration"]),
                     membrane_bits=spec["membrane_bits"],
                     spiking=spec["spiking"],
+                    conv=None if spec.get("conv") is None else ConvGeometry(**spec["conv"]),
                 )
                 for k, spec in enumerate(meta["layers"])
             )
@@ -392,7 +430,7 @@ class CompiledNetwork:
                 class_names=tuple(meta["class_names"]),
             )
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
-            if isinstance(exc, CompiledNetworkError):
+            if isinstance(exc, (CompiledNetworkError, ConvGeometryError)):
                 raise CompiledNetworkError(f"{source}: {exc}") from exc
             raise CompiledNetworkError(f"{what} (missing or malformed field: {exc})") from exc
 

@@ -73,7 +73,7 @@ class Monitor:
     def __init__(self, codec: PortCodec):
         self.codec = codec
         self.trace_rows: list[tuple[int, int, int, int]] = []
-        self.lanes = [codec.architecture.lanes_of(layer.n_out) for layer in codec.network.layers]
+        self.lanes = [codec.architecture.lanes_of(layer) for layer in codec.network.layers]
         self.results: list[dict] = []
         self.observed_cycles: list[int] = []
 

@@ -2,15 +2,19 @@
 
 The timing contract of hw/core.py (an inference's cycles run from its first accepted input event to
 the result; cycles spent waiting for input or for the result to be taken are not counted):
-  per timestep and layer l with n_l words (ceil(n_out / lanes)):
-    integrate   n_l cycles per input spike of the layer, + 1 (end-of-step marker / empty bitmap)
+  per timestep and layer l with n_l membrane words (ceil(n_out / lanes_of_l)) and g_l words per weight
+  row (dense: g_l = n_l; convolution: g_l = out_channels / lanes_of_l, the words of one position):
+    integrate   g_l cycles per weight row the layer's input spikes read (a dense layer: one row per
+                spike; a convolution: one per output position the spike reaches), 1 cycle for a spike
+                that reaches no output, + 1 (end-of-step marker / empty bitmap)
     update      n_l cycles (threshold, fire, reset, leak, bias) + 1 settle cycle
   readout check C + 1 cycles (scan of C classes, decide) at the last step and, with early exit,
                 at every step t >= min_steps
   re-initialise max_l n_l cycles once, at the end of the inference
   on-chip encoder G = ceil(n_inputs / encoder lanes) cycles to load the pixel words, and G more at
                 every timestep to draw the spikes (its end of step replaces the marker)
-The event-driven lower bound is the sum over spikes of n_l (integrate work alone).
+The no-stall floor is the sum over weight rows read of g_l (integrate work alone); the physical floor
+of any design with `lanes` adders is the synaptic operations / lanes.
 """
 
 from __future__ import annotations
@@ -28,25 +32,22 @@ from .reference import ReferenceResult
 @dataclass(frozen=True, eq=False)
 class CycleCounts:
     cycles: np.ndarray        # (B,) exact cycles per inference
-    lower_bound: np.ndarray   # (B,) sum over spikes of words per spike
-    synaptic_ops: np.ndarray  # (B,) spikes x fan-out: weight additions done
+    lower_bound: np.ndarray   # (B,) sum over weight rows read of words per row (the no-stall floor)
+    synaptic_ops: np.ndarray  # (B,) weight rows read x neurons per row: weight additions done
 
 
-def _incoming(net: CompiledNetwork, result: ReferenceResult) -> tuple[np.ndarray, np.ndarray]:
-    """Spikes entering layer l at each step (B, T, L): the input events for l = 0, layer l-1's spikes
-    after; and which steps each inference ran (B, T)."""
-    counts = result.layer_spike_counts()
-    incoming = np.concatenate([result.input_spikes[:, :, None], counts[:, :, :-1]], axis=2)
-    ran = np.arange(1, net.timesteps + 1)[None, :] <= result.timesteps_used[:, None]
-    return incoming, ran
+def _ran(net: CompiledNetwork, result: ReferenceResult) -> np.ndarray:
+    """(B, T) which steps each inference ran."""
+    return np.arange(1, net.timesteps + 1)[None, :] <= result.timesteps_used[:, None]
 
 
 def predict_cycles(net: CompiledNetwork, arch: CoreArchitecture, result: ReferenceResult) -> CycleCounts:
     words = np.array(arch.words(net), dtype=np.int64)
-    fan_out = np.array([layer.n_out for layer in net.layers], dtype=np.int64)
-    incoming, ran = _incoming(net, result)
+    per_row = np.array([arch.words_per_tap(layer) for layer in net.layers], dtype=np.int64)
+    neurons_per_row = np.array([layer.channels for layer in net.layers], dtype=np.int64)
+    rows, ran = result.incoming_taps, _ran(net, result)
     steps = np.arange(1, net.timesteps + 1)
-    per_step = (incoming * words).sum(axis=2) + (words + 2).sum()
+    per_step = (rows * per_row + result.tapless_spikes).sum(axis=2) + (words + 2).sum()
     cycles = (per_step * ran).sum(axis=1)
     checked = steps == net.timesteps
     if net.early_exit is not None:
@@ -56,8 +57,8 @@ def predict_cycles(net: CompiledNetwork, arch: CoreArchitecture, result: Referen
     if arch.encoder is not None:
         # Load the pixel words once, then draw every group at every timestep.
         cycles = cycles + arch.encoder.groups(net.n_inputs) * (result.timesteps_used + 1)
-    lower = (incoming * words * ran[:, :, None]).sum(axis=(1, 2))
-    sops = (incoming * fan_out * ran[:, :, None]).sum(axis=(1, 2))
+    lower = (rows * per_row * ran[:, :, None]).sum(axis=(1, 2))
+    sops = (rows * neurons_per_row * ran[:, :, None]).sum(axis=(1, 2))
     return CycleCounts(cycles=cycles, lower_bound=lower, synaptic_ops=sops)
 
 
@@ -75,8 +76,9 @@ class MemoryAccesses:
 
 def memory_accesses(net: CompiledNetwork, arch: CoreArchitecture, result: ReferenceResult) -> MemoryAccesses:
     words = np.array(arch.words(net), dtype=np.int64)
-    incoming, ran = _incoming(net, result)
-    integrate = (incoming * words * ran[:, :, None]).sum(axis=1)
+    per_row = np.array([arch.words_per_tap(layer) for layer in net.layers], dtype=np.int64)
+    ran = _ran(net, result)
+    integrate = (result.incoming_taps * per_row * ran[:, :, None]).sum(axis=1)
     # An update pass per timestep run, and one initialising pass at the end of the inference.
     update_and_init = words[None, :] * (result.timesteps_used[:, None] + 1)
     operations = integrate + update_and_init

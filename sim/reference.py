@@ -5,6 +5,7 @@ Per layer, at every timestep t, in this order:
   leak       continuous: V -= V >> leak_shift (arithmetic); discontinuous: V = 0
              subtract_after_leak: then V -= threshold where the neuron fired at t - 1
   integrate  V = sat(V + bias); then for each input spike i, ascending: V = sat(V + W[i, :])
+             (a convolution: W is the dense matrix it stands for, model/convolution.py)
   fire       s = V >= threshold                       (spiking layers)
   reset      subtract: V -= threshold where s; zero: V = 0 where s; subtract_after_leak: at the next leak
 The readout is the output spike count, or the output membrane after integration (non-spiking).
@@ -26,7 +27,10 @@ class ReferenceResult:
 
     spikes[l]: (B, T, n_out_l) bool, all False after an image's exit; readout: (B, C) at exit;
     readout_steps: (B, T, C) the readout after each step (held from an image's exit on);
-    predicted: (B,); timesteps_used: (B,); input_spikes: (B, T) events per step (after exit: 0).
+    predicted: (B,); timesteps_used: (B,); input_spikes: (B, T) events per step (after exit: 0);
+    incoming_taps: (B, T, L) weight rows the spikes entering each layer read (CompiledLayer.taps_per_input);
+    tapless_spikes: (B, T, L) spikes entering a layer that reach none of its neurons (a convolution's
+    inputs no output sees): the work the cycle model counts (sim/cycles.py).
     """
 
     spikes: tuple[np.ndarray, ...]
@@ -35,6 +39,8 @@ class ReferenceResult:
     predicted: np.ndarray
     timesteps_used: np.ndarray
     input_spikes: np.ndarray
+    incoming_taps: np.ndarray
+    tapless_spikes: np.ndarray
 
     def layer_spike_counts(self) -> np.ndarray:
         """(B, T, L): spikes each layer emitted at each step."""
@@ -60,16 +66,21 @@ def integrate(layer: CompiledLayer, v: np.ndarray, x: np.ndarray, exact_sum: boo
     matrix product; otherwise the additions are done one input at a time, as the hardware does.
     """
     lo, hi = signed_range(layer.membrane_bits)
-    v = np.clip(v + layer.bias, lo, hi)
+    v = np.clip(v + neuron_bias(layer), lo, hi)
     if exact_sum:
         # float64 sums of integers are exact below 2^53, far beyond any membrane; BLAS makes it fast.
-        return v + (x.astype(np.float64) @ layer.weights.astype(np.float64)).astype(np.int64)
-    w = layer.weights.astype(np.int64)
+        return v + (x.astype(np.float64) @ layer.dense_weights.astype(np.float64)).astype(np.int64)
+    w = layer.dense_weights.astype(np.int64)
     for i in range(layer.n_in):
         rows = x[:, i]
         if rows.any():
             v[rows] = np.clip(v[rows] + w[i], lo, hi)
     return v
+
+
+def neuron_bias(layer: CompiledLayer) -> np.ndarray:
+    """(n_out,) each neuron's bias: a convolution's channel biases repeated over its positions."""
+    return np.tile(layer.bias, layer.n_out // layer.channels)
 
 
 def fire_and_reset(layer: CompiledLayer, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -107,6 +118,9 @@ def ref_run(net: CompiledNetwork, spikes: np.ndarray) -> ReferenceResult:
     active = np.ones(batch, dtype=bool)
     used = np.full(batch, steps, dtype=np.int64)
     input_spikes = np.zeros((batch, steps), dtype=np.int64)
+    taps = [layer.taps_per_input() for layer in net.layers]
+    incoming_taps = np.zeros((batch, steps, len(net.layers)), dtype=np.int64)
+    tapless = np.zeros((batch, steps, len(net.layers)), dtype=np.int64)
     for t in range(steps):
         rows = np.flatnonzero(active)
         if rows.size == 0:
@@ -115,6 +129,8 @@ def ref_run(net: CompiledNetwork, spikes: np.ndarray) -> ReferenceResult:
         x = spikes[rows, t]
         input_spikes[rows, t] = x.sum(axis=1)
         for k, layer in enumerate(net.layers):
+            incoming_taps[rows, t, k] = x.astype(np.int64) @ taps[k]
+            tapless[rows, t, k] = x.astype(np.int64) @ (taps[k] == 0)
             fired = out[k][rows, t - 1] if t else np.zeros(v[k][rows].shape, dtype=bool)
             vk = integrate(layer, start_of_step(layer, v[k][rows], fired), x, exact[k])
             s, v[k][rows] = fire_and_reset(layer, vk)
@@ -136,4 +152,6 @@ def ref_run(net: CompiledNetwork, spikes: np.ndarray) -> ReferenceResult:
         predicted=predicted,
         timesteps_used=used,
         input_spikes=input_spikes,
+        incoming_taps=incoming_taps,
+        tapless_spikes=tapless,
     )

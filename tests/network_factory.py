@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from model.compiled import (CompiledLayer, CompiledNetwork, EarlyExit, Integration, Readout, Reset, sized_layer,
                             weight_range)
 from model.architecture import CoreArchitecture, MemoryStyle, RateEncoder
+from model.convolution import ConvGeometry
+
+
+@dataclass(frozen=True)
+class ConvShape:
+    """A convolution layer of a test network; its input's size follows from the layer before."""
+
+    out_channels: int
+    kernel: int
+    stride: int = 1
+    padding: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -23,28 +34,49 @@ class NetworkSpec:
     early_exit: EarlyExit | None = None
     membrane_bits: int | None = None  # None: sized so saturation cannot happen
     seed: int = 0
+    # Convolutions first, on an image of (channels, height, width); then sizes[0] is the flattened
+    # output of the last convolution, and sizes[1:] the dense layers (sizes == (): the last
+    # convolution is the output layer).
+    image: tuple[int, int, int] | None = None
+    convolutions: tuple[ConvShape, ...] = ()
+
+
+def _geometries(spec: NetworkSpec) -> list[ConvGeometry]:
+    geometries = []
+    channels, height, width = spec.image if spec.image else (0, 0, 0)
+    for shape in spec.convolutions:
+        g = ConvGeometry(in_channels=channels, in_height=height, in_width=width, out_channels=shape.out_channels,
+                         kernel=shape.kernel, stride=shape.stride, padding=shape.padding)
+        geometries.append(g)
+        channels, height, width = g.out_channels, g.out_height, g.out_width
+    return geometries
 
 
 def random_network(spec: NetworkSpec) -> CompiledNetwork:
     rng = np.random.default_rng(spec.seed)
     lo, hi = weight_range(spec.weight_bits)
     layers = []
-    pairs = list(zip(spec.sizes[:-1], spec.sizes[1:]))
-    for k, (n_in, n_out) in enumerate(pairs):
-        output = k == len(pairs) - 1
+    geometries = _geometries(spec)
+    dense = list(zip(spec.sizes[:-1], spec.sizes[1:]))
+    if geometries and spec.sizes and spec.sizes[0] != geometries[-1].n_out:
+        raise ValueError(f"sizes[0] must be the last convolution's {geometries[-1].n_out} outputs, not {spec.sizes[0]}")
+    shapes = [(g.taps, g.out_channels, g) for g in geometries] + [(n_in, n_out, None) for n_in, n_out in dense]
+    for k, (rows, channels, geometry) in enumerate(shapes):
+        output = k == len(shapes) - 1
         spiking = not (output and spec.readout is Readout.MEMBRANE)
         if spec.weight_bits == 1:
-            weights = rng.choice([-1, 1], size=(n_in, n_out))
+            weights = rng.choice([-1, 1], size=(rows, channels))
         else:
             # Mostly positive weights so that spikes reach the deeper layers.
-            weights = rng.integers(lo // 2, hi + 1, size=(n_in, n_out))
-        bias = rng.integers(-2, 3, size=n_out)
+            weights = rng.integers(lo // 2, hi + 1, size=(rows, channels))
+        bias = rng.integers(-2, 3, size=channels)
         threshold = max(1, int(rng.integers(1, 4)) * max(1, hi // 2))
         neuron = dict(
             leak_shift=spec.leak_shift if spiking else None,
             reset=spec.reset,
             integration=spec.integration if spiking else Integration.CONTINUOUS,
             spiking=spiking,
+            conv=geometry,
         )
         if spec.membrane_bits is None:
             layers.append(sized_layer(weights=weights, bias=bias, weight_bits=spec.weight_bits, threshold=threshold,
@@ -111,6 +143,8 @@ def random_cosim_case(seed: int) -> CosimCase:
         # Now and then a membrane too narrow for the sums, so saturation is exercised.
         membrane_bits=int(rng.integers(max(4, weight_bits + 1), 18)) if rng.random() < 0.15 else None,
         seed=seed)
+    if seed % 4 == 2:
+        spec = _with_convolutions(spec, np.random.default_rng(20_000 + seed))
     return CosimCase(spec=spec, lanes=int(rng.integers(1, max(sizes[1:]) + 1)),
                      gap_probability=float(rng.choice([0.0, 0.0, 0.2, 0.5])),
                      backpressure_probability=float(rng.choice([0.0, 0.0, 0.3, 0.7])),
@@ -120,6 +154,24 @@ def random_cosim_case(seed: int) -> CosimCase:
                      # Odd seeds keep the memories as SRAM macros (drawn without the generator, so the
                      # other settings of a seed stay what they were before the macros existed).
                      memories=MemoryStyle.SRAM_MACROS if seed % 2 else MemoryStyle.FLIP_FLOPS)
+
+
+def _with_convolutions(spec: NetworkSpec, rng: np.random.Generator) -> NetworkSpec:
+    """The spec with one or two random convolutions in front (from their own generator, so that the
+    rest of a seed's settings stay what they were before convolutions existed); now and then the last
+    convolution is the output layer."""
+    channels, height, width = int(rng.integers(1, 4)), int(rng.integers(3, 10)), int(rng.integers(3, 10))
+    spec = replace(spec, image=(channels, height, width), convolutions=())
+    for _ in range(int(rng.integers(1, 3))):
+        padding = int(rng.integers(0, 3))
+        kernel = int(rng.integers(padding + 1, min(5, min(height, width) + 2 * padding) + 1))
+        shape = ConvShape(out_channels=int(rng.integers(1, 7)), kernel=kernel, stride=int(rng.integers(1, kernel + 1)),
+                          padding=padding)
+        spec = replace(spec, convolutions=(*spec.convolutions, shape))
+        last = _geometries(spec)[-1]
+        height, width = last.out_height, last.out_width
+    outputs = _geometries(spec)[-1].n_out
+    return replace(spec, sizes=() if rng.random() < 0.2 else (outputs, *spec.sizes[1:]))
 
 
 # Networks that together cover every neuron option and the extreme weight widths.

@@ -59,6 +59,7 @@ def test_a_layer_engine_fires_as_the_reference_does(spec, lanes, memories, monke
             ctx.set(dut.op, op)
             ctx.set(dut.row, int(row))
             ctx.set(dut.word, word)
+            ctx.set(dut.group, word)  # a dense layer's row spans every membrane word
             await ctx.tick()
             if ctx.get(dut.fired_valid):
                 fired.append((ctx.get(dut.fired_word), ctx.get(dut.fired)))
