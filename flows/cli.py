@@ -13,6 +13,7 @@ import traceback
 from pathlib import Path
 
 from model.compiled import CompiledNetwork, CompiledNetworkError, Encoding, Integration, Readout, Reset
+from model.convolution import ConvShape
 from model.datasets import DATASETS, EVENT_DATASETS, DatasetError, load_dataset
 from model.distillation import DistillationConfig, HeadTailAwareKL, OutputKL
 from model.input_codes import INPUT_CODES, EventFrames, InputCode, RateCode, code_for
@@ -73,6 +74,17 @@ def _folder(text: str) -> Path:
     if not text.strip():
         raise argparse.ArgumentTypeError("is empty: give the folder a name")
     return Path(text)
+
+
+def _conv_shape(text: str) -> ConvShape:
+    parts = text.split(":")
+    try:
+        numbers = [int(part) for part in parts]
+    except ValueError:
+        numbers = []
+    if not 2 <= len(numbers) <= 4:
+        raise argparse.ArgumentTypeError(f"a convolution is CHANNELS:KERNEL[:STRIDE[:PADDING]] in integers, not {text!r}")
+    return ConvShape(**dict(zip(("out_channels", "kernel", "stride", "padding"), numbers)))
 
 
 def _leak(text: str) -> int | None:
@@ -148,7 +160,11 @@ def _add_run_options(p, *, sweep: bool) -> None:
     many = {"nargs": "+"} if sweep else {}
     p.add_argument("--dataset", choices=DATASETS, default=DATA.dataset)
     p.add_argument("--data-path", help="folder holding the data set's files (else the standard search)")
-    p.add_argument("--hidden", type=int, nargs="+", default=list(NETWORK.hidden), help="hidden layer sizes")
+    p.add_argument("--conv", type=_conv_shape, nargs="*", default=list(NETWORK.convolutions),
+                   metavar="CHANNELS:KERNEL[:STRIDE[:PADDING]]",
+                   help="convolution layers before the hidden layers, on the data set's image (e.g. 16:5:2:2 32:5:2:2)")
+    p.add_argument("--hidden", type=int, nargs="*", default=list(NETWORK.hidden),
+                   help="fully connected hidden layer sizes (none: --hidden with no sizes)")
     p.add_argument("--timesteps", type=int, default=[NETWORK.timesteps] if sweep else NETWORK.timesteps, **many)
     p.add_argument("--leak-shift", type=_leak, default=NETWORK.leak_shift, help="membrane decay V -= V >> k, or 'none'")
     p.add_argument("--integration", choices=[m.value for m in Integration], default=NETWORK.integration.value)
@@ -239,7 +255,7 @@ def run_config_from(args, *, timesteps: int, weight_bits: int, lanes: int) -> Ru
     return RunConfig(
         data=DataSettings(dataset=args.dataset, data_path=args.data_path, test_images=args.test_images),
         network=NetworkSettings(
-            hidden=tuple(args.hidden), timesteps=timesteps, leak_shift=args.leak_shift,
+            hidden=tuple(args.hidden), convolutions=tuple(args.conv), timesteps=timesteps, leak_shift=args.leak_shift,
             integration=Integration(args.integration), reset=Reset(args.reset), readout=Readout(args.readout),
             surrogate=SURROGATES[args.surrogate](), dual_adaptive=args.da_lif, input_code=INPUT_CODES[args.input_code]()),
         training=TrainingSettings(

@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 
 from model.architecture import CoreArchitecture, RateEncoder
 from model.compiled import MAX_TIMESTEPS, Integration, Readout, Reset
+from model.convolution import ConvShape
 from model.augmentation import RandomShift
 from model.datasets import DATASETS, EVENT_DATASETS
-from model.event_datasets import NMNIST_INPUTS
+from model.event_datasets import NMNIST_CHANNELS, NMNIST_INPUTS, NMNIST_SIDE
 from model.input_codes import EventFrames, InputCode, RateCode
 from model.distillation import DistillationConfig
 from model.network import SNNConfig
@@ -36,6 +37,9 @@ from flows.steps.verify import VerifyStep, VerifyStepConfig
 DATASET_INPUTS = {"digits": 64, "mnist": 784, "fashion_mnist": 784, "nmnist": NMNIST_INPUTS}
 DATASET_CLASSES = 10
 IMAGE_SIDES = {"digits": 8, "mnist": 28, "fashion_mnist": 28}  # square images: RandomShift's side
+# (channels, height, width) of each data set's inputs, in the channel-last order a convolution takes.
+DATASET_IMAGES = {**{name: (1, side, side) for name, side in IMAGE_SIDES.items()},
+                  "nmnist": (NMNIST_CHANNELS, NMNIST_SIDE, NMNIST_SIDE)}
 # The network settings an imported (NIR) network still takes; the graph sets the others.
 IMPORTED_NETWORK_OPTIONS = ("timesteps", "input_code", "surrogate")
 
@@ -64,9 +68,11 @@ class DataSettings:
 
 @dataclass(frozen=True, kw_only=True)
 class NetworkSettings:
-    """The network to train: hidden layers, timesteps, the neurons, and how intensities become events."""
+    """The network to train: convolutions (first, on the data set's image), fully connected hidden
+    layers, timesteps, the neurons, and how intensities become events."""
 
     hidden: tuple[int, ...] = (64,)
+    convolutions: tuple[ConvShape, ...] = ()
     timesteps: int = 8
     leak_shift: int | None = 3
     integration: Integration = Integration.CONTINUOUS
@@ -79,6 +85,8 @@ class NetworkSettings:
     def __post_init__(self) -> None:
         if not all(isinstance(n, int) and n >= 1 for n in self.hidden):
             raise ValueError(f"hidden sizes must be positive ints, not {self.hidden!r}")
+        if not all(isinstance(c, ConvShape) for c in self.convolutions):
+            raise TypeError(f"convolutions must be ConvShape objects, not {self.convolutions!r}")
         # Checked before any step: the core counts at most MAX_TIMESTEPS, and encoding more would
         # first spend minutes and gigabytes on spikes no core can take.
         if not isinstance(self.timesteps, int) or not 1 <= self.timesteps <= MAX_TIMESTEPS:
@@ -216,6 +224,9 @@ class RunConfig:
             raise ValueError("early exit needs at least two timesteps")
         if self.nir is not None:
             self._check_imported()
+        if network.convolutions and self.training.distillation is not None:
+            raise ValueError("distillation's hidden-layer path is for fully connected students: train a convolutional "
+                             "network without --distill")
         self.snn()  # validates the network settings against the data set
 
     def _check_imported(self) -> None:
@@ -260,7 +271,9 @@ class RunConfig:
         if self.nir is not None:
             return self.nir.snn(timesteps=n.timesteps, surrogate=n.surrogate)
         return SNNConfig(sizes=self.sizes, timesteps=n.timesteps, leak_shift=n.leak_shift, integration=n.integration,
-                         reset=n.reset, readout=n.readout, surrogate=n.surrogate, dual_adaptive=n.dual_adaptive)
+                         reset=n.reset, readout=n.readout, surrogate=n.surrogate, dual_adaptive=n.dual_adaptive,
+                         image=DATASET_IMAGES[self.data.dataset] if n.convolutions else None,
+                         convolutions=n.convolutions)
 
     def steps(self, *, until: str | None = None) -> list[Step]:
         """The flow's steps, or those up to and including `until`."""

@@ -153,16 +153,23 @@ def datasheet_markdown(network: CompiledNetwork, architecture: CoreArchitecture,
                   "update writes it; it never stalls the core, so a monitor must sample every cycle."]
     per_layer = ", ".join(f"n_{k} = {w}" for k, w in enumerate(words))
     per_layer_lanes = ", ".join(str(n) for n in lanes)
+    per_row = ", ".join(f"g_{k} = {arch.words_per_tap(layer)}" for k, layer in enumerate(net.layers))
     checks = "the last timestep" + ("" if exit_rule is None else f" and every timestep t >= {exit_rule.min_steps}")
     lines += [
         "",
         "## Cycles",
         "",
-        f"Layer l uses lanes_of_layer = min(lanes, n_out_l) lanes ({per_layer_lanes}) and n_l = ceil(n_out_l / "
-        f"lanes_of_layer) membrane words ({per_layer}). An inference takes, from its first "
-        "accepted entry to its result (cycles waiting for input or for result ready not counted):",
+        f"Layer l uses lanes_of_layer lanes ({per_layer_lanes}): min(lanes, n_out_l) for a fully connected layer, "
+        "for a convolution the largest divisor of its output channels that is at most `lanes` (a membrane word "
+        f"holds channels of one position). It has n_l = n_out_l / lanes_of_layer membrane words ({per_layer}, "
+        "rounded up) and g_l words per weight row: n_l for a fully connected layer, out_channels / lanes_of_layer "
+        f"for a convolution ({per_row}). An inference takes, from its first accepted entry to its result (cycles "
+        "waiting for input or for result ready not counted):",
         "",
-        "- per timestep and layer l: (input spikes of layer l) x n_l + n_l + 2;",
+        "- per timestep and layer l: R_l x g_l + Z_l + n_l + 2, where R_l is the number of weight rows the "
+        "layer's input spikes read (a fully connected layer: one per spike; a convolution: one per output "
+        "position the spike reaches, model/convolution.py `taps_per_input`) and Z_l the spikes that reach no "
+        "output position (a convolution's border inputs outside every window: one cycle each);",
         f"- {net.n_classes} + 1 per readout check ({checks});",
         f"- {init_cycles} (max n_l) to re-initialise the membranes at the end;",
     ]
@@ -179,9 +186,11 @@ def datasheet_markdown(network: CompiledNetwork, architecture: CoreArchitecture,
         "",
         "- `network.npz` (numpy .npz): `meta`, UTF-8 JSON as uint8 bytes (magic `spikefab-compiled-network`, "
         "format_version, timesteps, readout, encoding, early_exit [min_steps, margin] or null, class_names, "
-        "per layer weight_bits, threshold, leak_shift, reset, integration, membrane_bits, spiking); "
+        "per layer weight_bits, threshold, leak_shift, reset, integration, membrane_bits, spiking, conv: null or "
+        "{in_channels, in_height, in_width, out_channels, kernel, stride, padding}); "
         "`weights_<k>` int32 (n_in, n_out), weights[i, j] the synapse from input i to neuron j; `bias_<k>` "
-        "int32 (n_out,).",
+        "int32 (n_out,). A convolution's `weights_<k>` is (kernel * kernel * in_channels, out_channels), row "
+        "(ky * kernel + kx) * in_channels + c, and its `bias_<k>` (out_channels,).",
         "- `test_set.npz`: `packed`, np.packbits of the (images, T, n_inputs) spike frames along the last axis "
         "(numpy's big-endian bit order: input i of a timestep is bit 7 - i % 8 of byte i // 8); `shape`; "
         "`labels`; `class_names`; with the on-chip encoder `intensities` (images, n_inputs) uint8.",
@@ -236,14 +245,30 @@ def _semantics(net) -> list[str]:
              "3. fire: s = V >= threshold (spiking layers; the last layer is a non-spiking accumulator when the "
              "readout is its membranes);",
              "4. reset, as the layer's reset says.", "",
-             "| layer | inputs | neurons | weight bits | membrane bits | threshold | leak_shift | integration | reset "
-             "| can saturate |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "| layer | kind | inputs | neurons | weight bits | membrane bits | threshold | leak_shift | integration "
+             "| reset | can saturate |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for k, layer in enumerate(net.layers):
-        lines.append(f"| {k} | {layer.n_in} | {layer.n_out} | {layer.weight_bits} | {layer.membrane_bits} | "
+        lines.append(f"| {k} | {_kind(layer)} | {layer.n_in} | {layer.n_out} | {layer.weight_bits} | {layer.membrane_bits} | "
                      f"{layer.threshold if layer.spiking else '- (accumulator)'} | {layer.leak_shift} | "
                      f"{layer.integration.value} | {layer.reset.value if layer.spiking else '-'} | "
                      f"{'yes' if layer.can_saturate(net.timesteps) else 'no'} |")
     lines += [""] + [f"- {RESET_MEANING[reset]}." for reset in Reset
                      if any(layer.spiking and layer.reset is reset for layer in net.layers)] + [""]
+    if any(layer.conv is not None for layer in net.layers):
+        lines += [
+            "A convolution layer is the fully connected layer whose W is the convolution's matrix, so the "
+            "order and saturation above hold unchanged. Maps are channel-last: input i = (y * in_width + x) * "
+            "in_channels + c, neuron j = (oy * out_width + ox) * out_channels + o (the input spike indices "
+            "and the trace use these). Output (oy, ox) sees input (oy * stride + ky - padding, ox * stride + "
+            "kx - padding) for ky, kx in 0..kernel-1; taps in the zero padding add nothing. Every output "
+            "position shares the kernel and each output channel has one bias.", ""]
     return lines
+
+
+def _kind(layer) -> str:
+    if layer.conv is None:
+        return "fully connected"
+    g = layer.conv
+    return (f"conv {g.in_channels}x{g.in_height}x{g.in_width} -> {g.out_channels}x{g.out_height}x{g.out_width}, "
+            f"kernel {g.kernel}, stride {g.stride}, padding {g.padding}")

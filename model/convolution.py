@@ -111,3 +111,36 @@ class ConvGeometry:
         cols = (outputs[:, None] * c_out + np.arange(c_out)[None, :])[:, None, :]
         out[rows, cols] = blocks[kernels]
         return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConvShape:
+    """A convolution layer as a network description gives it: its input size follows from the layer
+    (or image) before it."""
+
+    out_channels: int
+    kernel: int
+    stride: int = 1
+    padding: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("out_channels", "kernel", "stride"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ConvGeometryError(f"convolution {name} must be a positive int, not {value!r}")
+        if not isinstance(self.padding, int) or isinstance(self.padding, bool) or self.padding < 0:
+            raise ConvGeometryError(f"convolution padding must be an int >= 0, not {self.padding!r}")
+
+
+def chain_geometries(image: tuple[int, int, int], shapes: tuple[ConvShape, ...]) -> list[ConvGeometry]:
+    """The geometries of convolutions applied one after another to an image of (channels, height, width)."""
+    channels, height, width = image
+    geometries = []
+    for shape in shapes:
+        if not isinstance(shape, ConvShape):
+            raise ConvGeometryError(f"a convolution must be a ConvShape, not {shape!r}")
+        g = ConvGeometry(in_channels=channels, in_height=height, in_width=width, out_channels=shape.out_channels,
+                         kernel=shape.kernel, stride=shape.stride, padding=shape.padding)
+        geometries.append(g)
+        channels, height, width = g.out_channels, g.out_height, g.out_width
+    return geometries

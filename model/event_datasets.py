@@ -3,7 +3,8 @@
 N-MNIST: one `<index>.bs2` file per sample, 5 bytes per event (x, y, then 24 bits big-endian: the
 top bit the polarity, the low 23 the timestamp in microseconds), 34 x 34 pixels; the labels in
 train1K.txt / test100.txt for the subset in ../shared/datasets/nmnist-small. An input neuron is a
-(polarity, y, x) triple; it spikes in timestep t when it has at least one event in the t-th of T
+(y, x, polarity) triple, index (y * 34 + x) * 2 + polarity: channel-last, the layout a convolution
+takes (model/convolution.py), with the polarities as the two channels; it spikes in timestep t when it has at least one event in the t-th of T
 equal slices of the recording (NMNIST_DURATION_US).
 """
 
@@ -17,7 +18,8 @@ import numpy as np
 from .dataset import Dataset, DatasetError, check_labels, find_folder, search_folders
 
 NMNIST_SIDE = 34
-NMNIST_INPUTS = 2 * NMNIST_SIDE * NMNIST_SIDE
+NMNIST_CHANNELS = 2  # the polarities
+NMNIST_INPUTS = NMNIST_CHANNELS * NMNIST_SIDE * NMNIST_SIDE
 NMNIST_DURATION_US = 300_000  # the three saccades of a recording; later events go in the last slice
 NMNIST_FOLDER = "nmnist-small"
 NMNIST_LABEL_FILES = {"train": "train1K.txt", "test": "test100.txt"}
@@ -40,11 +42,11 @@ def read_bs2(path: Path) -> np.ndarray:
 
 
 def bin_events(events: np.ndarray, timesteps: int) -> np.ndarray:
-    """(timesteps, NMNIST_INPUTS) bool: which (polarity, y, x) inputs had an event in each slice."""
+    """(timesteps, NMNIST_INPUTS) bool: which (y, x, polarity) inputs had an event in each slice."""
     frames = np.zeros((timesteps, NMNIST_INPUTS), dtype=bool)
     x, y, polarity, timestamp = events.T
     step = np.minimum(timestamp * timesteps // NMNIST_DURATION_US, timesteps - 1)
-    frames[step, (polarity * NMNIST_SIDE + y) * NMNIST_SIDE + x] = True
+    frames[step, (y * NMNIST_SIDE + x) * NMNIST_CHANNELS + polarity] = True
     return frames
 
 

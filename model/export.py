@@ -10,6 +10,7 @@ from .compiled import CompiledNetwork, EarlyExit, Encoding, sized_layer
 from .network import LayerTensors, SNNOutput, SpikingMLP, run_layers
 from .quantize import QuantizationConfig
 from .surrogate import StraightThrough
+from .synapses import kernel_matrix, kernel_tensor
 
 
 def export_network(model: SpikingMLP, quantization: QuantizationConfig, *, encoding: Encoding,
@@ -18,9 +19,10 @@ def export_network(model: SpikingMLP, quantization: QuantizationConfig, *, encod
     cfg = model.config
     layers = []
     with torch.no_grad():
-        for q, neuron in model.integer_layers(quantization):
+        for (q, neuron), conv in zip(model.integer_layers(quantization), model.geometries):
+            weights = q.weight.t() if conv is None else kernel_matrix(q.weight)
             layers.append(sized_layer(
-                weights=q.weight.t().numpy().astype(np.int64),
+                weights=weights.numpy().astype(np.int64),
                 bias=q.bias.numpy().astype(np.int64),
                 weight_bits=quantization.weight_bits,
                 threshold=q.threshold,
@@ -29,6 +31,7 @@ def export_network(model: SpikingMLP, quantization: QuantizationConfig, *, encod
                 reset=neuron.reset,
                 integration=neuron.integration,
                 spiking=neuron.spiking,
+                conv=conv,
             ))
     return CompiledNetwork(layers=tuple(layers), timesteps=cfg.timesteps, readout=cfg.readout,
                            encoding=encoding, early_exit=early_exit, class_names=class_names)
@@ -44,8 +47,9 @@ def compiled_forward(net: CompiledNetwork, spikes: np.ndarray) -> SNNOutput:
         neuron = LIFParameters(threshold=float(layer.threshold), leak_shift=layer.leak_shift,
                                integration=layer.integration, reset=layer.reset, spiking=layer.spiking,
                                surrogate=StraightThrough())
-        layers.append(LayerTensors(torch.tensor(layer.weights.T, dtype=torch.float64),
-                                   torch.tensor(layer.bias, dtype=torch.float64), neuron))
+        weights = torch.tensor(layer.weights, dtype=torch.float64)
+        weights = weights.t() if layer.conv is None else kernel_tensor(weights, layer.conv)
+        layers.append(LayerTensors(weights, torch.tensor(layer.bias, dtype=torch.float64), neuron, conv=layer.conv))
     with torch.no_grad():
         return run_layers(torch.tensor(spikes, dtype=torch.float64), layers, integer=True,
                           record_spikes=True)

@@ -1,4 +1,5 @@
-"""A fully connected spiking network: parameters in nn.Linear layers, dynamics from lif_step (via lif_sequence)."""
+"""A spiking network of convolution and fully connected layers: parameters in nn.Conv2d and nn.Linear
+layers, currents from model/synapses.py, dynamics from lif_step (via lif_sequence)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,15 @@ from dataclasses import dataclass, field
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 
 from .compiled import MAX_MEMBRANE_BITS, Integration, Readout, Reset
+from .convolution import ConvGeometry, ConvShape, chain_geometries
 from .lif_sequence import lif_sequence
 from .neuron import LIFParameters
 from .rate_backprop import rate_based_layer
 from .quantize import IntegerLayer, QuantizationConfig, integer_layer
 from .surrogate import FastSigmoid, Surrogate
+from .synapses import synaptic_current
 
 # Shifts tried when a float decay is mapped to hardware; 1 - 2^-15 is as close to no leak as matters.
 MAX_LEAK_SHIFT = 15
@@ -25,8 +27,10 @@ SPIKE_COUNT_LOGIT_GAIN = 8.0
 
 @dataclass(frozen=True, kw_only=True)
 class SNNConfig:
-    """sizes: (inputs, hidden..., classes). The hidden layers (and a spiking output layer) share the
-    neuron settings; a MEMBRANE readout makes the output layer a leak-free accumulator.
+    """sizes: (inputs, hidden..., classes). With `convolutions` (on an `image` of (channels, height,
+    width), inputs = channels * height * width in channel-last order), the convolutions come first and
+    the fully connected layers sizes[1:] follow, the first taking the last convolution's output.
+    The hidden layers (and a spiking output layer) share the neuron settings; a MEMBRANE readout makes the output layer a leak-free accumulator.
     The decay is a hardware shift (leak_shift k: V -= V >> k), or, with leak_shift=None, a float
     factor beta (V = beta V) for float training, which the integer forward and export replace by the
     nearest shift (nearest_leak_shift)."""
@@ -41,10 +45,20 @@ class SNNConfig:
     threshold: float = 1.0
     beta: float | None = None
     dual_adaptive: bool = False  # DA-LIF: learnable temporal decay and input scale per hidden neuron
+    image: tuple[int, int, int] | None = None
+    convolutions: tuple[ConvShape, ...] = ()
 
     def __post_init__(self) -> None:
         if len(self.sizes) < 2 or not all(isinstance(n, int) and n >= 1 for n in self.sizes):
             raise ValueError(f"sizes must be two or more positive ints (inputs, ..., classes), not {self.sizes!r}")
+        if self.convolutions:
+            if self.image is None or len(self.image) != 3 or self.image[0] * self.image[1] * self.image[2] != self.sizes[0]:
+                raise ValueError(f"convolutions need the image's (channels, height, width), whose product is the "
+                                 f"{self.sizes[0]} inputs; not {self.image!r}")
+            chain_geometries(self.image, self.convolutions)  # raises on sizes that do not fit
+            if self.dual_adaptive:
+                raise ValueError("DA-LIF's per-neuron input scale cannot be folded into a convolution's shared "
+                                 "weights: train convolutional networks without dual_adaptive")
         if not isinstance(self.timesteps, int) or self.timesteps < 1:
             raise ValueError(f"timesteps must be a positive int, not {self.timesteps!r}")
         if self.leak_shift is not None and (not isinstance(self.leak_shift, int) or
@@ -63,6 +77,21 @@ class SNNConfig:
         if self.dual_adaptive and self.integration is not Integration.CONTINUOUS:
             raise ValueError("DA-LIF learns how the membrane decays across timesteps: it needs continuous integration")
 
+    def geometries(self) -> list[ConvGeometry | None]:
+        """Per layer, its convolution (None for a fully connected layer)."""
+        convs = chain_geometries(self.image, self.convolutions) if self.convolutions else []
+        return [*convs, *([None] * (len(self.sizes) - 1))]
+
+    def layer_sizes(self) -> list[tuple[int, int]]:
+        """Per layer, (n_in, n_out)."""
+        convs = self.geometries()[:len(self.convolutions)]
+        dense_in = convs[-1].n_out if convs else self.sizes[0]
+        return [(g.n_in, g.n_out) for g in convs] + list(zip((dense_in, *self.sizes[1:-1]), self.sizes[1:]))
+
+    @property
+    def n_layers(self) -> int:
+        return len(self.convolutions) + len(self.sizes) - 1
+
     @property
     def initial_decay(self) -> float:
         """The decay a DA-LIF neuron starts from: beta, or the shift's 1 - 2^-k, or 0.95 without a leak."""
@@ -73,7 +102,7 @@ class SNNConfig:
     def neuron(self, layer: int, threshold: float, *, hardware_decay: bool) -> LIFParameters:
         """The layer's neuron; `hardware_decay` asks for the core's decay (a shift for a beta decay),
         which the integer forward always uses."""
-        output = layer == len(self.sizes) - 2
+        output = layer == self.n_layers - 1
         if output and self.readout is Readout.MEMBRANE:
             return LIFParameters(threshold=threshold, leak_shift=None, integration=Integration.CONTINUOUS,
                                  reset=self.reset, spiking=False, surrogate=self.surrogate)
@@ -98,7 +127,7 @@ class SNNOutput:
 
 
 class SpikingMLP(nn.Module):
-    """Linear layers with LIF neurons. With config.dual_adaptive (DA-LIF), every spiking hidden layer
+    """Convolution (nn.Conv2d, channel-last spike maps) and linear layers with LIF neurons. With config.dual_adaptive (DA-LIF), every spiking hidden layer
     also learns per neuron a temporal decay beta = sigmoid(decay_logit) and a spatial (input) scale
     alpha = exp(log_input_scale): V[t] = beta H[t-1] + alpha (x[t] W^T + b).
 
@@ -114,15 +143,19 @@ class SpikingMLP(nn.Module):
         self.config = config
         generator_state = torch.random.get_rng_state()
         torch.manual_seed(seed)
-        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(config.sizes[:-1], config.sizes[1:]))
+        self.geometries = config.geometries()
+        self.layers = nn.ModuleList(
+            nn.Linear(n_in, n_out) if g is None else
+            nn.Conv2d(g.in_channels, g.out_channels, g.kernel, stride=g.stride, padding=g.padding)
+            for (n_in, n_out), g in zip(config.layer_sizes(), self.geometries))
         torch.random.set_rng_state(generator_state)
-        adaptive = [n for k, n in enumerate(config.sizes[1:]) if config.dual_adaptive and self._spiking(k)]
+        adaptive = [n for k, (_, n) in enumerate(config.layer_sizes()) if config.dual_adaptive and self._spiking(k)]
         logit = math.log(config.initial_decay / (1.0 - config.initial_decay))
         self.decay_logits = nn.ParameterList(nn.Parameter(torch.full((n,), logit)) for n in adaptive)
         self.log_input_scales = nn.ParameterList(nn.Parameter(torch.zeros(n)) for n in adaptive)
 
     def _spiking(self, layer: int) -> bool:
-        return layer < len(self.config.sizes) - 2 or self.config.readout is Readout.SPIKE_COUNT
+        return layer < self.config.n_layers - 1 or self.config.readout is Readout.SPIKE_COUNT
 
     def decays(self, layer: int) -> torch.Tensor | None:
         """DA-LIF's per-neuron temporal decays of a layer (None for a plain LIF layer)."""
@@ -167,12 +200,13 @@ class SpikingMLP(nn.Module):
         the float model with the decays the core will have (what mapping DA-LIF's decays costs)."""
         cfg = self.config
         if quantization is None:
-            layers = [LayerTensors(*self.effective_layer(k), self.neuron(k, cfg.threshold, hardware_decay=hardware_decays))
+            layers = [LayerTensors(*self.effective_layer(k), self.neuron(k, cfg.threshold, hardware_decay=hardware_decays),
+                                   conv=self.geometries[k])
                       for k in range(len(self.layers))]
             output_scale = 1.0
         else:
             integer = self.integer_layers(quantization)
-            layers = [LayerTensors(q.weight, q.bias, neuron) for q, neuron in integer]
+            layers = [LayerTensors(q.weight, q.bias, neuron, conv=g) for (q, neuron), g in zip(integer, self.geometries)]
             output_scale = integer[-1][0].scale
         return run_layers(inputs, layers, integer=quantization is not None, timesteps=cfg.timesteps,
                           output_scale=output_scale, record_spikes=record_spikes, rate_based=rate_based)
@@ -180,9 +214,10 @@ class SpikingMLP(nn.Module):
 
 @dataclass(frozen=True)
 class LayerTensors:
-    weight: torch.Tensor  # (n_out, n_in)
-    bias: torch.Tensor
+    weight: torch.Tensor  # (n_out, n_in); a convolution's torch kernel (out, in, k, k)
+    bias: torch.Tensor    # (n_out,); a convolution's (out_channels,)
     neuron: LIFParameters
+    conv: ConvGeometry | None = None
 
 
 def run_layers(inputs: torch.Tensor, layers: list[LayerTensors], *, integer: bool,
@@ -210,10 +245,10 @@ def run_layers(inputs: torch.Tensor, layers: list[LayerTensors], *, integer: boo
     for layer in spiking:
         if rate_based:
             x, counts = rate_based_layer(x, counts, layer.weight, layer.bias, layer.neuron, timesteps=steps,
-                                         integer=integer)
+                                         integer=integer, conv=layer.conv)
         else:
-            # F.linear: x W^T + b as one fused product, as nn.Linear computes it.
-            x = lif_sequence(F.linear(x, layer.weight, layer.bias), layer.neuron, timesteps=steps, integer=integer)
+            current = synaptic_current(x, layer.weight, layer.bias, layer.conv)
+            x = lif_sequence(current, layer.neuron, timesteps=steps, integer=integer)
             counts = x.sum(dim=1)
         recorded.append(x)  # with gradient: distillation's intermediate path trains through it
     if layers[-1].neuron.spiking:
@@ -221,7 +256,7 @@ def run_layers(inputs: torch.Tensor, layers: list[LayerTensors], *, integer: boo
         logits = readout * (SPIKE_COUNT_LOGIT_GAIN / steps)
     else:
         last = layers[-1]
-        readout = F.linear(counts, last.weight, steps * last.bias)
+        readout = synaptic_current(counts, last.weight, steps * last.bias, last.conv)
         recorded.append(torch.zeros(readout.shape[0], steps, readout.shape[1], dtype=readout.dtype))
         logits = readout * (output_scale / steps)
     return SNNOutput(logits=logits, readout=readout, spikes=tuple(recorded) if record_spikes else ())

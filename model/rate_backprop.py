@@ -21,20 +21,23 @@ from __future__ import annotations
 import torch
 
 from .lif_sequence import run_lif_steps, spike_slope
+from .convolution import ConvGeometry
 from .neuron import LIFParameters
+from .synapses import synaptic_current
 
 
 def rate_based_layer(frames: torch.Tensor, counts: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
-                     neuron: LIFParameters, *, timesteps: int, integer: bool) -> tuple[torch.Tensor, torch.Tensor]:
+                     neuron: LIFParameters, *, timesteps: int, integer: bool, conv: ConvGeometry | None = None
+                     ) -> tuple[torch.Tensor, torch.Tensor]:
     """(output frames (B, T, n_out) without gradient, output spike counts (B, n_out) with the rate
     gradient). Counts (rates times T) keep the forward values exact integers under quantization.
 
     frames: the input spike frames (B, T, n_in), or (B, n_in) held constant; counts: their sum over
     time, carrying the gradient of the layers before."""
     with torch.no_grad():
-        frames_out, before_fire = run_lif_steps(frames @ weight.t() + bias, neuron, timesteps=timesteps,
+        frames_out, before_fire = run_lif_steps(synaptic_current(frames, weight, bias, conv), neuron, timesteps=timesteps,
                                                 integer=integer)
         slope = spike_slope(before_fire, neuron).mean(dim=1)
-    mean_current = counts @ weight.t() / timesteps + bias
+    mean_current = synaptic_current(counts / timesteps, weight, bias, conv)
     linear = timesteps * mean_current * slope  # d counts / d mean current = T x the mean slope
     return frames_out, frames_out.sum(dim=1) + (linear - linear.detach())

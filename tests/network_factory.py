@@ -9,17 +9,9 @@ import numpy as np
 from model.compiled import (CompiledLayer, CompiledNetwork, EarlyExit, Integration, Readout, Reset, sized_layer,
                             weight_range)
 from model.architecture import CoreArchitecture, MemoryStyle, RateEncoder
-from model.convolution import ConvGeometry
+from model.convolution import ConvGeometry, ConvShape, chain_geometries
 
 
-@dataclass(frozen=True)
-class ConvShape:
-    """A convolution layer of a test network; its input's size follows from the layer before."""
-
-    out_channels: int
-    kernel: int
-    stride: int = 1
-    padding: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,14 +34,7 @@ class NetworkSpec:
 
 
 def _geometries(spec: NetworkSpec) -> list[ConvGeometry]:
-    geometries = []
-    channels, height, width = spec.image if spec.image else (0, 0, 0)
-    for shape in spec.convolutions:
-        g = ConvGeometry(in_channels=channels, in_height=height, in_width=width, out_channels=shape.out_channels,
-                         kernel=shape.kernel, stride=shape.stride, padding=shape.padding)
-        geometries.append(g)
-        channels, height, width = g.out_channels, g.out_height, g.out_width
-    return geometries
+    return chain_geometries(spec.image, spec.convolutions) if spec.convolutions else []
 
 
 def random_network(spec: NetworkSpec) -> CompiledNetwork:
@@ -184,4 +169,10 @@ VARIED_SPECS = [
     NetworkSpec(sizes=(9, 5, 3), weight_bits=16, leak_shift=4, timesteps=3, seed=6),
     NetworkSpec(sizes=(12, 10, 4), reset=Reset.SUBTRACT_AFTER_LEAK, leak_shift=2, timesteps=6, seed=7),
     NetworkSpec(sizes=(12, 10, 4), reset=Reset.SUBTRACT_AFTER_LEAK, integration=Integration.DISCONTINUOUS, seed=8),
+    NetworkSpec(sizes=(48, 5), image=(2, 7, 6), convolutions=(ConvShape(out_channels=4, kernel=3, stride=2, padding=1),),
+                seed=9),
+    NetworkSpec(sizes=(8, 4), image=(1, 8, 7), readout=Readout.MEMBRANE, weight_bits=6, timesteps=5,
+                reset=Reset.SUBTRACT_AFTER_LEAK, integration=Integration.DISCONTINUOUS,
+                convolutions=(ConvShape(out_channels=3, kernel=3, stride=1, padding=1),
+                              ConvShape(out_channels=2, kernel=4, stride=3, padding=0)), seed=10),
 ]

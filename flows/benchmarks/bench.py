@@ -15,6 +15,7 @@ import numpy as np
 
 from model.architecture import CoreArchitecture, MemoryStyle
 from model.compiled import Integration
+from model.convolution import ConvShape
 from model.input_codes import RegularRateCode
 from model.surrogate import ArcTan
 from model.distillation import DistillationConfig, HeadTailAwareKL, OutputKL
@@ -91,6 +92,19 @@ MNIST_ACCURACY = RunConfig(data=MNIST, network=NetworkSettings(hidden=(800,), ti
 # the 10,000 T=25 inferences to minutes (the cycles fall with the lanes; the results do not change).
 NIR_MNIST = RunConfig(data=MNIST, quantization=QuantizationSettings(qat_epochs=0),
                       architecture=CoreArchitecture(lanes=64), verification=EVERY_IMAGE_ON_VERILATOR)
+
+# The convolutional MNIST core: two stride-2 convolutions (16 then 32 channels, 5x5, padding 2: 28x28
+# -> 14x14 -> 7x7) and the 1568-10 readout, T=8, 8-bit weights, the deterministic rate code, the arctan
+# surrogate, training images shifted by up to a pixel. Pooling is folded into the stride (the core has
+# no pooling unit to idle). 16 lanes: the first convolution's 16 channels fill a word, the second's 32
+# take two; every test image through the RTL (Verilator).
+MNIST_CONV = RunConfig(data=MNIST,
+                       network=NetworkSettings(convolutions=(ConvShape(out_channels=16, kernel=5, stride=2, padding=2),
+                                                             ConvShape(out_channels=32, kernel=5, stride=2, padding=2)),
+                                               hidden=(), timesteps=8, input_code=RegularRateCode(), surrogate=ArcTan()),
+                       training=TrainingSettings(epochs=12, batch_size=128, shift_pixels=1),
+                       quantization=QuantizationSettings(qat_epochs=2), architecture=CoreArchitecture(lanes=16),
+                       verification=EVERY_IMAGE_ON_VERILATOR)
 
 METHODS_BASE = RunConfig(data=MNIST, network=NetworkSettings(hidden=(256,), timesteps=8),
                          training=TrainingSettings(epochs=10, batch_size=128), quantization=QuantizationSettings(qat_epochs=2))
@@ -171,6 +185,16 @@ BENCHMARKS = {
         aliases={f"nmnist.{mode.value}.accuracy_rtl": report_figure(lambda r: r.accuracy.rtl),
                  f"nmnist.{mode.value}.accuracy_float": report_figure(lambda r: r.accuracy.float_model)})
        for mode in Integration},
+    "mnist_conv": FlowBenchmark(
+        MNIST_CONV, until="verify",
+        aliases={"mnist_conv.accuracy_rtl_exact": report_figure(lambda r: r.accuracy.quantized_reference)}),
+    # The same core with its memories as SRAM macros: area, timing and energy from 32 gate-level
+    # inferences (the first 32 test images), its training steps reused; 1,000 images through the RTL.
+    "mnist_conv_energy": FlowBenchmark(
+        dataclasses.replace(MNIST_CONV,
+                            verification=VerificationSettings(verify_images=1000, energy_images=32, simulator="verilator"),
+                            architecture=CoreArchitecture(lanes=16, memories=MemoryStyle.SRAM_MACROS)),
+        reuse="mnist_conv"),
     # The training methods side by side on one MNIST network (784-256-10, T=8, 10 epochs, 8-bit):
     # accuracy in float, with DA-LIF's decays mapped to shifts, and of the hardware-exact reference.
     **{f"methods_{name}": FlowBenchmark(dataclasses.replace(

@@ -74,3 +74,16 @@ def test_the_python_example_builds_a_core(tmp_path):
                           env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     assert done.returncode == 0, done.stderr[-2000:]
     assert "module spikefab_core" in (tmp_path / "spikefab_core.v").read_text()
+
+
+def test_a_convolutional_cores_datasheet_gives_its_geometry_layout_and_cycle_terms():
+    from model.convolution import ConvShape
+    net = random_network(NetworkSpec(sizes=(48, 5), image=(2, 7, 6), seed=3,
+                                     convolutions=(ConvShape(out_channels=4, kernel=3, stride=2, padding=1),)))
+    arch = CoreArchitecture(lanes=3)
+    sheet = datasheet_markdown(net, arch)
+    assert "| 0 | conv 2x7x6 -> 4x4x3, kernel 3, stride 2, padding 1 | 84 | 48 |" in sheet
+    assert "input i = (y * in_width + x) * in_channels + c" in sheet
+    # 3 lanes on 4 channels: 2 lanes, 2 words per position, 24 membrane words; the dense layer's 5 on 3 lanes.
+    assert "(2, 3)" in sheet and "n_0 = 24, n_1 = 2" in sheet and "g_0 = 2, g_1 = 2" in sheet
+    assert "row (ky * kernel + kx) * in_channels + c" in sheet

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from model.compiled import CompiledLayer, CompiledNetwork, CompiledNetworkError, Integration, Readout, Reset
-from model.convolution import ConvGeometry, ConvGeometryError
-from network_factory import ConvShape, NetworkSpec, random_network
+from model.convolution import ConvGeometry, ConvGeometryError, ConvShape
+from network_factory import NetworkSpec, random_network
 
 GEOMETRIES = [  # (in_channels, height, width, out_channels, kernel, stride, padding)
     (1, 7, 5, 3, 3, 1, 1), (2, 9, 8, 4, 5, 2, 2), (3, 6, 6, 2, 2, 2, 0), (1, 28, 28, 8, 5, 2, 2), (2, 7, 9, 3, 3, 3, 0),
@@ -71,7 +71,7 @@ def test_a_kernel_matrix_of_the_wrong_shape_is_refused():
 
 
 def test_a_convolutional_network_survives_its_file(tmp_path):
-    net = random_network(NetworkSpec(sizes=(48, 5), image=(2, 7, 6), convolutions=(ConvShape(4, 3, 2, 1),), seed=3))
+    net = random_network(NetworkSpec(sizes=(48, 5), image=(2, 7, 6), convolutions=(ConvShape(out_channels=4, kernel=3, stride=2, padding=1),), seed=3))
     loaded = CompiledNetwork.load(net.save(tmp_path / "net.npz"))
     assert loaded.layers[0].conv == net.layers[0].conv and loaded.layers[1].conv is None
     assert loaded.layer_sizes == net.layer_sizes == (84, 48, 5)
@@ -79,7 +79,7 @@ def test_a_convolutional_network_survives_its_file(tmp_path):
 
 
 def test_a_malformed_convolution_in_a_file_names_the_problem(tmp_path):
-    net = random_network(NetworkSpec(sizes=(48, 5), image=(2, 7, 6), convolutions=(ConvShape(4, 3, 2, 1),), seed=3))
+    net = random_network(NetworkSpec(sizes=(48, 5), image=(2, 7, 6), convolutions=(ConvShape(out_channels=4, kernel=3, stride=2, padding=1),), seed=3))
     path = net.save(tmp_path / "net.npz")
     with np.load(path) as f:
         arrays = {name: f[name] for name in f.files}
@@ -94,7 +94,7 @@ def test_a_malformed_convolution_in_a_file_names_the_problem(tmp_path):
 def test_a_convolution_sized_for_its_fan_in_never_saturates():
     # The membrane bound covers the full kernel (an interior position): the reference's membranes stay inside.
     from sim.reference import integrate, start_of_step
-    net = random_network(NetworkSpec(sizes=(), image=(3, 8, 8), convolutions=(ConvShape(4, 3, 1, 1),), timesteps=6,
+    net = random_network(NetworkSpec(sizes=(), image=(3, 8, 8), convolutions=(ConvShape(out_channels=4, kernel=3, stride=1, padding=1),), timesteps=6,
                                      readout=Readout.MEMBRANE, leak_shift=None, weight_bits=6, seed=9))
     layer = net.layers[0]
     assert not layer.can_saturate(net.timesteps)

@@ -32,7 +32,8 @@ def test_events_bin_into_slices_of_the_recording():
     events = np.array([[1, 2, 0, 0], [1, 2, 0, 10], [4, 0, 1, NMNIST_DURATION_US // 2], [0, 0, 0, 10**7]])
     frames = bin_events(events, 4)
     assert frames.shape == (4, NMNIST_INPUTS) and frames.sum() == 3, "two events of one input in one slice: one spike"
-    assert frames[0, 2 * NMNIST_SIDE + 1] and frames[2, NMNIST_SIDE * NMNIST_SIDE + 4]
+    # Channel-last: (y * 34 + x) * 2 + polarity.
+    assert frames[0, (2 * NMNIST_SIDE + 1) * 2] and frames[2, 4 * 2 + 1]
     assert frames[3, 0], "events after the recording's duration go in the last slice"
 
 

@@ -8,7 +8,8 @@ import pytest
 from model.architecture import CoreArchitecture, MemoryStyle
 from model.compiled import EarlyExit, Integration, Readout, Reset
 from model.architecture import RateEncoder
-from network_factory import ConvShape, NetworkSpec, random_inputs, random_network, random_spikes
+from model.convolution import ConvShape
+from network_factory import NetworkSpec, random_inputs, random_network, random_spikes
 from sim.rate_encoder import core_input_spikes
 from sim.compare import compare_with_reference
 from sim.rtl_run import rtl_run
@@ -65,28 +66,28 @@ CASES = [
          lanes=4, rate=0.5, gaps=0.3, backpressure=0.5, memories=MemoryStyle.SRAM_MACROS),
     # Convolutions (hw/conv_taps.py). Stride 2 with padding on an odd 7x6 image of two channels; 3 lanes
     # on 4 output channels use 2 lanes and 2 words per position.
-    Case("conv-stride-2-padding", NetworkSpec(sizes=(48, 5), image=(2, 7, 6), convolutions=(ConvShape(4, 3, 2, 1),),
+    Case("conv-stride-2-padding", NetworkSpec(sizes=(48, 5), image=(2, 7, 6), convolutions=(ConvShape(out_channels=4, kernel=3, stride=2, padding=1),),
                                               seed=41), lanes=3, rate=0.3),
     # 11x11, kernel 4, stride 2, no padding: the last row and column reach no output (a tapless spike
     # costs the cycle that takes it); membrane readout with early exit.
     Case("conv-border-inputs-early-exit", NetworkSpec(sizes=(32, 4), image=(1, 11, 11),
-                                                      convolutions=(ConvShape(2, 4, 2, 0),), timesteps=6,
+                                                      convolutions=(ConvShape(out_channels=2, kernel=4, stride=2, padding=0),), timesteps=6,
                                                       readout=Readout.MEMBRANE, weight_bits=6,
                                                       early_exit=EarlyExit(min_steps=2, margin=40), seed=41),
          lanes=2, rate=0.5),
     # Two convolutions, the second the output layer (its readout: every position and channel).
     Case("conv-two-layers-conv-output", NetworkSpec(sizes=(), image=(1, 5, 5), readout=Readout.MEMBRANE, weight_bits=6,
-                                                    convolutions=(ConvShape(3, 3, 1, 1), ConvShape(2, 2, 2, 0)),
+                                                    convolutions=(ConvShape(out_channels=3, kernel=3, stride=1, padding=1), ConvShape(out_channels=2, kernel=2, stride=2, padding=0)),
                                                     seed=42), lanes=2),
     # Stride 3, a kernel wider than the stride, membranes that saturate, snnTorch's reset, SRAM macros.
-    Case("conv-saturating-macros", NetworkSpec(sizes=(), image=(3, 9, 8), convolutions=(ConvShape(6, 5, 3, 2),),
+    Case("conv-saturating-macros", NetworkSpec(sizes=(), image=(3, 9, 8), convolutions=(ConvShape(out_channels=6, kernel=5, stride=3, padding=2),),
                                                reset=Reset.SUBTRACT_AFTER_LEAK, membrane_bits=6, seed=43),
          lanes=4, memories=MemoryStyle.SRAM_MACROS),
     Case("conv-gaps-and-backpressure", NetworkSpec(sizes=(75, 10, 3), image=(2, 5, 5), timesteps=5,
-                                                   convolutions=(ConvShape(3, 3, 1, 1),),
+                                                   convolutions=(ConvShape(out_channels=3, kernel=3, stride=1, padding=1),),
                                                    integration=Integration.DISCONTINUOUS, seed=44),
          lanes=3, gaps=0.3, backpressure=0.5),
-    Case("conv-on-chip-encoder", NetworkSpec(sizes=(24, 4), image=(1, 6, 7), convolutions=(ConvShape(4, 3, 2, 0),),
+    Case("conv-on-chip-encoder", NetworkSpec(sizes=(24, 4), image=(1, 6, 7), convolutions=(ConvShape(out_channels=4, kernel=3, stride=2, padding=0),),
                                              seed=45), lanes=4, encoder=RateEncoder(lanes=8, seed=3)),
 ]
 
