@@ -144,3 +144,10 @@ def chain_geometries(image: tuple[int, int, int], shapes: tuple[ConvShape, ...])
         geometries.append(g)
         channels, height, width = g.out_channels, g.out_height, g.out_width
     return geometries
+
+
+def channel_first_order(channels: int, height: int, width: int) -> np.ndarray:
+    """For each channel-first (torch, NIR) flat index q = (c * height + y) * width + x, the channel-last
+    index (y * width + x) * channels + c: x_channel_first = x_channel_last[order]."""
+    c, y, x = np.meshgrid(np.arange(channels), np.arange(height), np.arange(width), indexing="ij")
+    return ((y * width + x) * channels + c).reshape(-1)

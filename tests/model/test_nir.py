@@ -11,6 +11,7 @@ from model.network import SpikingMLP
 from model.nir_export import from_nir, to_nir, write_nir
 from model.nir_import import NirConventions, NirImportError, import_nir, read_graph
 from model.surrogate import FastSigmoid
+from model.convolution import ConvShape, channel_first_order
 from network_factory import NetworkSpec, random_network
 from flows.steps.import_nir import NirSource
 
@@ -21,7 +22,11 @@ DT = 1e-3
     NetworkSpec(sizes=(20, 7, 5), seed=3),
     NetworkSpec(sizes=(20, 7, 6, 4), seed=4, readout=Readout.MEMBRANE, reset=Reset.ZERO, leak_shift=None),
     NetworkSpec(sizes=(9, 3), seed=5, weight_bits=1, leak_shift=5, early_exit=EarlyExit(min_steps=2, margin=3)),
-], ids=["lif-subtract", "if-zero-membrane-readout", "binary-one-layer-exit"])
+    NetworkSpec(sizes=(48, 5), image=(2, 7, 6), seed=6,
+                convolutions=(ConvShape(out_channels=4, kernel=3, stride=2, padding=1),)),
+    NetworkSpec(sizes=(), image=(1, 6, 5), seed=7, readout=Readout.MEMBRANE, weight_bits=6,
+                convolutions=(ConvShape(out_channels=3, kernel=3, padding=1), ConvShape(out_channels=2, kernel=2, stride=2))),
+], ids=["lif-subtract", "if-zero-membrane-readout", "binary-one-layer-exit", "conv-dense", "conv-conv-readout"])
 def test_export_then_import_gives_the_identical_network(spec, tmp_path):
     net = random_network(spec)
     net = type(net)(layers=net.layers, timesteps=net.timesteps, readout=net.readout, encoding=Encoding.REGULAR_RATE,
@@ -173,3 +178,27 @@ def test_snntorch_imports_the_exported_graph_and_runs_it_as_the_core_does_up_to_
         theirs = np.stack([module(x[:, t])[0].numpy() for t in range(net.timesteps)], axis=1).astype(bool)
     assert ours.any() and (theirs == ours).mean() >= 0.9
     assert (theirs.sum(axis=1).argmax(axis=1) == ours.sum(axis=1).argmax(axis=1)).mean() >= 0.95
+
+
+def test_snntorch_runs_the_exported_convolution_in_its_channel_first_layout():
+    """The graph speaks torch's channel-first layout: snnTorch's modules built from it compute, on the
+    channel-first spikes, exactly the currents the core computes on the channel-last ones. (snnTorch
+    1.0's importer maps NIR's batch-free Flatten(start_dim=0) to torch's, which would flatten the batch
+    too, so its modules are run one image at a time.)"""
+    from snntorch.import_nir import import_from_nir
+
+    net = random_network(NetworkSpec(sizes=(48, 5), image=(2, 7, 6), seed=3, reset=Reset.ZERO,
+                                     convolutions=(ConvShape(out_channels=4, kernel=3, stride=2, padding=1),)))
+    module = import_from_nir(to_nir(net))
+    conv, hidden = net.layers
+    spikes = np.random.default_rng(0).random((5, net.n_inputs)) < 0.4
+    channel_first = torch.tensor(spikes[:, channel_first_order(2, 7, 6)], dtype=torch.float64).reshape(5, 2, 7, 6)
+    hidden_spikes = np.random.default_rng(1).random((5, conv.n_out)) < 0.4
+    with torch.no_grad():
+        theirs_conv = torch.stack([module.affine0.double()(image) for image in channel_first])  # (5, 4, 4, 3)
+        hidden_first = torch.tensor(hidden_spikes[:, channel_first_order(4, 4, 3)], dtype=torch.float64)
+        theirs_dense = module.affine1.double()(hidden_first)
+    ours_conv = spikes @ conv.dense_weights + np.tile(conv.bias, conv.n_out // conv.channels)
+    order = channel_first_order(4, 4, 3)
+    np.testing.assert_array_equal(theirs_conv.reshape(5, -1).numpy(), ours_conv[:, order])
+    np.testing.assert_array_equal(theirs_dense.numpy(), hidden_spikes @ hidden.weights + hidden.bias)
