@@ -57,6 +57,7 @@ FIGURES = [report_figure(read) for read in (
     lambda r: r.hardware.cycles_no_stall_floor_mean, lambda r: r.hardware.cycles_over_no_stall_floor,
     lambda r: r.hardware.cycles_sop_floor_mean, lambda r: r.hardware.cycles_over_sop_floor,
     lambda r: r.hardware.sops_per_inference_mean, lambda r: r.hardware.clock_mhz, lambda r: r.hardware.latency_us_mean,
+    lambda r: r.hardware.weight_memory_bits,
     lambda r: r.area.total_um2, lambda r: r.area.logic_um2, lambda r: r.area.sram_macros_um2,
     lambda r: r.area.flip_flops,
     lambda r: r.timing.critical_path_ns, lambda r: r.timing.fmax_mhz,

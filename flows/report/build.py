@@ -71,6 +71,7 @@ def _hardware(config: RunConfig, records: RunRecords) -> HardwareFigures | None:
         membrane_bits=quantize.membrane_bits,
         input=_input_kind(config.encoder is not None),
         words_per_layer=compiled and compiled.words_per_layer,
+        weight_memory_bits=compiled and compiled.weight_memory_bits,
         cycles_per_inference_mean=reference.cycles_per_inference_mean,
         cycles_per_inference_p99=reference.cycles_per_inference_p99,
         cycles_no_stall_floor_mean=reference.cycles_no_stall_floor_mean,

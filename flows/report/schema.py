@@ -60,10 +60,13 @@ class HardwareFigures:
     membrane_bits: tuple[int, ...] = setting("membrane bits per layer")
     input: str = setting("spike events, or the on-chip rate encoder")
     words_per_layer: tuple[int, ...] | None = setting("membrane words per layer", default=None)
+    weight_memory_bits: int | None = setting("bits of the weight memories (a convolution's kernel stored once)",
+                                             "bits", default=None)
     cycles_per_inference_mean: float = measured("cycles", "exact cycles per inference (reference prediction, "
                                                 "equal to the RTL's on every verified image), mean")
     cycles_per_inference_p99: float = measured("cycles", "99th percentile")
-    cycles_no_stall_floor_mean: float = measured("cycles", "sum over spikes of ceil(n_out / lanes), mean")
+    cycles_no_stall_floor_mean: float = measured("cycles", "sum over the weight rows spikes read of the words per "
+                                                 "row (ceil(n_out / lanes) for a dense layer), mean")
     cycles_over_no_stall_floor: float = measured("ratio", "mean cycles / mean no-stall floor (this architecture)")
     cycles_sop_floor_mean: float = measured("cycles", "SOPs / lanes, mean: the floor of any design with `lanes` "
                                             "adders")

@@ -11,8 +11,9 @@ import numpy as np
 from flows.engine.figures import measured, setting
 from flows.engine.step import Artifact, Step, StepOutcome
 from flows.report.waveform_plot import plot_waveform
-from hw.core import input_port_name
+from hw.core import input_port_name, macro_prefix
 from hw.datasheet import datasheet_markdown
+from hw.layer_engine import layer_memory_shapes
 from hw.protocol_trace import record_inference
 from hw.verilog import TOP_NAME, write_core_verilog
 from model.architecture import CoreArchitecture
@@ -56,7 +57,16 @@ def write_datasheet(net: CompiledNetwork, arch: CoreArchitecture, folder: Path) 
 class CompileMetrics:
     lanes: int = setting("neurons updated per cycle")
     words_per_layer: tuple[int, ...] = setting("membrane words per layer, ceil(n_out / lanes)")
+    weight_memory_bits: int = setting("bits of every layer's weight memory (words x word width, padding lanes "
+                                      "included)", "bits")
     verilog_lines: int = measured("lines", "lines of the generated Verilog without the trace port")
+
+def weight_memory_bits(net: CompiledNetwork, arch: CoreArchitecture) -> int:
+    """What the weight memories of the core hold: a convolution stores its kernel once."""
+    shapes = [layer_memory_shapes(layer, lanes=arch.lanes_of(layer), macro_prefix=macro_prefix(k))[0]
+              for k, layer in enumerate(net.layers)]
+    return sum(shape.width * shape.depth for shape in shapes)
+
 
 class CompileStep(Step):
     """Verilog of the core: with the trace port for verification, without it for synthesis. Its config
@@ -77,5 +87,6 @@ class CompileStep(Step):
                            CompileMetrics(
             lanes=arch.lanes,
             words_per_layer=arch.words(net),
+            weight_memory_bits=weight_memory_bits(net, arch),
             verilog_lines=len(plain.read_text().splitlines()),
         ))
