@@ -240,7 +240,12 @@ class RunConfig:
                              f"(leave those options out)")
         if self.training.distillation is not None:
             raise ValueError("distillation trains a network; an imported one is not trained here: leave it out")
-        sizes = self.nir.imported().sizes
+        imported = self.nir.imported()
+        if imported.image is not None and imported.image != DATASET_IMAGES[self.data.dataset]:
+            raise ValueError(f"the NIR graph's first convolution takes (channels, height, width) {imported.image}; "
+                             f"{self.data.dataset} has {DATASET_IMAGES[self.data.dataset]}: give the data set it was "
+                             f"trained on")
+        sizes = imported.sizes
         expected = DATASET_INPUTS[self.data.dataset]
         if sizes[0] != expected or sizes[-1] != DATASET_CLASSES:
             raise ValueError(f"the NIR graph takes {sizes[0]} inputs and gives {sizes[-1]} outputs; {self.data.dataset} "

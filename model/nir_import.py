@@ -32,6 +32,15 @@ NIR is continuous-time; frameworks step it with forward Euler at their own dt. T
   decay that varies across a layer's neurons is replaced by its mean (named as an approximation);
   layers with different decays are refused.
 
+- Convolutions: Conv2d (square kernel, equal strides and paddings, no dilation, one group) on the
+  channel-first maps NIR speaks; the core's maps are channel-last, so the Affine after a Flatten has
+  its columns permuted (model/convolution.py). SumPool2d and AvgPool2d (no padding) between a Conv2d
+  and its neuron are folded into it, exactly: pooling P x P at stride S after a convolution of kernel K
+  and stride s is one convolution of kernel K + (P - 1) s and stride S s whose weights sum the shifted
+  kernels (an average divides them by P^2). A neuron's parameters must then be the same across a
+  channel's positions (they fold into the channel's shared weights). Convolutions come before the
+  dense layers, and the last layer is dense.
+
 Anything else (a node type the core has no counterpart for, a recurrent edge, a branch, a shape
 that does not chain, a NaN) is refused naming the node and what to do.
 """
@@ -46,6 +55,7 @@ from pathlib import Path
 import numpy as np
 
 from .compiled import Readout, Reset
+from .convolution import ConvGeometry, ConvShape, channel_first_order
 
 # snnTorch's dt (its export and import both use 1e-4 s).
 SNNTORCH_DT = 1e-4
@@ -57,8 +67,7 @@ NORSE_EXPORT_DT = NORSE_DT ** 2
 FRAMEWORK_DT = {"snntorch": SNNTORCH_DT, "norse": NORSE_EXPORT_DT}
 # Relative spread below which a layer's decays count as one.
 UNIFORM = 1e-6
-LATER_NODES = {"Conv1d": "convolution", "Conv2d": "convolution", "AvgPool2d": "convolution",
-               "SumPool2d": "convolution"}
+POOLS = ("SumPool2d", "AvgPool2d")
 NO_COUNTERPART = {
     "CubaLIF": "the core has no synaptic-current state (one membrane per neuron): train with LIF neurons "
                "(snnTorch Leaky, Norse LIFBox) instead of current-based ones",
@@ -97,13 +106,19 @@ class NirConventions:
 
 @dataclass(frozen=True, kw_only=True, eq=False)
 class ImportedLayer:
-    """One layer in spikefab's float units: current = x W^T + b per timestep, threshold 1."""
+    """One layer in spikefab's float units: current = x W^T + b per timestep (a convolution's on
+    channel-last maps), threshold 1."""
 
     node: str                  # the neuron node's name in the graph
-    weight: np.ndarray         # (n_out, n_in)
-    bias: np.ndarray           # (n_out,)
+    weight: np.ndarray         # (n_out, n_in), inputs channel-last; a convolution's torch kernel (out, in, k, k)
+    bias: np.ndarray           # (n_out,); a convolution's (out_channels,)
     spiking: bool
     beta: float | None         # the per-step decay; None: no leak
+    conv: ConvGeometry | None = None
+
+    @property
+    def n_out(self) -> int:
+        return self.weight.shape[0] if self.conv is None else self.conv.n_out
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -117,7 +132,18 @@ class ImportedNetwork:
 
     @property
     def sizes(self) -> tuple[int, ...]:
-        return (self.n_inputs, *(layer.weight.shape[0] for layer in self.layers))
+        """(inputs, the dense layers' outputs...): SNNConfig's sizes; the convolutions come before."""
+        return (self.n_inputs, *(layer.n_out for layer in self.layers if layer.conv is None))
+
+    @property
+    def image(self) -> tuple[int, int, int] | None:
+        first = self.layers[0].conv
+        return None if first is None else (first.in_channels, first.in_height, first.in_width)
+
+    @property
+    def convolutions(self) -> tuple[ConvShape, ...]:
+        return tuple(ConvShape(out_channels=g.out_channels, kernel=g.kernel, stride=g.stride, padding=g.padding)
+                     for g in (layer.conv for layer in self.layers) if g is not None)
 
     @property
     def beta(self) -> float | None:
@@ -212,21 +238,49 @@ def import_nir(source, conventions: NirConventions = NirConventions()) -> Import
     layers: list[ImportedLayer] = []
     approximations: list[str] = []
     pending: tuple[np.ndarray, np.ndarray] | None = None  # the linear map since the last neuron node
+    conv: ConvGeometry | None = None  # with `pending` a convolution's (torch kernel, channel biases)
     width = None  # the current vector's length
+    maps = None  # the current (channels, height, width) while the values are maps
+    flattened = None  # the maps a Flatten made flat (channel-first), for the next Affine's columns
     for name in order:
         node = graph.nodes[name]
         kind = _kind(node)
         if kind == "Input":
             shape = np.asarray(node.input_type["input"]).reshape(-1)
             width = n_inputs = int(np.prod(shape))
+            maps = tuple(int(n) for n in shape) if shape.size == 3 else None
         elif kind == "Flatten":
-            pass  # the core's input is already a flat vector
+            if pending is not None:
+                raise NirImportError(f"node {name!r}: a Flatten between a linear map and its neuron; the core "
+                                     f"runs each convolution with its own neurons")
+            flattened, maps = maps, None  # the core's maps are flat vectors already (channel-last)
+        elif kind == "Conv2d":
+            if pending is not None or maps is None:
+                raise NirImportError(f"node {name!r}: a Conv2d must take the input image or a convolution's "
+                                     f"spikes (channels, height, width), not {'a linear map' if pending is not None else 'a flat vector'}")
+            if layers and layers[-1].conv is None:
+                raise NirImportError(f"node {name!r}: a convolution after a dense layer; the core runs the "
+                                     f"convolutions first")
+            pending, conv = _convolution(name, node, maps)
+            maps, width = (conv.out_channels, conv.out_height, conv.out_width), conv.n_out
+        elif kind in POOLS:
+            if conv is None or pending is None:
+                raise NirImportError(f"node {name!r}: the core folds a {kind} into the Conv2d before it: put it "
+                                     f"between a Conv2d and its neuron")
+            pending, conv = _fold_pool(name, node, kind, pending, conv)
+            maps, width = (conv.out_channels, conv.out_height, conv.out_width), conv.n_out
         elif kind in ("Affine", "Linear"):
             weight = _finite(name, "weight", node.weight)
             if weight.ndim != 2:
                 raise NirImportError(f"node {name!r}: a {weight.ndim}-D weight; the core's layers are dense (2-D)")
+            if conv is not None or maps is not None:
+                raise NirImportError(f"node {name!r}: an {kind} on maps; Flatten a convolution's spikes first")
             if weight.shape[1] != width:
                 raise NirImportError(f"node {name!r} takes {weight.shape[1]} inputs but receives {width}")
+            if flattened is not None:  # its inputs come channel-first; the core's are channel-last
+                channel_last = np.empty_like(weight)
+                channel_last[:, channel_first_order(*flattened)] = weight
+                weight, flattened = channel_last, None
             bias = (_finite(name, "bias", node.bias).reshape(-1) if kind == "Affine"
                     else np.zeros(weight.shape[0]))
             if bias.size != weight.shape[0]:
@@ -235,6 +289,8 @@ def import_nir(source, conventions: NirConventions = NirConventions()) -> Import
                 weight, bias = weight @ pending[0], weight @ pending[1] + bias
             pending, width = (weight, bias), weight.shape[0]
         elif kind == "Scale":
+            if conv is not None:
+                raise NirImportError(f"node {name!r}: a Scale after a Conv2d is not supported; fold it into the kernel")
             if pending is None:
                 raise NirImportError(f"node {name!r}: a Scale must follow an Affine or Linear node")
             scale = _per_neuron(name, "scale", node.scale, width)
@@ -242,23 +298,23 @@ def import_nir(source, conventions: NirConventions = NirConventions()) -> Import
         elif kind in ("LIF", "IF", "LI", "I"):
             if pending is None:
                 raise NirImportError(f"node {name!r}: a {kind} neuron must follow an Affine or Linear node")
-            layer, notes = _neuron_layer(name, node, kind, pending, dt)
+            layer, notes = _neuron_layer(name, node, kind, pending, dt, conv)
             layers.append(layer)
             approximations += notes
-            pending = None
+            pending, conv = None, None
         elif kind == "Output":
             if pending is not None:
                 raise NirImportError(f"the graph ends in a linear node before {name!r}: end it with a neuron "
                                      f"(LIF for a spike-count readout, LI or I for an accumulator)")
-        elif kind in LATER_NODES:
-            raise NirImportError(f"node {name!r} is a {kind}: {LATER_NODES[kind]} layers are not supported yet; "
-                                 f"the core runs dense layers")
         elif kind in NO_COUNTERPART:
             raise NirImportError(f"node {name!r} is a {kind}: {NO_COUNTERPART[kind]}")
         else:
             raise NirImportError(f"node {name!r} is a {kind}, which spikefab does not import")
     if not layers:
         raise NirImportError("the graph has no neuron layers (LIF, IF, LI or I)")
+    if layers[-1].conv is not None:
+        raise NirImportError(f"the graph ends in a convolution ({layers[-1].node!r}); end it with a dense readout "
+                             f"(Flatten, Affine and a neuron)")
     for layer in layers[:-1]:
         if not layer.spiking:
             raise NirImportError(f"node {layer.node!r}: only the last layer may be a non-spiking accumulator")
@@ -288,10 +344,78 @@ def _recorded_reset(graph) -> Reset | None:
                              f"{', '.join(r.value for r in Reset)}") from None
 
 
-def _neuron_layer(name, node, kind, pending, dt):
+def _convolution(name, node, maps) -> tuple[tuple[np.ndarray, np.ndarray], ConvGeometry]:
+    """A Conv2d node as (kernel, biases) and its geometry on the incoming (C, H, W) maps."""
+    kernel = _finite(name, "weight", node.weight)
+    if kernel.ndim != 4 or kernel.shape[2] != kernel.shape[3]:
+        raise NirImportError(f"node {name!r}: a {kernel.shape} kernel; the core takes square (out, in, k, k) kernels")
+    pairs = {what: np.broadcast_to(np.asarray(getattr(node, what)), (2,)) for what in ("stride", "padding", "dilation")}
+    if isinstance(node.padding, str) or any(pair[0] != pair[1] for pair in pairs.values()):
+        raise NirImportError(f"node {name!r}: strides {pairs['stride']}, paddings {node.padding}: the core takes "
+                             f"equal numbers for both axes")
+    if int(pairs["dilation"][0]) != 1 or int(node.groups) != 1:
+        raise NirImportError(f"node {name!r}: dilation and groups must be 1 (dilation {pairs['dilation'][0]}, "
+                             f"groups {node.groups})")
+    if kernel.shape[1] != maps[0]:
+        raise NirImportError(f"node {name!r} takes {kernel.shape[1]} channels but receives {maps[0]}")
+    bias = _finite(name, "bias", node.bias).reshape(-1) if np.size(node.bias) else np.zeros(kernel.shape[0])
+    if bias.size == 1:
+        bias = np.full(kernel.shape[0], float(bias[0]))
+    try:
+        geometry = ConvGeometry(in_channels=maps[0], in_height=maps[1], in_width=maps[2], out_channels=kernel.shape[0],
+                                kernel=kernel.shape[2], stride=int(pairs["stride"][0]), padding=int(pairs["padding"][0]))
+    except ValueError as exc:
+        raise NirImportError(f"node {name!r}: {exc}") from None
+    if bias.size != kernel.shape[0]:
+        raise NirImportError(f"node {name!r}: {bias.size} biases for {kernel.shape[0]} channels")
+    return (kernel, bias), geometry
+
+
+def _fold_pool(name, node, kind, pending, conv: ConvGeometry):
+    """Sum or average pooling folded into the convolution before it: one convolution, exactly."""
+    size = np.broadcast_to(np.asarray(node.kernel_size), (2,))
+    stride = np.broadcast_to(np.asarray(node.stride), (2,))
+    padding = np.broadcast_to(np.asarray(node.padding), (2,))
+    if size[0] != size[1] or stride[0] != stride[1] or np.any(padding != 0):
+        raise NirImportError(f"node {name!r}: the core folds square pooling without padding (size {size}, stride "
+                             f"{stride}, padding {padding})")
+    pool, step = int(size[0]), int(stride[0])
+    kernel, bias = pending
+    wide = conv.kernel + (pool - 1) * conv.stride
+    folded = np.zeros((*kernel.shape[:2], wide, wide))
+    for a in range(pool):
+        for b in range(pool):
+            folded[:, :, a * conv.stride:a * conv.stride + conv.kernel, b * conv.stride:b * conv.stride + conv.kernel] += kernel
+    scale = 1.0 / (pool * pool) if kind == "AvgPool2d" else 1.0
+    try:
+        geometry = ConvGeometry(in_channels=conv.in_channels, in_height=conv.in_height, in_width=conv.in_width,
+                                out_channels=conv.out_channels, kernel=wide, stride=conv.stride * step,
+                                padding=conv.padding)
+    except ValueError as exc:
+        raise NirImportError(f"node {name!r}: folded into the convolution before it: {exc}") from None
+    return (folded * scale, bias * pool * pool * scale), geometry
+
+
+def _per_channel(name: str, what: str, value, conv: ConvGeometry) -> np.ndarray:
+    """A neuron parameter after a convolution, one value per channel (it folds into shared weights)."""
+    per_neuron = _per_neuron(name, what, value, conv.n_out) if np.size(value) != conv.out_channels else \
+        np.repeat(_finite(name, what, value).reshape(-1), conv.out_height * conv.out_width)
+    grid = per_neuron.reshape(conv.out_channels, -1)  # NIR's maps are channel-first
+    if np.any(grid != grid[:, :1]):
+        raise NirImportError(f"node {name!r}: {what} varies across a channel's positions; after a convolution the "
+                             f"core needs one value per channel (its weights are shared)")
+    return grid[:, 0]
+
+
+def _neuron_layer(name, node, kind, pending, dt, conv: ConvGeometry | None = None):
     weight, bias = pending
     n = weight.shape[0]
-    param = lambda attribute: _per_neuron(name, attribute, getattr(node, attribute), n)  # noqa: E731
+    if conv is None:
+        param = lambda attribute: _per_neuron(name, attribute, getattr(node, attribute), n)  # noqa: E731
+    else:  # the kernel's out channels are the rows that scale
+        param = lambda attribute: _per_channel(name, attribute, getattr(node, attribute), conv)  # noqa: E731
+    shape = weight.shape
+    weight = weight.reshape(n, -1)
     r = param("r")
     notes = []
     if kind in ("LIF", "LI"):
@@ -316,7 +440,8 @@ def _neuron_layer(name, node, kind, pending, dt):
         if kind == "LI":
             notes.append(f"{name}: LI's leak (decay {beta:.6g}) dropped: the core's readout accumulates without "
                          f"leak")
-        return ImportedLayer(node=name, weight=weight, bias=bias, spiking=False, beta=None), notes
+        return ImportedLayer(node=name, weight=weight.reshape(shape), bias=bias, spiking=False, beta=None,
+                             conv=conv), notes
     threshold = param("v_threshold")
     if np.any(threshold <= 0):
         raise NirImportError(f"node {name!r}: v_threshold must be positive (the core fires at a positive "
@@ -325,4 +450,4 @@ def _neuron_layer(name, node, kind, pending, dt):
         raise NirImportError(f"node {name!r}: v_reset is not 0; the core resets to 0 or subtracts the threshold")
     # Dividing a neuron's inputs and threshold by its threshold changes no spike: threshold 1 for all.
     weight, bias = weight / threshold[:, None], bias / threshold
-    return ImportedLayer(node=name, weight=weight, bias=bias, spiking=True, beta=beta), notes
+    return ImportedLayer(node=name, weight=weight.reshape(shape), bias=bias, spiking=True, beta=beta, conv=conv), notes

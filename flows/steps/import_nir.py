@@ -49,7 +49,8 @@ class NirSource:
         readout, threshold 1 (the graph's thresholds are folded into the weights)."""
         net = self.imported()
         return SNNConfig(sizes=net.sizes, timesteps=timesteps, leak_shift=None, beta=net.beta, reset=net.reset,
-                         readout=net.readout, surrogate=surrogate, threshold=1.0)
+                         readout=net.readout, surrogate=surrogate, threshold=1.0, image=net.image,
+                         convolutions=net.convolutions)
 
 
 @dataclass(frozen=True, kw_only=True)
