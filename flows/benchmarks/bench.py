@@ -196,6 +196,15 @@ BENCHMARKS = {
         dataclasses.replace(MNIST_CONV, verification=VerificationSettings(verify_images=100, simulator="verilator"),
                             architecture=CoreArchitecture(lanes=16, memories=MemoryStyle.SRAM_MACROS)),
         until="timing", reuse="mnist_conv"),
+    # N-MNIST subset with the MNIST core's convolutions on its 34x34 event frames (the polarities as
+    # two channels): 2x34x34 -> 16x17x17 -> 32x9x9 -> 10, T=8, every test sample through the RTL.
+    "nmnist_conv": FlowBenchmark(
+        RunConfig(data=DataSettings(dataset="nmnist"),
+                  network=NetworkSettings(convolutions=MNIST_CONV.network.convolutions, hidden=(), timesteps=8),
+                  training=TrainingSettings(epochs=30, batch_size=32), quantization=QuantizationSettings(qat_epochs=3),
+                  architecture=CoreArchitecture(lanes=16), verification=EVERY_IMAGE_ON_VERILATOR), until="verify",
+        aliases={"nmnist_conv.accuracy_rtl": report_figure(lambda r: r.accuracy.rtl),
+                 "nmnist_conv.accuracy_float": report_figure(lambda r: r.accuracy.float_model)}),
     # The training methods side by side on one MNIST network (784-256-10, T=8, 10 epochs, 8-bit):
     # accuracy in float, with DA-LIF's decays mapped to shifts, and of the hardware-exact reference.
     **{f"methods_{name}": FlowBenchmark(dataclasses.replace(
