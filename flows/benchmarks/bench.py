@@ -29,7 +29,7 @@ from flows.benchmarks.flow_benchmark import FlowBenchmark
 from flows.benchmarks.framework_networks import NorseNetwork, SnnTorchNetwork, TrainingRecipe
 from flows.benchmarks.nir_benchmark import NirBenchmark
 from flows.benchmarks.regression import RegressionBenchmark
-from flows.benchmarks.training import FRAMEWORKS, measure_backprop_in_process, measure_in_process
+from flows.benchmarks.training import CONV_FRAMEWORKS, FRAMEWORKS, measure_backprop_in_process, measure_in_process
 
 
 @dataclass(frozen=True)
@@ -49,19 +49,8 @@ class TrainingBenchmark:
         results = {f"{name}.repeats": self.repeats}
         for threads in self.threads:
             prefix = name if threads == 1 else f"{name}.threads{threads}"
-            rounds = [{framework: measure_in_process(framework, threads=threads, epochs=self.epochs)
-                       for framework in FRAMEWORKS} for _ in range(self.repeats)]
-            speed = {framework: float(np.median([r[framework].images_per_s for r in rounds])) for framework in FRAMEWORKS}
-            for framework in FRAMEWORKS:
-                first = rounds[0][framework]
-                each = [r[framework].images_per_s for r in rounds]
-                results.update({
-                    f"{prefix}.{framework}.images_per_s": round(speed[framework], 1),
-                    f"{prefix}.{framework}.images_per_s_range": [round(min(each), 1), round(max(each), 1)],
-                    f"{prefix}.{framework}.accuracy": first.test_accuracy,
-                    f"{prefix}.{framework}.training_memory_mib": round(first.training_memory_mib, 1),
-                    f"{prefix}.{framework}.peak_rss_mib": round(first.peak_rss_mib, 1),
-                })
+            speed = interleaved_rounds(FRAMEWORKS, threads=threads, epochs=self.epochs, repeats=self.repeats,
+                                       prefix=prefix, results=results)
             results.update({
                 f"{prefix}.speedup_vs_snntorch_tutorial": round(speed["spikefab"] / speed["snntorch-tutorial"], 2),
                 f"{prefix}.speedup_vs_snntorch_same_work": round(speed["spikefab"] / speed["snntorch-same-work"], 2),
@@ -76,6 +65,45 @@ class TrainingBenchmark:
                 results[f"{prefix}.images_per_s"] = round(m.images_per_s, 1)
                 results[f"{prefix}.graph_mib"] = round(m.graph_mib, 2)
                 results[f"{prefix}.peak_memory_growth_mib"] = round(m.training_memory_mib, 1)
+        return results, {key: Kind.MEASURED.value for key in results}
+
+
+def interleaved_rounds(frameworks: tuple[str, ...], *, threads: int, epochs: int, repeats: int, prefix: str,
+                       results: dict) -> dict[str, float]:
+    """`repeats` rounds of the trainers, interleaved within a round so that the machine's other load
+    falls on all alike; their figures added to `results` (the median images/s with the rounds' range,
+    accuracy and memory of the first round); the medians returned."""
+    rounds = [{framework: measure_in_process(framework, threads=threads, epochs=epochs) for framework in frameworks}
+              for _ in range(repeats)]
+    speed = {framework: float(np.median([r[framework].images_per_s for r in rounds])) for framework in frameworks}
+    for framework in frameworks:
+        first = rounds[0][framework]
+        each = [r[framework].images_per_s for r in rounds]
+        results.update({
+            f"{prefix}.{framework}.images_per_s": round(speed[framework], 1),
+            f"{prefix}.{framework}.images_per_s_range": [round(min(each), 1), round(max(each), 1)],
+            f"{prefix}.{framework}.accuracy": first.test_accuracy,
+            f"{prefix}.{framework}.training_memory_mib": round(first.training_memory_mib, 1),
+            f"{prefix}.{framework}.peak_rss_mib": round(first.peak_rss_mib, 1),
+        })
+    return speed
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConvTrainingBenchmark:
+    """spikefab against snnTorch doing the same work on the convolutional MNIST network
+    (flows/benchmarks/training.py CONV_FRAMEWORKS), on 2 threads, interleaved rounds."""
+
+    epochs: int
+    threads: int = 2
+    repeats: int = 3
+
+    def run(self, name: str, work: Path) -> tuple[dict, dict]:
+        results = {f"{name}.repeats": self.repeats, f"{name}.epochs": self.epochs, f"{name}.threads": self.threads}
+        speed = interleaved_rounds(CONV_FRAMEWORKS, threads=self.threads, epochs=self.epochs, repeats=self.repeats,
+                                   prefix=name, results=results)
+        results[f"{name}.speedup_vs_snntorch_same_work"] = round(speed["spikefab-conv"] /
+                                                                 speed["snntorch-conv-same-work"], 2)
         return results, {key: Kind.MEASURED.value for key in results}
 
 
@@ -232,6 +260,8 @@ BENCHMARKS = {
         recipe=TrainingRecipe(timesteps=25, epochs=1, learning_rate=2e-3), config=NIR_MNIST),
     # Training throughput, memory and accuracy after the same epochs, against snnTorch 1.0.
     "training": TrainingBenchmark(epochs=2),
+    # The same on the convolutional MNIST network, one epoch per run.
+    "training_conv": ConvTrainingBenchmark(epochs=1),
     # The 1,000-seed randomized co-simulation of `make test-all`: random networks on the RTL against the
     # reference, the count and the failures.
     "regression": RegressionBenchmark(),

@@ -23,6 +23,14 @@ Five trainers see the same images in the same order for the same epochs:
                       what the hand-written backward pass must beat to earn its place;
   ann                 a plain PyTorch ANN of the same shape (ReLU), same loss, optimizer, schedule:
                       the limit an SNN trainer can approach.
+And on the convolutional MNIST network (1x28x28 -> 16 channels 5x5 stride 2 -> 32 channels 5x5
+stride 2 -> the 1568-10 accumulator readout; the same input current, decay, T, batch, optimizer):
+  spikefab-conv             its trainer with Reset.SUBTRACT_AFTER_LEAK, which is snnTorch's default
+                            Leaky exactly (so both compute the same network): the first convolution's
+                            current once, the second convolution on all T spike maps in one call;
+  snntorch-conv-same-work   snnTorch's Leaky (default reset) in the same structure, on channel-first
+                            maps (spikefab runs channel-last and permutes around torch's conv2d: its
+                            own cost, counted).
 Only the same-work trainers compare like with like; accuracies are comparable only between runs
 that train the same network the same way (spikefab, snntorch-same-work and pytorch-same-work differ
 in where the reset applies: snnTorch subtracts it one step later).
@@ -44,7 +52,9 @@ from typing import Callable, TypeVar
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 FRAMEWORKS = ("spikefab", "snntorch-tutorial", "snntorch-same-work", "pytorch-same-work", "ann")
+CONV_FRAMEWORKS = ("spikefab-conv", "snntorch-conv-same-work")
 SIZES = (784, 256, 10)
+CONV_CHANNELS = (16, 32)  # 5x5 kernels, stride 2, padding 2: 28x28 -> 14x14 -> 7x7
 TIMESTEPS = 8
 BATCH_SIZE = 128
 DECAY = 0.9
@@ -114,6 +124,74 @@ def _train_spikefab(data, epochs: int) -> tuple[float, float]:
     with torch.no_grad():
         accuracy = float((predict(model, data.test_x) == data.test_y).mean())
     return epochs * data.train_x.shape[0] / seconds, accuracy
+
+
+def spikefab_conv_model():
+    """The convolutional benchmark network in spikefab (seed 0)."""
+    from model.compiled import Readout, Reset
+    from model.convolution import ConvShape
+    from model.network import SNNConfig, SpikingMLP
+
+    config = SNNConfig(sizes=(SIZES[0], SIZES[-1]), timesteps=TIMESTEPS, leak_shift=None, beta=DECAY,
+                       reset=Reset.SUBTRACT_AFTER_LEAK, readout=Readout.MEMBRANE, threshold=1.0, image=(1, 28, 28),
+                       convolutions=tuple(ConvShape(out_channels=c, kernel=5, stride=2, padding=2) for c in CONV_CHANNELS))
+    return SpikingMLP(config=config, seed=0)
+
+
+def _train_spikefab_conv(data, epochs: int) -> tuple[float, float]:
+    import torch
+
+    from model.input_codes import DirectCurrent
+    from model.train import TrainConfig, predict, train
+
+    model = spikefab_conv_model()
+    history = train(model, data, TrainConfig(epochs=epochs, batch_size=BATCH_SIZE, input_code=DirectCurrent()))
+    seconds = sum(record.seconds for record in history)
+    with torch.no_grad():
+        accuracy = float((predict(model, data.test_x) == data.test_y).mean())
+    return epochs * data.train_x.shape[0] / seconds, accuracy
+
+
+def snntorch_conv_model():
+    """The convolutional benchmark network in snnTorch, doing spikefab's work (seed 0: the same
+    initial weights, made in the same order)."""
+    import snntorch
+    import torch
+    from snntorch import surrogate
+    from torch import nn
+
+    class SameWorkConv(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(1, CONV_CHANNELS[0], 5, stride=2, padding=2)
+            self.conv2 = nn.Conv2d(CONV_CHANNELS[0], CONV_CHANNELS[1], 5, stride=2, padding=2)
+            self.readout = nn.Linear(CONV_CHANNELS[1] * 7 * 7, SIZES[-1])
+            grad = surrogate.fast_sigmoid(slope=SURROGATE_SLOPE)
+            self.lif1 = snntorch.Leaky(beta=DECAY, threshold=1.0, spike_grad=grad)
+            self.lif2 = snntorch.Leaky(beta=DECAY, threshold=1.0, spike_grad=grad)
+
+        @staticmethod
+        def _over_time(lif, current):
+            mem, spikes = lif.init_leaky(), []
+            for t in range(TIMESTEPS):
+                spk, mem = lif(current if current.dim() == 4 else current[t], mem)
+                spikes.append(spk)
+            return torch.stack(spikes)  # (T, B, C, H, W)
+
+        def forward(self, x):
+            first = self._over_time(self.lif1, self.conv1(x.reshape(-1, 1, 28, 28)))
+            steps, batch = first.shape[:2]
+            current = self.conv2(first.flatten(0, 1)).unflatten(0, (steps, batch))
+            # Flattened channel-last, as spikefab's readout takes them (the same weights then mean the same).
+            counts = self._over_time(self.lif2, current).sum(dim=0).permute(0, 2, 3, 1).flatten(1)
+            return (counts @ self.readout.weight.t() + TIMESTEPS * self.readout.bias) / TIMESTEPS
+
+    torch.manual_seed(0)
+    return SameWorkConv()
+
+
+def _train_snntorch_conv_same_work(data, epochs: int) -> tuple[float, float]:
+    return _train_like_spikefab(snntorch_conv_model(), data, epochs)
 
 
 def _train_snntorch_tutorial(data, epochs: int) -> tuple[float, float]:
@@ -278,6 +356,8 @@ TRAINERS = {
     "snntorch-same-work": lambda data, epochs: _train_same_work(data, epochs, _snntorch_hidden()),
     "pytorch-same-work": lambda data, epochs: _train_same_work(data, epochs, _pytorch_hidden()),
     "ann": _train_ann,
+    "spikefab-conv": _train_spikefab_conv,
+    "snntorch-conv-same-work": _train_snntorch_conv_same_work,
 }
 
 
@@ -338,15 +418,15 @@ def measure_backprop_in_process(backprop: str, *, timesteps: int, images: int) -
 
 def measure_in_process(framework: str, *, threads: int, epochs: int) -> TrainingMeasurement:
     """measure() in a fresh Python process."""
-    if framework not in FRAMEWORKS:
-        raise ValueError(f"framework must be one of {', '.join(FRAMEWORKS)}, not {framework!r}")
+    if framework not in TRAINERS:
+        raise ValueError(f"framework must be one of {', '.join(TRAINERS)}, not {framework!r}")
     return TrainingMeasurement(**_run_child(["--framework", framework, "--threads", str(threads),
                                              "--epochs", str(epochs)]))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m flows.benchmarks.training")
-    parser.add_argument("--framework", choices=FRAMEWORKS)
+    parser.add_argument("--framework", choices=tuple(TRAINERS))
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--backprop", choices=("bptt", "rate"), help="measure spikefab's backprop methods instead")
