@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import fcntl
 import json
 import platform
 import sys
@@ -14,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from model.architecture import CoreArchitecture, MemoryStyle
+from model.atomic_file import write_atomically
 from model.compiled import Integration
 from model.convolution import ConvShape
 from model.input_codes import RegularRateCode
@@ -308,35 +310,45 @@ def markdown(results: dict, kinds: dict, machine: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def publish(out: Path, name: str, fresh: dict, fresh_kinds: dict, machine: str) -> tuple[dict, dict]:
+    """One benchmark's figures into <out>/results.json and results.md, replacing the ones it wrote
+    before and keeping every other benchmark's. The file is read again under a lock at each write, so
+    benches run side by side (each with its own --only) add to it rather than overwrite each other."""
+    results_path = out / "results.json"
+    with open(out / "results.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        previous = json.loads(results_path.read_text()) if results_path.is_file() else {}
+        results, owners = previous.get("results", {}), previous.get("owners", {})
+        kinds = previous.get("kinds", {})
+        # `owners` says which benchmark wrote each figure (aliases need not start with its name).
+        results = {k: v for k, v in results.items() if owners.get(k, k.split(".")[0]) != name}
+        results.update(fresh)
+        kinds.update(fresh_kinds)
+        owners.update({k: name for k in fresh})
+        owners = {k: v for k, v in owners.items() if k in results}
+        kinds = {k: v for k, v in kinds.items() if k in results}
+        write_atomically(results_path, json.dumps({"machine": machine, "results": results, "kinds": kinds,
+                                                   "owners": owners, "published": PUBLISHED_CHIPS}, indent=2).encode())
+        write_atomically(out / "results.md", markdown(results, kinds, machine).encode())
+    return results, kinds
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m flows.benchmarks.bench")
     parser.add_argument("--out", type=Path, default=Path("bench"))
     parser.add_argument("--only", choices=sorted(BENCHMARKS), nargs="*")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    results_path = args.out / "results.json"
-    # Keep the figures of benchmarks not run this time (--only); the ones run are replaced. `owners`
-    # says which benchmark wrote each figure (aliases need not start with its name).
-    previous = json.loads(results_path.read_text()) if results_path.is_file() else {}
     machine = f"{platform.node()}, {platform.processor() or platform.machine()}, Python {platform.python_version()}"
-    results, owners = previous.get("results", {}), previous.get("owners", {})
-    kinds = previous.get("kinds", {})
+    results, kinds = {}, {}
     for name, benchmark in BENCHMARKS.items():
         if args.only and name not in args.only:
             continue
         print(f"benchmark {name} ...", file=sys.stderr, flush=True)
-        results = {k: v for k, v in results.items() if owners.get(k, k.split(".")[0]) != name}
         fresh, fresh_kinds = benchmark.run(name, args.out)
-        results.update(fresh)
-        kinds.update(fresh_kinds)
-        owners.update({k: name for k in fresh})
-        owners = {k: v for k, v in owners.items() if k in results}
-        kinds = {k: v for k, v in kinds.items() if k in results}
-        # Both written after every benchmark, so a long bench that stops keeps what it measured, and
-        # the table never lags the figures.
-        results_path.write_text(json.dumps({"machine": machine, "results": results, "kinds": kinds,
-                                            "owners": owners, "published": PUBLISHED_CHIPS}, indent=2))
-        (args.out / "results.md").write_text(markdown(results, kinds, machine))
+        # Written after every benchmark, so a long bench that stops keeps what it measured, and the
+        # table never lags the figures.
+        results, kinds = publish(args.out, name, fresh, fresh_kinds, machine)
     print(markdown(results, kinds, machine))
     return 0
 

@@ -40,3 +40,14 @@ def test_measured_and_estimated_figures_are_in_separate_sections(tmp_path, monke
     markdown = (tmp_path / "results.md").read_text()
     measured, estimated = markdown.index("## Measured"), markdown.index("## Estimated")
     assert measured < markdown.index("| a.nj |") < estimated < markdown.index("| b.nj |")
+
+
+def test_each_publication_merges_into_the_file_as_it_is_then(tmp_path):
+    # Bench processes run side by side (each with its own --only) publish one after another: each
+    # reads the file again under the lock, so it keeps what the others wrote meanwhile.
+    bench.publish(tmp_path, "digits", {"digits.accuracy": 0.9}, {"digits.accuracy": "measured"}, "m")
+    bench.publish(tmp_path, "mnist_conv", {"mnist_conv.cycles": 1.1}, {"mnist_conv.cycles": "measured"}, "m")
+    bench.publish(tmp_path, "nmnist_conv", {"nmnist_conv.accuracy_rtl": 0.8}, {"nmnist_conv.accuracy_rtl": "measured"}, "m")
+    results = json.loads((tmp_path / "results.json").read_text())["results"]
+    assert results == {"digits.accuracy": 0.9, "mnist_conv.cycles": 1.1, "nmnist_conv.accuracy_rtl": 0.8}
+    assert "nmnist_conv.accuracy_rtl" in (tmp_path / "results.md").read_text()
