@@ -337,6 +337,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m flows.benchmarks.bench")
     parser.add_argument("--out", type=Path, default=Path("bench"))
     parser.add_argument("--only", choices=sorted(BENCHMARKS), nargs="*")
+    parser.add_argument("--resume", action="store_true",
+                        help="flow benchmarks go on from the steps an interrupted bench finished in their run folders "
+                             "(each step's time is the one measured when it ran); others run afresh")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     machine = f"{platform.node()}, {platform.processor() or platform.machine()}, Python {platform.python_version()}"
@@ -345,7 +348,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.only and name not in args.only:
             continue
         print(f"benchmark {name} ...", file=sys.stderr, flush=True)
-        fresh, fresh_kinds = benchmark.run(name, args.out)
+        if isinstance(benchmark, FlowBenchmark):
+            fresh, fresh_kinds = benchmark.run(name, args.out, resume=args.resume)
+        else:
+            fresh, fresh_kinds = benchmark.run(name, args.out)
         # Written after every benchmark, so a long bench that stops keeps what it measured, and the
         # table never lags the figures.
         results, kinds = publish(args.out, name, fresh, fresh_kinds, machine)

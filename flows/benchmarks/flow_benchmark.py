@@ -42,8 +42,8 @@ class FlowBenchmark:
     # shares with it (same config, same inputs) are then reused, not redone (their time reads 0).
     reuse: str | None = None
 
-    def run(self, name: str, work: Path) -> tuple[dict, dict]:
-        results, kinds, _ = run_benchmark(name, self, work)
+    def run(self, name: str, work: Path, *, resume: bool = False) -> tuple[dict, dict]:
+        results, kinds, _ = run_benchmark(name, self, work, resume=resume)
         return results, kinds
 
 
@@ -103,14 +103,19 @@ def core_figures(name: str, records: RunRecords, lanes: int, work: Path) -> dict
     return results
 
 
-def run_benchmark(name: str, benchmark: FlowBenchmark, work: Path) -> tuple[dict, dict, RunRecords]:
+def run_benchmark(name: str, benchmark: FlowBenchmark, work: Path, *, resume: bool = False
+                  ) -> tuple[dict, dict, RunRecords]:
     """The benchmark's figures {published key: value}, their kinds {published key: kind}, and the run's
-    records (its steps' artifacts, for figures a caller adds)."""
+    records (its steps' artifacts, for figures a caller adds). `resume`: go on from the steps an
+    interrupted run of it finished (the runner reuses a step only under the key of its config, inputs,
+    code and tools, and its time is the one measured when it ran); else start afresh."""
     config = benchmark.config
     run_dir = work / f"run-{name}"
-    shutil.rmtree(run_dir, ignore_errors=True)  # wall times must be measured, not cached
-    if benchmark.reuse is not None:
-        shutil.copytree(work / f"run-{benchmark.reuse}", run_dir)
+    resumed = resume and run_dir.is_dir()
+    if not resumed:
+        shutil.rmtree(run_dir, ignore_errors=True)  # wall times must be measured, not cached
+        if benchmark.reuse is not None:
+            shutil.copytree(work / f"run-{benchmark.reuse}", run_dir)
     report, records = run_and_report(config, run_dir, until=benchmark.until)
     named = {f"{name}.{figure.name}": figure for figure in FIGURES} | benchmark.aliases
     values = {key: figure.read(report) for key, figure in named.items()}
@@ -118,7 +123,9 @@ def run_benchmark(name: str, benchmark: FlowBenchmark, work: Path) -> tuple[dict
     kinds = {key: named[key].kind.value for key in results}
     for record in records:
         results[f"{name}.seconds.{record.id}"] = round(record.seconds, 2)
-    results[f"{name}.seconds.total"] = report.total_seconds
+    # A resumed run's wall time is only its last part: its total is then the sum of its steps' times.
+    results[f"{name}.seconds.total"] = (round(sum(record.seconds for record in records), 1) if resumed
+                                        else report.total_seconds)
     kinds.update({key: Kind.MEASURED.value for key in results if key not in kinds})
     verify = records.record(VerifyMetrics)
     if verify is None:

@@ -4,6 +4,8 @@ figures it publishes under another benchmark's prefix (aliases)."""
 import json
 from dataclasses import dataclass
 
+import pytest
+
 from flows.benchmarks import bench
 
 
@@ -51,3 +53,19 @@ def test_each_publication_merges_into_the_file_as_it_is_then(tmp_path):
     results = json.loads((tmp_path / "results.json").read_text())["results"]
     assert results == {"digits.accuracy": 0.9, "mnist_conv.cycles": 1.1, "nmnist_conv.accuracy_rtl": 0.8}
     assert "nmnist_conv.accuracy_rtl" in (tmp_path / "results.md").read_text()
+
+
+def test_a_resumed_flow_benchmark_reuses_the_finished_steps_with_their_measured_times(tmp_path):
+    from flows.benchmarks.flow_benchmark import FlowBenchmark
+    from flows.run_config import DataSettings, RunConfig, TrainingSettings
+
+    entry = FlowBenchmark(RunConfig(data=DataSettings(test_images=40), training=TrainingSettings(epochs=1)),
+                          until="quantize")
+    first, _ = entry.run("digits", tmp_path)
+    again, _ = entry.run("digits", tmp_path, resume=True)
+    assert again["digits.seconds.train"] == first["digits.seconds.train"] > 0, "the train step was reused"
+    assert again["digits.accuracy.quantized_torch"] == first["digits.accuracy.quantized_torch"]
+    steps = sum(v for k, v in first.items() if k.startswith("digits.seconds.") and k != "digits.seconds.total")
+    assert again["digits.seconds.total"] == pytest.approx(steps, abs=0.1), "the steps' times, not the resumed wall time"
+    fresh, _ = entry.run("digits", tmp_path)
+    assert fresh["digits.seconds.train"] != first["digits.seconds.train"], "without resume every step runs again"
