@@ -222,11 +222,12 @@ BENCHMARKS = {
         MNIST_CONV, until="verify",
         aliases={"mnist_conv.accuracy_rtl_exact": report_figure(lambda r: r.accuracy.quantized_reference)}),
     # The same core with its memories as SRAM macros: its area and timing (synthesis and OpenSTA), its
-    # training steps reused, 100 images through the RTL. Its energy waits for a faster gate-level
+    # training steps reused, 20 images through the RTL (the macros' models and the engine's forwarding;
+    # the flip-flop core's 1,000 are mnist_conv's). Its energy waits for a faster gate-level
     # simulation: at the rate the 784-800-10 core's took (6 inferences of 3,068 cycles in 2,300 s), 32
-    # inferences of this core's ~40,000 cycles would take days.
+    # inferences of this core's ~44,000 cycles would take days.
     "mnist_conv_area": FlowBenchmark(
-        dataclasses.replace(MNIST_CONV, verification=VerificationSettings(verify_images=100, simulator="verilator"),
+        dataclasses.replace(MNIST_CONV, verification=VerificationSettings(verify_images=20, simulator="verilator"),
                             architecture=CoreArchitecture(lanes=16, memories=MemoryStyle.SRAM_MACROS)),
         until="timing", reuse="mnist_conv"),
     # N-MNIST subset with the MNIST core's convolutions on its 34x34 event frames (the polarities as
