@@ -1,4 +1,4 @@
-"""Export a trained, quantization-aware SpikingMLP to a CompiledNetwork, and run a compiled network
+"""Export a trained, quantization-aware SpikingNetwork to a CompiledNetwork, and run a compiled network
 in torch (the integer forward pass QAT trains, applied to the exported integers)."""
 
 from __future__ import annotations
@@ -7,13 +7,13 @@ import numpy as np
 import torch
 
 from .compiled import CompiledNetwork, EarlyExit, Encoding, sized_layer
-from .network import LayerTensors, SNNOutput, SpikingMLP, run_layers
+from .network import LayerTensors, SNNOutput, SpikingNetwork, run_layers
 from .quantize import QuantizationConfig
 from .surrogate import StraightThrough
 from .synapses import kernel_matrix, kernel_tensor
 
 
-def export_network(model: SpikingMLP, quantization: QuantizationConfig, *, encoding: Encoding,
+def export_network(model: SpikingNetwork, quantization: QuantizationConfig, *, encoding: Encoding,
                    class_names: tuple[str, ...] = (), early_exit: EarlyExit | None = None) -> CompiledNetwork:
     """The integer network; `encoding` records the input code it was trained with (InputCode.recorded_encoding)."""
     cfg = model.config

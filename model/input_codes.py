@@ -1,6 +1,6 @@
 """How intensities become the network's input, chosen by object (TrainConfig.input_code).
 
-Each code maps x (B, n) in [0, 1] to what SpikingMLP takes: spike frames (B, T, n) of 0/1, or the
+Each code maps x (B, n) in [0, 1] to what SpikingNetwork takes: spike frames (B, T, n) of 0/1, or the
 intensities themselves as a current held over every timestep (direct coding). __call__ codes
 training batches in torch; frames() codes a test set in numpy, seeded, as the flow sends it to the
 reference and the RTL.

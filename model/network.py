@@ -126,7 +126,7 @@ class SNNOutput:
     spikes: tuple[torch.Tensor, ...]  # per layer (B, T, n_out), with gradient; empty unless record_spikes
 
 
-class SpikingMLP(nn.Module):
+class SpikingNetwork(nn.Module):
     """Convolution (nn.Conv2d, channel-last spike maps) and linear layers with LIF neurons. With config.dual_adaptive (DA-LIF), every spiking hidden layer
     also learns per neuron a temporal decay beta = sigmoid(decay_logit) and a spatial (input) scale
     alpha = exp(log_input_scale): V[t] = beta H[t-1] + alpha (x[t] W^T + b).

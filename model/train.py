@@ -17,7 +17,7 @@ from .dataset import Dataset
 from .distillation import Distiller
 from .input_codes import InputCode, RateCode
 from .minibatches import shuffled_batches
-from .network import SpikingMLP
+from .network import SpikingNetwork
 from .quantize import QuantizationConfig
 
 
@@ -79,7 +79,7 @@ class EpochRecord:
     seconds: float
 
 
-def train(model: SpikingMLP, dataset: Dataset, config: TrainConfig, *,
+def train(model: SpikingNetwork, dataset: Dataset, config: TrainConfig, *,
           quantization: QuantizationConfig | None = None, distiller: Distiller | None = None,
           progress: Callable[[EpochRecord], None] | None = None) -> list[EpochRecord]:
     """Minimise cross-entropy on inputs coded by config.input_code (or, with a `distiller`, its
@@ -163,10 +163,10 @@ def _train_loop(model, dataset, config: TrainConfig, quantization, distiller, pr
     return history
 
 
-def predict(model: SpikingMLP, spikes: np.ndarray, *, quantization: QuantizationConfig | None = None,
+def predict(model: SpikingNetwork, spikes: np.ndarray, *, quantization: QuantizationConfig | None = None,
             batch_size: int = 512, hardware_decays: bool = False) -> np.ndarray:
     """Predicted classes (argmax of the readout, lowest index on ties) for given spike frames, or for
-    intensities (B, n) fed as a direct current; hardware_decays as in SpikingMLP.forward."""
+    intensities (B, n) fed as a direct current; hardware_decays as in SpikingNetwork.forward."""
     model.eval()
     out = []
     with torch.no_grad():

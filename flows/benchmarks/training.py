@@ -113,12 +113,12 @@ def _train_spikefab(data, epochs: int) -> tuple[float, float]:
 
     from model.compiled import Readout, Reset
     from model.input_codes import DirectCurrent
-    from model.network import SNNConfig, SpikingMLP
+    from model.network import SNNConfig, SpikingNetwork
     from model.train import TrainConfig, predict, train
 
     config = SNNConfig(sizes=SIZES, timesteps=TIMESTEPS, leak_shift=None, beta=DECAY, reset=Reset.SUBTRACT,
                        readout=Readout.MEMBRANE, threshold=1.0)
-    model = SpikingMLP(config=config, seed=0)
+    model = SpikingNetwork(config=config, seed=0)
     history = train(model, data, TrainConfig(epochs=epochs, batch_size=BATCH_SIZE, input_code=DirectCurrent()))
     seconds = sum(record.seconds for record in history)
     with torch.no_grad():
@@ -130,12 +130,12 @@ def spikefab_conv_model():
     """The convolutional benchmark network in spikefab (seed 0)."""
     from model.compiled import Readout, Reset
     from model.convolution import ConvShape
-    from model.network import SNNConfig, SpikingMLP
+    from model.network import SNNConfig, SpikingNetwork
 
     config = SNNConfig(sizes=(SIZES[0], SIZES[-1]), timesteps=TIMESTEPS, leak_shift=None, beta=DECAY,
                        reset=Reset.SUBTRACT_AFTER_LEAK, readout=Readout.MEMBRANE, threshold=1.0, image=(1, 28, 28),
                        convolutions=tuple(ConvShape(out_channels=c, kernel=5, stride=2, padding=2) for c in CONV_CHANNELS))
-    return SpikingMLP(config=config, seed=0)
+    return SpikingNetwork(config=config, seed=0)
 
 
 def _train_spikefab_conv(data, epochs: int) -> tuple[float, float]:
@@ -383,13 +383,13 @@ def measure_backprop(backprop: str, *, timesteps: int, images: int, data_path: s
     from model.datasets import load_dataset
     from model.graph_memory import saved_tensor_bytes
     from model.input_codes import RateCode
-    from model.network import SNNConfig, SpikingMLP
+    from model.network import SNNConfig, SpikingNetwork
     from model.train import Backprop, TrainConfig, train
 
     torch.set_num_threads(1)
     full = load_dataset("mnist", data_path)
     data = dataclasses.replace(full, train_x=full.train_x[:images], train_y=full.train_y[:images])
-    model = SpikingMLP(config=SNNConfig(sizes=SIZES, timesteps=timesteps, readout=Readout.MEMBRANE), seed=0)
+    model = SpikingNetwork(config=SNNConfig(sizes=SIZES, timesteps=timesteps, readout=Readout.MEMBRANE), seed=0)
     history, peak = _with_memory_growth(
         lambda: train(model, data, TrainConfig(epochs=1, batch_size=BATCH_SIZE, backprop=Backprop(backprop))))
     batch = RateCode()(torch.tensor(data.train_x[:BATCH_SIZE]), timesteps, torch.Generator().manual_seed(0))

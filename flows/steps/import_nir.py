@@ -13,7 +13,7 @@ from flows.engine.figures import measured, setting
 from flows.engine.provenance import file_digest
 from flows.engine.step import Artifact, Step, StepOutcome
 from flows.steps.test_set import EncodedTestSet, accuracy
-from model.network import SNNConfig, SpikingMLP, nearest_leak_shift
+from model.network import SNNConfig, SpikingNetwork, nearest_leak_shift
 from model.nir_import import UNIFORM, ImportedNetwork, NirConventions, import_nir, nir_file
 from model.train import predict
 
@@ -72,7 +72,7 @@ class ImportMetrics:
 
 
 class ImportNirStep(Step):
-    """The graph's layers as a SpikingMLP state (float_model.pt), as training would have left it."""
+    """The graph's layers as a SpikingNetwork state (float_model.pt), as training would have left it."""
 
     id = "import"
     inputs = (Artifact.TEST_SET,)
@@ -82,7 +82,7 @@ class ImportNirStep(Step):
     def run(self, inputs, folder: Path) -> StepOutcome:
         cfg: ImportStepConfig = self.config
         imported = cfg.source.imported()
-        model = SpikingMLP(config=cfg.snn)
+        model = SpikingNetwork(config=cfg.snn)
         with torch.no_grad():
             for linear, layer in zip(model.layers, imported.layers):
                 linear.weight.copy_(torch.tensor(layer.weight, dtype=linear.weight.dtype))

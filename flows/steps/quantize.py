@@ -14,7 +14,7 @@ from flows.steps.test_set import EncodedTestSet, accuracy
 from flows.steps.train import TrainStepConfig
 from model.compiled import CompiledNetwork
 from model.export import export_network
-from model.network import SpikingMLP
+from model.network import SpikingNetwork
 from model.quantize import QuantizationConfig
 from model.train import TrainConfig, predict, train
 
@@ -52,7 +52,7 @@ class QuantizeStep(Step):
     def run(self, inputs, folder: Path) -> StepOutcome:
         cfg: QuantizeStepConfig = self.config
         data = cfg.train.data.training_data()
-        model = SpikingMLP(config=cfg.train.snn)
+        model = SpikingNetwork(config=cfg.train.snn)
         model.load_state_dict(torch.load(inputs[Artifact.FLOAT_MODEL]))
         test = EncodedTestSet.load(inputs[Artifact.TEST_SET])
         mapped = None

@@ -12,7 +12,7 @@ from flows.engine.step import Artifact, Step, StepOutcome
 from flows.steps.encode import DataConfig
 from flows.steps.test_set import EncodedTestSet, accuracy
 from model.distillation import DistillationConfig, Distiller, train_teacher
-from model.network import SNNConfig, SpikingMLP
+from model.network import SNNConfig, SpikingNetwork
 from model.train import TrainConfig, predict, train
 
 
@@ -55,7 +55,7 @@ class TrainStep(Step):
     def run(self, inputs, folder: Path) -> StepOutcome:
         cfg: TrainStepConfig = self.config
         data = cfg.data.training_data()
-        model = SpikingMLP(config=cfg.snn, seed=cfg.training.seed)
+        model = SpikingNetwork(config=cfg.snn, seed=cfg.training.seed)
         distiller, teacher_accuracy = None, None
         if cfg.distillation is not None:
             teacher, teacher_accuracy = train_teacher(data, hidden=cfg.distillation.teacher_hidden,

@@ -8,7 +8,7 @@ import torch
 
 from model.data_parallel import Shard
 from model.datasets import load_dataset
-from model.network import SNNConfig, SpikingMLP
+from model.network import SNNConfig, SpikingNetwork
 from model.quantize import QuantizationConfig
 from model.train import TrainConfig, train, training_device
 
@@ -34,7 +34,7 @@ def test_two_processes_take_the_step_one_process_takes_on_the_same_global_batch(
     config = SNNConfig(sizes=(64, 16, 10), timesteps=4)
     weights = {}
     for processes in (1, 2):
-        model = SpikingMLP(config=config, seed=3)
+        model = SpikingNetwork(config=config, seed=3)
         before = {k: v.clone() for k, v in model.state_dict().items()}
         history = train(model, one_batch, TrainConfig(epochs=1, batch_size=batch_size, processes=processes),
                         quantization=quantization)

@@ -9,7 +9,7 @@ from model.datasets import load_dataset
 from model.distillation import (DistillationConfig, Distiller, HeadTailAwareKL, OutputKL, forward_kl,
                                 train_teacher)
 from model.encoding import rate_encode
-from model.network import SNNConfig, SpikingMLP
+from model.network import SNNConfig, SpikingNetwork
 from model.train import TrainConfig, predict, train
 
 
@@ -44,7 +44,7 @@ def test_a_student_learns_digits_from_a_teacher_through_both_paths():
     teacher, teacher_accuracy = train_teacher(data, hidden=(64,), epochs=15)
     assert teacher_accuracy > 0.9
     config = SNNConfig(sizes=(64, 32, 10), timesteps=6, readout=Readout.MEMBRANE)
-    student = SpikingMLP(config=config, seed=0)
+    student = SpikingNetwork(config=config, seed=0)
     distiller = Distiller(teacher=teacher, config=DistillationConfig(hidden_weight=0.5), student_hidden=32)
     decoder_before = distiller.decoder.weight.detach().clone()
     history = train(student, data, TrainConfig(epochs=6, seed=0), distiller=distiller)

@@ -10,7 +10,7 @@ from model.compiled import Encoding, Integration, Readout
 from model.datasets import load_dataset
 from model.encoding import rate_encode
 from model.export import export_network
-from model.network import SNNConfig, SpikingMLP, nearest_leak_shift
+from model.network import SNNConfig, SpikingNetwork, nearest_leak_shift
 from model.quantize import QuantizationConfig
 from model.train import TrainConfig, predict, train
 from sim.reference import ref_run
@@ -21,7 +21,7 @@ CONFIG = SNNConfig(sizes=(64, 32, 24, 10), timesteps=6, readout=Readout.MEMBRANE
 @pytest.fixture(scope="module")
 def trained():
     data = load_dataset("digits")
-    model = SpikingMLP(config=CONFIG, seed=0)
+    model = SpikingNetwork(config=CONFIG, seed=0)
     train(model, data, TrainConfig(epochs=10, seed=0))
     return model, data
 

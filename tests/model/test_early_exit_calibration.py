@@ -10,7 +10,7 @@ from model.compiled import Encoding, Readout
 from model.datasets import load_dataset
 from model.encoding import rate_encode
 from model.export import export_network
-from model.network import SNNConfig, SpikingMLP
+from model.network import SNNConfig, SpikingNetwork
 from model.quantize import QuantizationConfig
 from model.train import TrainConfig, train
 from network_factory import NetworkSpec, random_network, random_spikes
@@ -24,7 +24,7 @@ TIMESTEPS = 8
 @pytest.fixture(scope="module")
 def digits_network():
     data = load_dataset("digits")
-    model = SpikingMLP(config=SNNConfig(sizes=(64, 48, 10), timesteps=TIMESTEPS, readout=Readout.MEMBRANE), seed=0)
+    model = SpikingNetwork(config=SNNConfig(sizes=(64, 48, 10), timesteps=TIMESTEPS, readout=Readout.MEMBRANE), seed=0)
     train(model, data, TrainConfig(epochs=8, seed=0))
     quantization = QuantizationConfig(weight_bits=8)
     train(model, data, TrainConfig(epochs=1, learning_rate=5e-4, seed=1), quantization=quantization)

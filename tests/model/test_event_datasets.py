@@ -60,11 +60,11 @@ def test_the_subset_loads_as_spike_frames():
 def test_a_network_learns_n_mnist_from_its_event_frames():
     from model.compiled import Readout
     from model.input_codes import EventFrames
-    from model.network import SNNConfig, SpikingMLP
+    from model.network import SNNConfig, SpikingNetwork
     from model.train import TrainConfig, predict, train
 
     data = load_dataset("nmnist", timesteps=6)
-    model = SpikingMLP(config=SNNConfig(sizes=(NMNIST_INPUTS, 64, 10), timesteps=6, readout=Readout.MEMBRANE))
+    model = SpikingNetwork(config=SNNConfig(sizes=(NMNIST_INPUTS, 64, 10), timesteps=6, readout=Readout.MEMBRANE))
     train(model, data, TrainConfig(epochs=5, batch_size=32, input_code=EventFrames()))
     # Chance is 0.1; 100 test recordings.
     assert (predict(model, data.test_x) == data.test_y).mean() > 0.5

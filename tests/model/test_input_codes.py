@@ -7,7 +7,7 @@ import torch
 from model.compiled import Encoding, Readout
 from model.datasets import load_dataset
 from model.input_codes import DirectCurrent, EventFrames, LatencyCode, RateCode, RegularRateCode, code_for
-from model.network import SNNConfig, SpikingMLP, nearest_leak_shift
+from model.network import SNNConfig, SpikingNetwork, nearest_leak_shift
 from model.train import TrainConfig, predict, train
 
 
@@ -56,7 +56,7 @@ def test_direct_current_is_the_intensity_held_every_step():
 @pytest.mark.parametrize("code", [RateCode(), RegularRateCode(), DirectCurrent(), LatencyCode()], ids=type)
 def test_a_network_learns_digits_through_each_code(code):
     data = load_dataset("digits")
-    model = SpikingMLP(config=SNNConfig(sizes=(64, 32, 10), timesteps=6, readout=Readout.MEMBRANE), seed=0)
+    model = SpikingNetwork(config=SNNConfig(sizes=(64, 32, 10), timesteps=6, readout=Readout.MEMBRANE), seed=0)
     history = train(model, data, TrainConfig(epochs=4, seed=0, input_code=code))
     assert history[-1].loss < history[0].loss
     inputs = code(torch.tensor(data.test_x), 6, torch.Generator().manual_seed(1)).numpy()
@@ -67,7 +67,7 @@ def test_a_network_learns_digits_through_each_code(code):
 def test_a_float_decay_trains_and_maps_to_the_nearest_shift():
     data = load_dataset("digits")
     cfg = SNNConfig(sizes=(64, 32, 10), timesteps=6, leak_shift=None, beta=0.9)
-    model = SpikingMLP(config=cfg, seed=0)
+    model = SpikingNetwork(config=cfg, seed=0)
     train(model, data, TrainConfig(epochs=3, seed=0, input_code=DirectCurrent()))
     assert (predict(model, data.test_x) == data.test_y).mean() > 0.7
     assert cfg.neuron(0, 1.0, hardware_decay=True).leak_shift == 3 == nearest_leak_shift(0.9)

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from model.compiled import EarlyExit, Encoding, Readout, Reset
-from model.network import SpikingMLP
+from model.network import SpikingNetwork
 from model.nir_export import from_nir, to_nir, write_nir
 from model.nir_import import NirConventions, NirImportError, import_nir, read_graph
 from model.surrogate import FastSigmoid
@@ -79,7 +79,7 @@ def test_the_imported_float_model_steps_the_graph_as_the_conventions_say(tmp_pat
     nir.write(path, graph)
     source = NirSource(path=str(path), conventions=NirConventions(dt=DT))
     imported = source.imported()
-    model = SpikingMLP(config=source.snn(timesteps=12, surrogate=FastSigmoid()))
+    model = SpikingNetwork(config=source.snn(timesteps=12, surrogate=FastSigmoid()))
     with torch.no_grad():
         for linear, layer in zip(model.layers, imported.layers):
             linear.weight.copy_(torch.tensor(layer.weight))
@@ -243,7 +243,7 @@ def test_a_convolutional_snntorch_network_imports_as_it_runs_in_snntorch(pool, t
     imported = source.imported()
     assert [layer.conv is not None for layer in imported.layers] == [True, False]
     assert imported.layers[0].conv.kernel == (4 if pool == "avg" else 3)
-    model = SpikingMLP(config=source.snn(timesteps=6, surrogate=FastSigmoid()))
+    model = SpikingNetwork(config=source.snn(timesteps=6, surrogate=FastSigmoid()))
     with torch.no_grad():
         for linear, layer in zip(model.layers, imported.layers):
             linear.weight.copy_(torch.tensor(layer.weight))

@@ -7,7 +7,7 @@ from model.convolution import ConvShape
 from model.datasets import load_dataset
 from model.encoding import rate_encode
 from model.export import export_network
-from model.network import SNNConfig, SpikingMLP
+from model.network import SNNConfig, SpikingNetwork
 from model.neuron import LIFParameters, lif_step
 from model.quantize import QuantizationConfig
 from model.surrogate import ArcTan, FastSigmoid, StraightThrough, Triangle
@@ -53,7 +53,7 @@ def test_integer_leak_is_the_arithmetic_shift(v):
 def test_quantization_aware_training_exports_exactly_what_it_trained():
     data = load_dataset("digits")
     cfg = SNNConfig(sizes=(64, 24, 10), timesteps=4, readout=Readout.MEMBRANE)
-    model = SpikingMLP(config=cfg, seed=0)
+    model = SpikingNetwork(config=cfg, seed=0)
     train(model, data, TrainConfig(epochs=3, seed=0))
     q = QuantizationConfig(weight_bits=6)
     train(model, data, TrainConfig(epochs=1, learning_rate=5e-4, seed=1), quantization=q)
@@ -73,7 +73,7 @@ def test_a_convolutional_network_trains_and_exports_exactly_what_it_trained(back
     cfg = SNNConfig(sizes=(64, 10), timesteps=4, readout=Readout.MEMBRANE, image=(1, 8, 8),
                     convolutions=(ConvShape(out_channels=8, kernel=3, stride=1, padding=1),
                                   ConvShape(out_channels=8, kernel=3, stride=2, padding=1)))
-    model = SpikingMLP(config=cfg, seed=0)
+    model = SpikingNetwork(config=cfg, seed=0)
     assert [type(layer).__name__ for layer in model.layers] == ["Conv2d", "Conv2d", "Linear"]
     train(model, data, TrainConfig(epochs=6, seed=0, backprop=backprop))
     q = QuantizationConfig(weight_bits=6)
