@@ -25,7 +25,7 @@ import numpy as np
 
 from .atomic_file import write_atomically
 from .compiled import CompiledLayer, CompiledNetwork, CompiledNetworkError
-from .convolution import channel_first_order
+from .convolution import ConvGeometry, channel_first_order
 from .nir_import import SNNTORCH_DT, NirConventions
 
 METADATA_KEY = "spikefab_network"
@@ -148,9 +148,8 @@ def _contract_weights(header: dict, k: int, weight: np.ndarray) -> np.ndarray:
     previous = header["layers"][k - 1].get("conv") if k else None
     if previous is None:
         return weight.T.astype(np.int64)
-    out_h = (previous["in_height"] + 2 * previous["padding"] - previous["kernel"]) // previous["stride"] + 1
-    out_w = (previous["in_width"] + 2 * previous["padding"] - previous["kernel"]) // previous["stride"] + 1
-    order = channel_first_order(previous["out_channels"], out_h, out_w)
+    g = ConvGeometry(**previous)
+    order = channel_first_order(g.out_channels, g.out_height, g.out_width)
     if weight.shape[1] != order.size:
         raise CompiledNetworkError(f"affine{k} takes {weight.shape[1]} inputs, not the {order.size} its header says")
     matrix = np.empty((order.size, weight.shape[0]), dtype=np.int64)
