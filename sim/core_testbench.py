@@ -72,27 +72,46 @@ class Monitor:
 
     def __init__(self, codec: PortCodec):
         self.codec = codec
-        self.trace_rows: list[tuple[int, int, int, int]] = []
+        self.trace_chunks: list[np.ndarray] = []
         self.lanes = [codec.architecture.lanes_of(layer) for layer in codec.network.layers]
         self.results: list[dict] = []
         self.observed_cycles: list[int] = []
 
     def read(self, log: Path, offset: int) -> int:
+        words: list[tuple[int, int, int, int]] = []   # (image, timestep, layer, first neuron of the word)
+        bits: list[int] = []
         with open(log) as f:
             f.seek(offset)
             for line in f:
                 kind, payload, *rest = line.split()
                 if kind == "t":
-                    timestep, layer, word, bits = self.codec.trace(int(payload, 16))
-                    first = word * self.lanes[layer]
-                    image = len(self.results)
-                    # One row per spike: a word of many lanes does not fit one integer column.
-                    self.trace_rows.extend((image, timestep, layer, first + lane)
-                                           for lane in range(bits.bit_length()) if bits >> lane & 1)
+                    timestep, layer, word, lanes = self.codec.trace(int(payload, 16))
+                    words.append((len(self.results), timestep, layer, word * self.lanes[layer]))
+                    bits.append(lanes)
                 else:
                     self.results.append(self.codec.result(int(payload, 16)))
                     self.observed_cycles.append(int(rest[0]))
-            return f.tell()
+            offset = f.tell()
+        if words:
+            self.trace_chunks.append(self._spike_rows(np.array(words, dtype=np.int64), bits))
+        return offset
+
+    @staticmethod
+    def _spike_rows(words: np.ndarray, bits: list[int]) -> np.ndarray:
+        """One (image, timestep, layer, neuron) row per set bit of each word's lanes: a word of many
+        lanes does not fit one integer column, and 10,000 images' spikes do not fit Python tuples."""
+        width = max(1, max(bits).bit_length())
+        nbytes = (width + 7) // 8
+        packed = np.frombuffer(b"".join(b.to_bytes(nbytes, "little") for b in bits), dtype=np.uint8)
+        lanes = np.unpackbits(packed.reshape(len(bits), nbytes), axis=1, bitorder="little")
+        word, lane = np.nonzero(lanes)
+        rows = words[word]
+        rows[:, 3] += lane
+        return rows
+
+    @property
+    def trace(self) -> np.ndarray:
+        return np.concatenate(self.trace_chunks) if self.trace_chunks else np.zeros((0, 4), dtype=np.int64)
 
 
 class Testbench:
@@ -128,7 +147,7 @@ class Testbench:
             offset = self.monitor.read(Path(LOG_FILE), offset)
 
     def observation(self) -> RtlObservation:
-        return RtlObservation.from_rows(trace_rows=self.monitor.trace_rows, results=self.monitor.results,
+        return RtlObservation.from_rows(trace_rows=self.monitor.trace, results=self.monitor.results,
                                         observed_cycles=self.monitor.observed_cycles,
                                         input_gaps=int(self.dut.gaps.value))
 
