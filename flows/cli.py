@@ -32,6 +32,7 @@ from flows.engine.typed_json import to_jsonable
 from flows.eda.liberty_library import CellLibrary, LibraryError
 from flows.report.build import build_verify_report, run_and_report
 from flows.report.render import summary, write_report
+from flows.steps.power import GATE_SIMULATORS
 from flows.sweep import run_sweep
 from flows.run_config import (DataSettings, EarlyExitSettings, NetworkSettings, QuantizationSettings, RunConfig,
                                TrainingSettings, VerificationSettings)
@@ -209,6 +210,9 @@ def _add_run_options(p, *, sweep: bool) -> None:
     p.add_argument("--test-images", type=_images, default=DATA.test_images, help="test images for the reference ('all')")
     p.add_argument("--verify-images", type=_images, default=VERIFICATION.verify_images, help="images through the RTL, or 'all'")
     p.add_argument("--energy-images", type=int, default=VERIFICATION.energy_images, help="inferences simulated at gate level")
+    p.add_argument("--gate-simulator", choices=GATE_SIMULATORS, default=VERIFICATION.gate_simulator,
+                   help="how the netlist is simulated for its activity: the compiled engine, or Icarus with a VCD "
+                        "(the slow cross-check)")
     _add_simulator(p)
     p.add_argument("--library", choices=[m.value for m in CellLibrary], default=RUN.library.library.value)
     p.add_argument("--no-buffering", action="store_true",
@@ -270,7 +274,8 @@ def run_config_from(args, *, timesteps: int, weight_bits: int, lanes: int) -> Ru
         architecture=architecture_from(args, lanes=lanes),
         library=LibraryConfig(library=CellLibrary(args.library), buffering=not args.no_buffering),
         verification=VerificationSettings(verify_images=args.verify_images, energy_images=args.energy_images,
-                                          simulator=args.simulator, simulator_processes=args.simulator_processes),
+                                          simulator=args.simulator, simulator_processes=args.simulator_processes,
+                                          gate_simulator=args.gate_simulator),
         seed=args.seed, nir=_nir_source(args))
 
 

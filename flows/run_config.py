@@ -26,7 +26,7 @@ from flows.steps.calibrate_exit import CalibrateExitStep, ExitCalibrationConfig
 from flows.steps.compile import CompileStep
 from flows.steps.encode import DataConfig, EncodeStep
 from flows.steps.import_nir import ImportNirStep, ImportStepConfig, NirSource
-from flows.steps.power import PowerStep, PowerStepConfig
+from flows.steps.power import GATE_SIMULATORS, PowerStep, PowerStepConfig
 from flows.steps.quantize import QuantizeStep, QuantizeStepConfig
 from flows.steps.reference import ReferenceStep
 from flows.steps.synth import LibraryConfig, SynthStep, SynthStepConfig
@@ -160,15 +160,18 @@ class VerificationSettings:
     """How much of the test set goes through the RTL and the gate-level netlist, and on what."""
 
     verify_images: int | None = 100     # None: every test image through the RTL
-    energy_images: int = 4              # inferences simulated at gate level
+    energy_images: int = 32             # inferences simulated at gate level (the energy's sample size)
     simulator: str = "auto"
     simulator_processes: int | None = None  # None: one per available core
+    gate_simulator: str = "compiled"    # flows/steps/power.py GATE_SIMULATORS
 
     def __post_init__(self) -> None:
         _positive_or_all("verify_images", self.verify_images)
         if not isinstance(self.energy_images, int) or isinstance(self.energy_images, bool) or self.energy_images < 1:
             raise ValueError(f"energy_images must be a positive int, not {self.energy_images!r}")
         choose_simulator(self.simulator, 0)  # validates the name
+        if self.gate_simulator not in GATE_SIMULATORS:
+            raise ValueError(f"gate_simulator must be one of {', '.join(GATE_SIMULATORS)}, not {self.gate_simulator!r}")
         if self.simulator_processes is not None and (
                 not isinstance(self.simulator_processes, int) or self.simulator_processes < 1):
             raise ValueError(f"simulator_processes must be a positive int or None (one per core), "
@@ -331,5 +334,6 @@ class RunConfig:
                                         seed=self.seed, processes=v.simulator_processes or available_cores())),
             SynthStep(SynthStepConfig(architecture=core, library=library)),
             TimingStep(library),
-            PowerStep(PowerStepConfig(architecture=core, library=library.library, images=v.energy_images)),
+            PowerStep(PowerStepConfig(architecture=core, library=library.library, images=v.energy_images,
+                                       simulator=v.gate_simulator)),
         ]

@@ -84,7 +84,7 @@ endmodule
 
 @dataclass(frozen=True)
 class GateLevelRun:
-    vcd: Path
+    vcd: Path | None  # None from the compiled simulation, which counts toggles itself
     result_times_ns: np.ndarray  # (B,) time each result was taken
     results: list[dict]
     clock_period_ns: float

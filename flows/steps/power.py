@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from flows.eda.compiled_gate_level import ENGINE_SOURCE, simulate_compiled
 from flows.eda.gate_level import simulate_netlist
 from flows.eda.liberty_library import CellLibrary, read_liberty
 from flows.eda.sta_power import sta_report_power
@@ -26,6 +27,7 @@ from flows.engine.typed_json import to_jsonable
 from flows.steps.test_set import EncodedTestSet
 from flows.steps.timing import TimingMetrics
 from flows.steps.verify import VerificationError
+from hw.core import core_sram_macros
 from hw.verilog import TOP_NAME
 from model.architecture import CoreArchitecture
 from model.compiled import CompiledNetwork
@@ -33,11 +35,27 @@ from sim.cycles import MemoryAccesses, memory_accesses, predict_cycles
 from sim.reference import ref_run
 
 
+# How the mapped netlist is simulated for its activity: the compiled engine (the default, seconds
+# per inference) or Icarus with a VCD (the cross-check it was tested equal to; hours on large cores).
+GATE_SIMULATORS = ("compiled", "icarus")
+METHODS = {
+    "compiled": "gate-level simulation (spikefab's compiled two-state cycle simulation of the mapped netlist, "
+                "cells from their liberty functions, zero delay)",
+    "icarus": "gate-level simulation (Icarus, zero delay, VCD) of the mapped netlist",
+}
+
+
 @dataclass(frozen=True, kw_only=True)
 class PowerStepConfig:
     architecture: CoreArchitecture  # simulated without the trace port whatever its trace setting
     library: CellLibrary
     images: int                     # the first test images, simulated at gate level
+    simulator: str = "compiled"     # one of GATE_SIMULATORS
+
+    def __post_init__(self) -> None:
+        if self.simulator not in GATE_SIMULATORS:
+            raise ValueError(f"the gate-level simulator must be one of {', '.join(GATE_SIMULATORS)}, "
+                             f"not {self.simulator!r}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -175,10 +193,26 @@ class PowerStep(Step):
               Artifact.MACROS, Artifact.HIERARCHICAL_NETLIST, Artifact.HIERARCHICAL_NETLIST_JSON)
     outputs = (Artifact.ENERGY,)
     Metrics = PowerMetrics
-    tools = ("iverilog", "vvp", "sta")
+    tools = ("iverilog", "vvp", "sta", "gcc")
 
     def tool_files(self) -> dict[str, Path]:
-        return {"liberty": self.config.library.require()}
+        return {"liberty": self.config.library.require(), "gate_level_engine": ENGINE_SOURCE}
+
+    def _gate_level(self, netlist: Path, netlist_json: Path, net, arch, test, macros: MacroSet, period: float,
+                    budget: int, folder: Path, *, instances: tuple[tuple[str, ...], ...] = (),
+                    hierarchical: bool = False):
+        """The test images through the mapped netlist: the run (results and their times) and every net's
+        toggles per inference, from the configured simulator."""
+        inputs = test.core_inputs(arch)
+        if self.config.simulator == "compiled":
+            return simulate_compiled(netlist_json, net, arch, inputs, top=TOP_NAME, library=self.config.library,
+                                     clock_period_ns=period, max_cycles=budget, out_dir=folder,
+                                     macros=core_sram_macros(net, arch))
+        run = simulate_netlist(netlist, net, arch, inputs, library=self.config.library, clock_period_ns=period,
+                               max_cycles=budget, out_dir=folder, macro_models=macros.models, instances=instances)
+        activity = count_toggles(run.vcd, run.result_times_ns, hierarchical=hierarchical)
+        run.vcd.unlink()  # hundreds of MB; the toggle counts are what matter, and they are kept
+        return run, activity
 
     def _energy_by_block(self, inputs, net, arch, test, reference, cycles, macros: MacroSet, liberty, period: float,
                          budget: int, folder: Path) -> dict[str, float]:
@@ -186,12 +220,11 @@ class PowerStep(Step):
         same inferences (checked against the reference like the flat one)."""
         hierarchical = HierarchicalNetlist.load(inputs[Artifact.HIERARCHICAL_NETLIST_JSON], top=TOP_NAME,
                                                 macros=frozenset(macros.macros))
-        run = simulate_netlist(inputs[Artifact.HIERARCHICAL_NETLIST], net, arch, test.core_inputs(arch),
-                               library=self.config.library, clock_period_ns=period, max_cycles=budget, out_dir=folder,
-                               macro_models=macros.models, instances=tuple(path for path in hierarchical.instances if path))
+        run, activity = self._gate_level(inputs[Artifact.HIERARCHICAL_NETLIST], inputs[Artifact.HIERARCHICAL_NETLIST_JSON],
+                                         net, arch, test, macros, period, budget, folder,
+                                         instances=tuple(path for path in hierarchical.instances if path),
+                                         hierarchical=True)
         _check_gate_level(run, reference, cycles, folder)
-        activity = count_toggles(run.vcd, run.result_times_ns, hierarchical=True)
-        run.vcd.unlink()
         energy = energy_by_block(hierarchical, activity, _window_durations_ns(activity, run), liberty, top=TOP_NAME,
                                  macros=frozenset(macros.macros))
         return {block: float(pj[:-1].mean() / 1000) for block, pj in energy.dynamic_pj.items()}
@@ -206,10 +239,9 @@ class PowerStep(Step):
         cycles = predict_cycles(net, arch, reference)
         budget = int(cycles.cycles.sum() * 2 + 1000)
         macros = MacroSet.load(inputs[Artifact.MACROS])
-        run = simulate_netlist(inputs[Artifact.NETLIST], net, arch, test.core_inputs(arch), library=cfg.library,
-                               clock_period_ns=period, max_cycles=budget, out_dir=folder, macro_models=macros.models)
+        run, activity = self._gate_level(inputs[Artifact.NETLIST], inputs[Artifact.NETLIST_JSON], net, arch, test,
+                                         macros, period, budget, folder)
         _check_gate_level(run, reference, cycles, folder)
-        activity = count_toggles(run.vcd, run.result_times_ns)
         module = json.loads(Path(inputs[Artifact.NETLIST_JSON]).read_text())["modules"][TOP_NAME]
         sta = sta_report_power(inputs[Artifact.NETLIST], top=TOP_NAME, library=cfg.library, clock_period_ns=period,
                                input_activity=_input_port_activity(module, activity, period), out_dir=folder,
@@ -218,7 +250,6 @@ class PowerStep(Step):
         liberty = read_liberty(cfg.library.require())
         estimate = estimate_energy(build_net_model(module, liberty, macros=frozenset(macros.macros)), activity,
                                    windows_ns)
-        run.vcd.unlink()  # hundreds of MB; the toggle counts are what matter, and they are kept
         macro_pj = macro_access_energy_pj(macros, memory_accesses(net, arch, reference))
         blocks = self._energy_by_block(inputs, net, arch, test, reference, cycles, macros, liberty, period, budget,
                                        folder / "by_block")
@@ -240,9 +271,9 @@ class PowerStep(Step):
         np.savez(folder / "toggles.npz", rises=activity.rises, falls=activity.falls)
         sample = SampleMean.of(per_image_nj)
         metrics = PowerMetrics(
-            method="gate-level simulation (Icarus, zero delay) of the mapped netlist; per-net toggles x liberty "
-                   "switching (1/2 C V^2, pin capacitances) and internal-energy tables; leakage x time",
-            activity_source="vcd:gate-level",
+            method=f"{METHODS[cfg.simulator]}; per-net toggles x liberty switching (1/2 C V^2, pin capacitances) "
+                   "and internal-energy tables; leakage x time",
+            activity_source=f"{cfg.simulator}:gate-level",
             activity_coverage=estimate.activity_coverage,
             toggled_net_share=estimate.toggled_share,
             images=sample.count,
