@@ -47,11 +47,16 @@ typedef struct {
 
 static uint8_t *v;
 static uint32_t *rises, *falls;
+/* Event-driven settling: a cell is evaluated only when one of its inputs changed. The cells are in
+ * topological order, so a change marks only cells further on, and one pass settles everything. */
+static uint8_t *dirty;
+static int32_t *fanout_start, *fanout;
 
 static inline void set_net(int32_t n, uint8_t value) {
     if (v[n] != value) {
         v[n] = value;
         if (value) rises[n]++; else falls[n]++;
+        for (int32_t i = fanout_start[n]; i < fanout_start[n + 1]; i++) dirty[fanout[i]] = 1;
     }
 }
 
@@ -59,12 +64,37 @@ static int32_t n_comb, *comb_n_in, *comb_in, *comb_out;
 static uint64_t *comb_table;
 
 static void settle(void) {
-    for (int32_t c = 0; c < n_comb; c++) {
-        const int32_t *inputs = comb_in + (size_t)c * MAX_INPUTS;
-        uint32_t index = 0;
-        for (int32_t k = 0; k < comb_n_in[c]; k++) index |= (uint32_t)v[inputs[k]] << k;
-        set_net(comb_out[c], (uint8_t)(comb_table[c] >> index & 1));
+    int32_t c = 0;
+    while (c < n_comb) {
+        if ((c & 7) == 0 && c + 8 <= n_comb) {  /* skip eight quiet cells at a time */
+            uint64_t word;
+            memcpy(&word, dirty + c, sizeof word);
+            if (!word) { c += 8; continue; }
+        }
+        if (dirty[c]) {
+            dirty[c] = 0;
+            const int32_t *inputs = comb_in + (size_t)c * MAX_INPUTS;
+            uint32_t index = 0;
+            for (int32_t k = 0; k < comb_n_in[c]; k++) index |= (uint32_t)v[inputs[k]] << k;
+            set_net(comb_out[c], (uint8_t)(comb_table[c] >> index & 1));
+        }
+        c++;
     }
+}
+
+static void build_fanout(int32_t n_nets) {
+    fanout_start = calloc((size_t)n_nets + 1, sizeof(int32_t));
+    for (int32_t c = 0; c < n_comb; c++)
+        for (int32_t k = 0; k < comb_n_in[c]; k++) fanout_start[comb_in[(size_t)c * MAX_INPUTS + k] + 1]++;
+    for (int32_t n = 0; n < n_nets; n++) fanout_start[n + 1] += fanout_start[n];
+    int32_t *fill = malloc(((size_t)n_nets + 1) * sizeof(int32_t));
+    memcpy(fill, fanout_start, ((size_t)n_nets + 1) * sizeof(int32_t));
+    fanout = malloc(((size_t)fanout_start[n_nets] + 1) * sizeof(int32_t));
+    for (int32_t c = 0; c < n_comb; c++)
+        for (int32_t k = 0; k < comb_n_in[c]; k++) fanout[fill[comb_in[(size_t)c * MAX_INPUTS + k]]++] = c;
+    free(fill);
+    dirty = malloc(n_comb ? n_comb : 1);
+    memset(dirty, 1, n_comb ? n_comb : 1);  /* the first settle evaluates every cell */
 }
 
 static uint64_t address(const int32_t *nets, int32_t bits) {
@@ -116,6 +146,7 @@ int main(int argc, char **argv) {
     fclose(in);
 
     v = calloc(n_nets, 1);
+    build_fanout(n_nets);
     rises = calloc(n_nets, sizeof(uint32_t));
     falls = calloc(n_nets, sizeof(uint32_t));
     uint8_t *ff_next = calloc(n_ff ? n_ff : 1, 1);
