@@ -32,6 +32,7 @@ from model.compiled import CompiledNetwork, Readout, signed_range
 from .conv_taps import ConvTapWalker
 from .layer_engine import LayerEngine, LayerOp, layer_memory_shapes
 from .lowest_set_bit import LowestSetBit, index_bits
+from .spike_map import SpikeMap
 from .rate_encoder import RateEncoderUnit, pixel_word_layout
 from .sram_macro import MACRO_PREFIX, SramMacroShape
 
@@ -155,23 +156,17 @@ class SpikingCore(wiring.Component):
             walkers.append(walker)
         return walkers
 
-    def _spike_maps(self, m: Module, engines: list[LayerEngine]) -> list["_SpikeMap"]:
+    def _spike_maps(self, m: Module, engines: list[LayerEngine]) -> list[SpikeMap]:
         """Each hidden layer's spikes of the timestep, as a bitmap the next layer consumes lowest index
         first (empty words cost nothing)."""
         words = self.architecture.words(self.network)
         maps = []
         for k, engine in enumerate(engines[:-1]):
-            lanes = self.architecture.lanes_of(self.network.layers[k])
-            pending = Signal(words[k] * lanes, name=f"pending{k}")
-            finder = LowestSetBit(width=words[k] * lanes)
-            m.submodules[f"next_spike{k}"] = finder
-            m.d.comb += finder.bits.eq(pending)
-            with m.If(engine.fired_valid):
-                with m.Switch(engine.fired_word):
-                    for w in range(words[k]):
-                        with m.Case(w):
-                            m.d.sync += pending[w * lanes:(w + 1) * lanes].eq(engine.fired)
-            maps.append(_SpikeMap(pending=pending, finder=finder))
+            spike_map = SpikeMap(words=words[k], word_bits=self.architecture.lanes_of(self.network.layers[k]))
+            m.submodules[f"next_spike{k}"] = spike_map
+            m.d.comb += [spike_map.write.eq(engine.fired_valid), spike_map.write_word.eq(engine.fired_word),
+                         spike_map.write_bits.eq(engine.fired)]
+            maps.append(spike_map)
         return maps
 
     def _readout_registers(self, m: Module, engines: list[LayerEngine]) -> Array:
@@ -279,7 +274,7 @@ class SpikingCore(wiring.Component):
                     m.next = "INTEGRATE0"
 
     def _integrate_state(self, m: Module, k: int, engine: LayerEngine, walker: ConvTapWalker | None,
-                         spike_maps: list["_SpikeMap"], c: "_Control", e: "_Encoder | None") -> None:
+                         spike_maps: list[SpikeMap], c: "_Control", e: "_Encoder | None") -> None:
         """Layer k's input spikes of the timestep, one read-modify-write word per cycle each."""
         last_word = self.architecture.words(self.network)[k] - 1
 
@@ -333,10 +328,10 @@ class SpikingCore(wiring.Component):
                 elif k == 0:
                     self._take_event(m, c, begin_row, end_of_step)
                 else:
-                    finder = spike_maps[k - 1].finder
-                    with m.If(finder.found):
-                        begin_row(finder.index)
-                        m.d.sync += spike_maps[k - 1].pending.bit_select(finder.index, 1).eq(0)
+                    spike_map = spike_maps[k - 1]
+                    with m.If(spike_map.found):
+                        begin_row(spike_map.index)
+                        m.d.comb += spike_map.take.eq(1)
                     with m.Else():
                         end_of_step()
 
@@ -456,12 +451,6 @@ class SpikingCore(wiring.Component):
                     m.next = "INTEGRATE0"
                 with m.Else():
                     m.d.sync += c.timestep.eq(c.timestep + 1)
-
-
-@dataclass(frozen=True)
-class _SpikeMap:
-    pending: Signal        # the hidden layer's spikes of this timestep not yet consumed
-    finder: LowestSetBit   # the lowest of them
 
 
 @dataclass(frozen=True)
