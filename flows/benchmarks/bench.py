@@ -138,12 +138,24 @@ MNIST_CONV = RunConfig(data=MNIST,
                        quantization=QuantizationSettings(qat_epochs=3), architecture=CoreArchitecture(lanes=16),
                        verification=EVERY_IMAGE_ON_VERILATOR)
 
+# A convolutional core small enough to synthesize with its memories as flip-flops, so that a
+# convolution's synthesis, timing and energy are measured in both memory styles: digits (1x8x8) ->
+# conv 8, 3x3, stride 2, padding 1 (8x4x4) -> 32 -> 10, the demo's training otherwise; every test
+# image through the RTL, 32 inferences at gate level.
+DIGITS_CONV = RunConfig(network=NetworkSettings(convolutions=(ConvShape(out_channels=8, kernel=3, stride=2, padding=1),),
+                                                hidden=(32,)),
+                        verification=VerificationSettings(verify_images=None))
+
 METHODS_BASE = RunConfig(data=MNIST, network=NetworkSettings(hidden=(256,), timesteps=8),
                          training=TrainingSettings(epochs=10, batch_size=128), quantization=QuantizationSettings(qat_epochs=2))
 
 BENCHMARKS = {
     # The demo's configuration (make demo), with every test image through the RTL.
     "digits": FlowBenchmark(RunConfig(verification=VerificationSettings(verify_images=None))),
+    "digits_conv": FlowBenchmark(DIGITS_CONV),
+    "digits_conv_sram": FlowBenchmark(
+        dataclasses.replace(DIGITS_CONV, architecture=CoreArchitecture(memories=MemoryStyle.SRAM_MACROS)),
+        reuse="digits_conv"),
     # The MNIST core of the core issue: every test image through Verilator. Its 1.6 Mbit weight ROM
     # is not synthesized as flip-flops (that waits for SRAM macro models), so the flow stops at verify.
     "mnist": FlowBenchmark(RunConfig(data=MNIST, network=NetworkSettings(hidden=(256,)),
@@ -221,15 +233,26 @@ BENCHMARKS = {
     "mnist_conv": FlowBenchmark(
         MNIST_CONV, until="verify",
         aliases={"mnist_conv.accuracy_rtl_exact": report_figure(lambda r: r.accuracy.quantized_reference)}),
-    # The same core with its memories as SRAM macros: its area and timing (synthesis and OpenSTA), its
-    # training steps reused, 20 images through the RTL (the macros' models and the engine's forwarding;
-    # the flip-flop core's 1,000 are mnist_conv's). Its energy waits for a faster gate-level
-    # simulation: at the rate the 784-800-10 core's took (6 inferences of 3,068 cycles in 2,300 s), 32
-    # inferences of this core's ~44,000 cycles would take days.
-    "mnist_conv_area": FlowBenchmark(
-        dataclasses.replace(MNIST_CONV, verification=VerificationSettings(verify_images=20, simulator="verilator"),
+    # The same core with its memories as SRAM macros (its 1.7 Mbit of weights cannot be synthesized as
+    # logic): area, timing and the energy per inference from 32 inferences at gate level (the compiled
+    # simulation), published under mnist_conv.energy.*; its training steps reused, 20 images through
+    # the RTL (the macros' models and the engine's forwarding; every test image is mnist_conv's).
+    "mnist_conv_sram": FlowBenchmark(
+        dataclasses.replace(MNIST_CONV, verification=VerificationSettings(verify_images=20, energy_images=32,
+                                                                          simulator="verilator"),
                             architecture=CoreArchitecture(lanes=16, memories=MemoryStyle.SRAM_MACROS)),
-        until="timing", reuse="mnist_conv"),
+        reuse="mnist_conv",
+        aliases={f"mnist_conv.{key}": figure for key, figure in (
+            ("energy.nj_per_inference", report_figure(lambda r: r.energy.nj_per_inference)),
+            ("energy.nj_per_inference_ci95", report_figure(lambda r: r.energy.nj_per_inference_ci95)),
+            ("energy.images", report_figure(lambda r: r.energy.images)),
+            ("energy.pj_per_sop", report_figure(lambda r: r.energy.pj_per_sop)),
+            ("energy.logic_nj_per_inference", report_figure(lambda r: r.energy.logic_nj_per_inference)),
+            ("energy.sram_macro_nj_per_inference", report_figure(lambda r: r.energy.sram_macro_nj_per_inference)),
+            ("scaled_28nm.dynamic_nj_per_inference",
+             report_figure(lambda r: r.scaled_estimate.nodes["28nm"].dynamic_nj_per_inference)),
+            ("scaled_28nm.dynamic_pj_per_sop",
+             report_figure(lambda r: r.scaled_estimate.nodes["28nm"].dynamic_pj_per_sop)))}),
     # N-MNIST subset with the MNIST core's convolutions on its 34x34 event frames (the polarities as
     # two channels): 2x34x34 -> 16x17x17 -> 32x9x9 -> 10, T=8, every test sample through the RTL.
     "nmnist_conv": FlowBenchmark(
