@@ -35,8 +35,9 @@ def test_each_flag_lands_in_its_part():
     (lambda: QuantizationSettings(weight_bits=17), "weight"),
     (lambda: NetworkSettings(timesteps=0), "timesteps must be 1..65536"),
     (lambda: VerificationSettings(energy_images=0), "energy_images must be a positive int"),
+    (lambda: VerificationSettings(gate_simulator="spice"), "gate_simulator must be one of compiled, icarus"),
     (lambda: EarlyExitSettings(tolerance=1.5), "exit_tolerance must be in"),
-], ids=["weight-bits", "timesteps", "energy-images", "tolerance"])
+], ids=["weight-bits", "timesteps", "energy-images", "gate-simulator", "tolerance"])
 def test_each_part_checks_its_own_values(part, message):
     with pytest.raises(ValueError, match=message):
         part()

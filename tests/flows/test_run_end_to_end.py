@@ -46,6 +46,7 @@ def test_report_has_every_key_and_no_mismatch(tiny_run):
     assert report["network"] == [64, 16, 10]
     assert report["area"]["total_um2"] > 0 and report["energy"]["nj_per_inference"] > 0
     assert report["energy"]["activity_coverage"] == 1.0
+    assert report["energy"]["activity_source"] == "compiled:gate-level"  # the default gate-level simulation
     assert report["accuracy"]["quantized_reference"] == report["accuracy"]["quantized_torch"]
     assert (tiny_run / "report.md").read_text().startswith("# spikefab run report")
 
