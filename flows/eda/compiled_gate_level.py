@@ -36,7 +36,7 @@ class NetlistError(ValueError):
 
 
 def engine_binary(folder: Path) -> Path:
-    """The engine built into `folder` (once per source version)."""
+    """The engine built into `folder` (named by its source and flags, so a changed engine is rebuilt)."""
     require_tool("gcc")
     digest = hashlib.sha256(ENGINE_SOURCE.read_bytes() + " ".join(COMPILE_FLAGS).encode()).hexdigest()[:16]
     binary = folder / f"gate_level_engine_{digest}"
@@ -211,7 +211,7 @@ def simulate_compiled(netlist_json: Path, network: CompiledNetwork, architecture
     design_path = out_dir / "design.bin"
     _write_design(design, netlist, architecture, np.asarray(entries), codec.input_width, inputs.shape[0], max_cycles,
                   design_path)
-    engine = engine_binary(out_dir.parent / "engine")
+    engine = engine_binary(out_dir)
     results_path, counts_path = out_dir / "results.txt", out_dir / "counts.bin"
     try:
         run_tool([str(engine), str(design_path), str(results_path), str(counts_path)], log=out_dir / "engine.log")
