@@ -182,12 +182,13 @@ BENCHMARKS = {
     # The MNIST network of the training issue (784-800-10 with its early exit) as hardware at 1, 8 and
     # 32 lanes, its 5 Mbit of weights in SRAM macros: area, Fmax, energy per inference and per SOP,
     # and each step's time; its training steps are reused. 500 test images through the RTL (a lane
-    # costs 130k cycles per image); 32 inferences at gate level by the compiled simulation (the same
-    # first test images at every lane count, so the three compare image for image), their mean with a
-    # Student-t interval.
+    # costs 130k cycles per image); 6 inferences at gate level (the same first test images at every
+    # lane count, so the three compare image for image), their mean with a Student-t interval. The
+    # figures in bench/results.json are from Icarus (before the compiled simulation); a re-run retrains
+    # the 784-800-10 network first (its training code changed since), which is why 32 is not yet here.
     **{f"mnist_energy_lanes{lanes}": FlowBenchmark(
         dataclasses.replace(MNIST_ACCURACY,
-                            verification=VerificationSettings(verify_images=500, energy_images=32, simulator="verilator"),
+                            verification=VerificationSettings(verify_images=500, energy_images=6, simulator="verilator"),
                             architecture=CoreArchitecture(lanes=lanes, memories=MemoryStyle.SRAM_MACROS)),
         reuse="mnist_accuracy",
         aliases={f"mnist.energy.lanes{lanes}.{key}": path for key, path in (
