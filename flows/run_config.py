@@ -26,7 +26,7 @@ from flows.steps.calibrate_exit import CalibrateExitStep, ExitCalibrationConfig
 from flows.steps.compile import CompileStep
 from flows.steps.encode import DataConfig, EncodeStep
 from flows.steps.import_nir import ImportNirStep, ImportStepConfig, NirSource
-from flows.steps.power import GATE_SIMULATORS, PowerStep, PowerStepConfig
+from flows.steps.power import PowerStep, PowerStepConfig, check_gate_simulator
 from flows.steps.quantize import QuantizeStep, QuantizeStepConfig
 from flows.steps.reference import ReferenceStep
 from flows.steps.synth import LibraryConfig, SynthStep, SynthStepConfig
@@ -170,8 +170,7 @@ class VerificationSettings:
         if not isinstance(self.energy_images, int) or isinstance(self.energy_images, bool) or self.energy_images < 1:
             raise ValueError(f"energy_images must be a positive int, not {self.energy_images!r}")
         choose_simulator(self.simulator, 0)  # validates the name
-        if self.gate_simulator not in GATE_SIMULATORS:
-            raise ValueError(f"gate_simulator must be one of {', '.join(GATE_SIMULATORS)}, not {self.gate_simulator!r}")
+        check_gate_simulator(self.gate_simulator, field="gate_simulator")
         if self.simulator_processes is not None and (
                 not isinstance(self.simulator_processes, int) or self.simulator_processes < 1):
             raise ValueError(f"simulator_processes must be a positive int or None (one per core), "

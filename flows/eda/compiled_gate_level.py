@@ -82,7 +82,7 @@ def _clock_nets(netlist: FlatNetlist, logic: dict[str, CellLogic]) -> set[int]:
             if cell_logic is None or cell_logic.sequential or len(cell_logic.outputs) != 1:
                 continue
             (pin, table), = cell_logic.outputs.items()
-            if table.inputs and len(table.inputs) == 1 and table.table == 0b10:
+            if len(table.inputs) == 1 and table.table == 0b10:  # a buffer: output = its input
                 source, out = cell.connections[table.inputs[0]][0], cell.connections[pin][0]
                 if source in clock and out not in clock:
                     clock.add(out)
@@ -119,10 +119,10 @@ def _build(netlist: FlatNetlist, logic: dict[str, CellLogic], macro_shapes: dict
             if pin in cell.connections:
                 comb.append((_table_inputs(cell, table.inputs, state_net, cell_logic.state),
                              cell.connections[pin][0], table.table))
-    return _Design(nets=nets, comb=_topological(comb, nets), flip_flops=flip_flops, macros=macros)
+    return _Design(nets=nets, comb=_topological(comb), flip_flops=flip_flops, macros=macros)
 
 
-def _topological(comb, nets: int):
+def _topological(comb):
     """The combinational cells in an order where each cell comes after the drivers of its inputs."""
     driver = {}
     for index, (_, out, _) in enumerate(comb):

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CONSTANT_NETS = {"0": 0, "1": 1, "x": 0, "z": 0}  # net 0 holds 0 and net 1 holds 1; x and z simulate as 0
+CONSTANT_COUNT = 2  # net ids below this are the constants
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,7 +58,7 @@ class _Builder:
     def __init__(self, modules: dict, own: set[str]):
         self.modules = modules
         self.own = own
-        self.next_net = len(set(CONSTANT_NETS.values()))
+        self.next_net = CONSTANT_COUNT
         self.parent: dict[int, int] = {}  # union-find over nets: one net seen under two ids
         self.cells: list[LeafCell] = []
         self.signals: list[tuple[str, int]] = []
@@ -77,7 +78,7 @@ class _Builder:
         a, b = self.find(a), self.find(b)
         if a == b:
             return
-        if a < len(set(CONSTANT_NETS.values())) and b < len(set(CONSTANT_NETS.values())):
+        if a < CONSTANT_COUNT and b < CONSTANT_COUNT:
             raise ValueError("the netlist ties constant 0 to constant 1")
         self.parent[max(a, b)] = min(a, b)
 

@@ -45,6 +45,11 @@ METHODS = {
 }
 
 
+def check_gate_simulator(name: str, *, field: str) -> None:
+    if name not in GATE_SIMULATORS:
+        raise ValueError(f"{field} must be one of {', '.join(GATE_SIMULATORS)}, not {name!r}")
+
+
 @dataclass(frozen=True, kw_only=True)
 class PowerStepConfig:
     architecture: CoreArchitecture  # simulated without the trace port whatever its trace setting
@@ -53,9 +58,7 @@ class PowerStepConfig:
     simulator: str = "compiled"     # one of GATE_SIMULATORS
 
     def __post_init__(self) -> None:
-        if self.simulator not in GATE_SIMULATORS:
-            raise ValueError(f"the gate-level simulator must be one of {', '.join(GATE_SIMULATORS)}, "
-                             f"not {self.simulator!r}")
+        check_gate_simulator(self.simulator, field="the gate-level simulator")
 
 
 @dataclass(frozen=True, kw_only=True)
