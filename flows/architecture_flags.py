@@ -43,12 +43,19 @@ def _memories(p: argparse.ArgumentParser, sweep: bool) -> None:
                         "simulation)")
 
 
+def _weight_banks(p: argparse.ArgumentParser, sweep: bool) -> None:
+    p.add_argument("--weight-bank-words", type=int, default=DEFAULT.weight_bank_words,
+                   help="with --memories sram-macros: split each layer's weight memory into banks of this many "
+                        "words (a power of two), one bank read per access (cheaper reads, more macros)")
+
+
 FLAGS = (
     ArchitectureFlag("--lanes", "lanes", _lanes, lambda a: a.lanes),
     ArchitectureFlag("--encoder-lanes", "encoder", _encoder,
                      lambda a: None if a.encoder_lanes is None else RateEncoder(lanes=a.encoder_lanes,
                                                                                 seed=a.encoder_seed)),
     ArchitectureFlag("--memories", "memories", _memories, lambda a: MemoryStyle(a.memories)),
+    ArchitectureFlag("--weight-bank-words", "weight_bank_words", _weight_banks, lambda a: a.weight_bank_words),
 )
 # Every field but the trace port (verification adds it, synthesis leaves it out) has its flag.
 assert {f.field for f in FLAGS} == {f.name for f in dataclasses.fields(CoreArchitecture)} - {"trace"}

@@ -29,6 +29,7 @@ from amaranth.lib.wiring import In, Out
 from model.architecture import CoreArchitecture, MemoryStyle
 from model.compiled import CompiledNetwork, Readout, signed_range
 
+from .banked_macro import bank_shapes
 from .conv_taps import ConvTapWalker
 from .layer_engine import LayerEngine, LayerOp, layer_memory_shapes
 from .lowest_set_bit import LowestSetBit, index_bits
@@ -84,11 +85,16 @@ def macro_prefix(layer: int) -> str:
 
 
 def core_sram_macros(network: CompiledNetwork, architecture: CoreArchitecture) -> list[SramMacroShape]:
-    """The macros a core instantiates (none when its memories are flip-flops)."""
+    """The macros a core instantiates (none when its memories are flip-flops), a weight memory's banks
+    in its place."""
     if architecture.memories is not MemoryStyle.SRAM_MACROS:
         return []
-    return [shape for k, layer in enumerate(network.layers)
-            for shape in layer_memory_shapes(layer, lanes=architecture.lanes_of(layer), macro_prefix=macro_prefix(k))]
+    macros = []
+    for k, layer in enumerate(network.layers):
+        weights, biases, membranes = layer_memory_shapes(layer, lanes=architecture.lanes_of(layer),
+                                                         macro_prefix=macro_prefix(k))
+        macros += [*bank_shapes(weights, bank_words=architecture.weight_bank_words), biases, membranes]
+    return macros
 
 
 class SpikingCore(wiring.Component):
@@ -140,7 +146,8 @@ class SpikingCore(wiring.Component):
         """One engine per layer: its weight, bias and membrane memories and its `lanes` adders."""
         net, arch = self.network, self.architecture
         engines = [LayerEngine(layer=layer, lanes=arch.lanes_of(layer), memories=arch.memories,
-                               macro_prefix=macro_prefix(k)) for k, layer in enumerate(net.layers)]
+                               macro_prefix=macro_prefix(k), weight_bank_words=arch.weight_bank_words)
+                   for k, layer in enumerate(net.layers)]
         for k, engine in enumerate(engines):
             m.submodules[f"layer{k}"] = engine
         return engines

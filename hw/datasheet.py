@@ -10,7 +10,7 @@ from amaranth.lib import data
 from model.architecture import INTENSITY_BITS, CoreArchitecture
 from model.compiled import CompiledNetwork, Readout, Reset
 
-from .core import CYCLE_COUNTER_BITS, input_layout, input_port_name, result_layout, trace_layout
+from .core import CYCLE_COUNTER_BITS, core_sram_macros, input_layout, input_port_name, result_layout, trace_layout
 from .verilog import TOP_NAME
 
 FIELD_MEANINGS = {
@@ -111,6 +111,7 @@ def datasheet_markdown(network: CompiledNetwork, architecture: CoreArchitecture,
                        else "the output layer's membranes (a non-spiking accumulator) at the end of the last "
                             "timestep run: after that step's input was integrated, before any next step's leak")
     lines += _semantics(net)
+    lines += _macros(net, arch)
     lines += [
         "## Protocol",
         "",
@@ -264,6 +265,31 @@ def _semantics(net) -> list[str]:
             "kx - padding) for ky, kx in 0..kernel-1; taps in the zero padding add nothing. Every output "
             "position shares the kernel and each output channel has one bias.", ""]
     return lines
+
+
+def _macros(net: CompiledNetwork, arch: CoreArchitecture) -> list[str]:
+    """What an integrator supplies for a macro-style core: each macro's module, shape and contents."""
+    shapes = core_sram_macros(net, arch)
+    if not shapes:
+        return []
+    lines = [
+        "## SRAM macros", "",
+        "The core instantiates these modules by name; each needs a macro (or the behavioural model shipped "
+        "in the Verilog) with ports `clk`, `rst` (unused), `read_en`, `read_addr`, `read_data` and, if "
+        "writable, `write_en`, `write_addr`, `write_data`. Read: the word at `read_addr` in the cycle "
+        "`read_en` is high appears on `read_data` in the next cycle and holds while `read_en` is low. "
+        "Write: at the rising edge with `write_en` high. A read of the word being written returns the old "
+        "word (the core forwards the new one itself). Contents: a read-only macro holds its initial words "
+        "(word w: lane k's value in bits [k * bits, (k + 1) * bits), two's complement; one bit per lane for "
+        "binary weights, 1 = +1, 0 = -1); the membranes need none (the core initialises them)."]
+    if arch.weight_bank_words is not None:
+        lines += ["", f"Weight memories are banked: word a of a layer's weight memory is word a mod "
+                      f"{arch.weight_bank_words} of bank a div {arch.weight_bank_words} "
+                      "(`_bank{j}`); one bank is enabled per read."]
+    lines += ["", "| module | width | depth | writable | initial words |", "| --- | --- | --- | --- | --- |"]
+    lines += [f"| `{s.name}` | {s.width} | {s.depth} | {'yes' if s.writable else 'no'} | {len(s.init)} |"
+              for s in shapes]
+    return lines + [""]
 
 
 def _kind(layer) -> str:

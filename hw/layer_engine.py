@@ -21,6 +21,7 @@ from model.architecture import MemoryStyle
 from model.compiled import CompiledLayer, Integration, Reset, signed_range
 
 from .lowest_set_bit import index_bits
+from .banked_macro import BankedSramRead, bank_shapes
 from .sram_macro import SramMacroInstance, SramMacroShape
 
 
@@ -91,7 +92,7 @@ class LayerEngine(wiring.Component):
     """
 
     def __init__(self, *, layer: CompiledLayer, lanes: int, memories: MemoryStyle = MemoryStyle.FLIP_FLOPS,
-                 macro_prefix: str = "sram_"):
+                 macro_prefix: str = "sram_", weight_bank_words: int | None = None):
         if not isinstance(layer, CompiledLayer):
             raise TypeError(f"layer must be a CompiledLayer, not {type(layer).__name__}")
         if not isinstance(lanes, int) or not 1 <= lanes <= layer.n_out:
@@ -102,6 +103,7 @@ class LayerEngine(wiring.Component):
         self.lanes = lanes
         self.memories = memories
         self.macro_prefix = macro_prefix  # this layer's macros are named prefix + weights / biases / membranes
+        self.weight_bank_words = weight_bank_words  # the weight macro's banks (hw/banked_macro.py), None: one macro
         self.words = -(-layer.n_out // lanes)
         self.words_per_row = -(-layer.channels // lanes)
         self.membrane_layout = data.ArrayLayout(signed(layer.membrane_bits), lanes)
@@ -119,10 +121,12 @@ class LayerEngine(wiring.Component):
     def memory_shapes(self) -> tuple[SramMacroShape, SramMacroShape, SramMacroShape]:
         return layer_memory_shapes(self.layer, lanes=self.lanes, macro_prefix=self.macro_prefix)
 
-    def _read_only(self, m: Module, name: str, shape: SramMacroShape):
+    def _read_only(self, m: Module, name: str, shape: SramMacroShape, *, bank_words: int | None = None):
         """A read-only memory's read port (addr, en, data)."""
         if self.memories is MemoryStyle.SRAM_MACROS:
-            m.submodules[name] = macro = SramMacroInstance(shape)
+            banked = len(bank_shapes(shape, bank_words=bank_words)) > 1
+            m.submodules[name] = macro = (BankedSramRead(shape, bank_words=bank_words) if banked
+                                          else SramMacroInstance(shape))
             return _Port(addr=macro.read_addr, en=macro.read_en, data=macro.read_data)
         m.submodules[name] = array = memory.Memory(shape=unsigned(shape.width), depth=shape.depth, init=list(shape.init))
         return array.read_port()
@@ -167,7 +171,7 @@ class LayerEngine(wiring.Component):
         v_bits, w_bits = layer.membrane_bits, layer.weight_bits
         v_lo, v_hi = signed_range(v_bits)
         weight_shape, bias_shape, membrane_shape = self.memory_shapes()
-        weight_rd = self._read_only(m, "weights", weight_shape)
+        weight_rd = self._read_only(m, "weights", weight_shape, bank_words=self.weight_bank_words)
         bias_rd = self._read_only(m, "biases", bias_shape)
         membrane_rd, membrane_wr = self._membranes(m, membrane_shape)
 

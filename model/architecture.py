@@ -61,12 +61,16 @@ class CoreArchitecture:
     """lanes: neurons updated per cycle (one membrane word holds `lanes` neurons; a layer with fewer
     neurons uses one word of n_out lanes). trace: build the spike trace port (for verification).
     encoder: None, the host sends spike events; or an on-chip RateEncoder fed pixel intensities.
-    memories: how the layers' memories are built."""
+    memories: how the layers' memories are built. weight_bank_words: with SRAM macros, each layer's
+    weight memory split by address into banks of this many words (a power of two; the last bank
+    padded to it), one bank enabled per read: a read then costs a small macro's energy, not the
+    whole memory's (flows/energy/sram_macros.py); None keeps one macro per layer."""
 
     lanes: int = 8
     trace: bool = True
     encoder: RateEncoder | None = None
     memories: MemoryStyle = MemoryStyle.FLIP_FLOPS
+    weight_bank_words: int | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.lanes, int) or isinstance(self.lanes, bool):
@@ -79,10 +83,17 @@ class CoreArchitecture:
             raise TypeError(f"encoder must be None or a RateEncoder, not {self.encoder!r}")
         if not isinstance(self.memories, MemoryStyle):
             raise TypeError(f"memories must be a MemoryStyle, not {self.memories!r}")
+        if self.weight_bank_words is not None:
+            words = self.weight_bank_words
+            if not isinstance(words, int) or isinstance(words, bool) or words < 2 or words & (words - 1):
+                raise ValueError(f"weight_bank_words must be None or a power of two >= 2, not {words!r}")
+            if self.memories is not MemoryStyle.SRAM_MACROS:
+                raise ValueError("weight_bank_words banks SRAM macros: set memories to sram-macros, or leave the "
+                                 "banking out (flip-flop memories have no per-access cost to save)")
 
     def cycle_relevant(self) -> "CoreArchitecture":
         """The parameters a cycle count depends on: neither the trace port nor the memory style changes a
-        cycle (sim/cycles.py), so what only predicts cycles is keyed on this and shared by both styles."""
+        cycle (sim/cycles.py), nor does banking, so what only predicts cycles is keyed on this and shared by all."""
         return CoreArchitecture(lanes=self.lanes, trace=False, encoder=self.encoder)
 
     def lanes_of(self, layer: CompiledLayer) -> int:

@@ -24,6 +24,7 @@ from sim.tools import ToolError, run_tool, yosys_path
 
 MEMORIES = ("weights", "membranes", "biases")
 MEMORY_BLOCKS = {"weights": "weight_memory", "membranes": "membrane_memory", "biases": "bias_memory"}
+MEMORY_MODULE = re.compile(rf'(?:^|[._]|_\\")({"|".join(MEMORIES)})(?:\\"|_bank\d+)?(?:$|\.)')
 BLOCKS = ("weight_memory", "membrane_memory", "bias_memory", "datapath", "readout", "encoder", "control")
 
 HIERARCHICAL_SCRIPT = """\
@@ -62,9 +63,11 @@ class BlockAreas:
 def block_of(module: str, *, top: str, output_layer: int) -> str:
     """The block a module of the hierarchical netlist belongs to."""
     local = module[len(top) + 1:] if module.startswith(top + ".") else module  # a macro: sram_layer{k}_<memory>
-    for memory in MEMORIES:
-        if local.endswith(f'_\\"{memory}\\"') or local.endswith(f"_{memory}"):
-            return MEMORY_BLOCKS[memory]
+    # A memory's own module (layer0.weights, or a flip-flop memory's submod layer0_"weights"), the
+    # modules inside it (a banked memory's banks), and its macros (sram_layer0_weights[_bank3]).
+    memory = MEMORY_MODULE.search(local)
+    if memory:
+        return MEMORY_BLOCKS[memory.group(1)]
     if "encoder" in local or "next_pixel" in local:
         return "encoder"
     layer = re.fullmatch(r"layer(\d+)", local)

@@ -11,7 +11,14 @@ bits costs 10 pJ from an 8 KB SRAM, 20 pJ from 32 KB and 100 pJ from 1 MB. A pow
 three points (least squares in log-log) gives the energy of a 64-bit read at any capacity (outside
 8 KB-1 MB it is an extrapolation); a read of W bits costs W/64 of it; a write costs the same as a read
 (assumed). The energy is scaled from 45 nm / 0.9 V to the library's node and supply by the rule of
-flows/technology_scaling.py (C proportional to L, E = C V^2). Leakage of the macros is not modelled.
+flows/technology_scaling.py (C proportional to L, E = C V^2).
+
+Leakage, from the library itself: its smallest inverter's cell_leakage_power (OSU 0.18 um INVX1:
+0.0222 nW) stands for one inverter's worth of off-current. A 6T bit cell is its cross-coupled pair,
+2 inverters (the access transistors' off-current left out); the periphery is assumed at 8 inverters
+per column (precharge, sense amplifier, write driver, column multiplexer) and 2 per row (word-line
+driver). The periphery term is what banking adds: every bank has its own columns. Leakage power x
+the inference's simulated time is the leakage energy; it is not scaled to other nodes.
 
 Timing, for OpenSTA (a generated liberty cell per macro): clock-to-read-data 0.6 ns and input setup
 0.1 ns at 45 nm (assumed, of the order CACTI gives for 8-32 KB arrays), scaled in proportion to L.
@@ -27,6 +34,7 @@ from pathlib import Path
 
 from hw.sram_macro import SramMacroShape
 from hw.verilog import sram_models_verilog
+from flows.eda.liberty_library import LibertyData, LibraryError
 from flows.engine.figures import modelled, setting
 from flows.engine.typed_json import from_jsonable, to_jsonable
 
@@ -38,12 +46,15 @@ WRITE_OVER_READ = 1.0
 ACCESS_NS_AT_45NM = 0.6
 SETUP_NS_AT_45NM = 0.1
 INPUT_PIN_CAPACITANCE_PF = 0.005
+LEAKING_INVERTERS_PER_BIT = 2
+LEAKING_INVERTERS_PER_COLUMN = 8
+LEAKING_INVERTERS_PER_ROW = 2
 
 MODEL_DESCRIPTION = (
     "SRAM macros (black boxes in synthesis): area 171 F^2 per bit (Intel 45 nm 6T cell) / 0.7 array efficiency; "
     "read energy per 64 bits from Horowitz ISSCC 2014 (45 nm, 0.9 V: 8 KB 10 pJ, 32 KB 20 pJ, 1 MB 100 pJ; power "
     "law in capacity), x width/64, write = read, scaled to the library's node by C ~ L, E = C V^2; accesses from "
-    "the reference's exact counts; macro leakage not modelled; access 0.6 ns and setup 0.1 ns at 45 nm, ~ L")
+    "the reference's exact counts; leakage (2 x bits + 8 x columns + 2 x rows) x the library's smallest inverter's leakage; access 0.6 ns and setup 0.1 ns at 45 nm, ~ L")
 
 
 def _power_law() -> tuple[float, float]:
@@ -65,6 +76,22 @@ def read_energy_pj(shape: SramMacroShape, *, feature_nm: float, supply_v: float)
     a, b = _power_law()
     at_45nm = a * (shape.bits / 8) ** b * shape.width / 64
     return at_45nm * (feature_nm / HOROWITZ_NM) * (supply_v / HOROWITZ_V) ** 2
+
+
+def leakage_nw(shape: SramMacroShape, *, inverter_leakage_nw: float) -> float:
+    """The macro's leakage power: its bit cells and periphery in inverter equivalents."""
+    inverters = (LEAKING_INVERTERS_PER_BIT * shape.bits + LEAKING_INVERTERS_PER_COLUMN * shape.width
+                 + LEAKING_INVERTERS_PER_ROW * shape.depth)
+    return inverters * inverter_leakage_nw
+
+
+def inverter_leakage_nw(liberty: LibertyData) -> float:
+    """The leakage of the library's smallest inverter (a cell named INV*): the macro model's unit."""
+    inverters = [cell for name, cell in liberty.cells.items() if name.upper().startswith("INV")]
+    if not inverters:
+        raise LibraryError(f"{liberty.path} has no inverter cell (INV*): the SRAM macro model takes its leakage "
+                           "unit from one; use a library with an inverter")
+    return min(inverters, key=lambda cell: cell.area_um2).leakage_nw
 
 
 def write_energy_pj(shape: SramMacroShape, *, feature_nm: float, supply_v: float) -> float:
@@ -134,6 +161,7 @@ class MacroCost:
     area_um2: float = modelled("um^2", "171 F^2 per bit at 70% array efficiency")
     read_pj: float = modelled("pJ", "per read: Horowitz's SRAM energies, power law in capacity, scaled to the node")
     write_pj: float = modelled("pJ", "per write: taken equal to a read")
+    leakage_nw: float = modelled("nW", "bit cells and periphery in inverter equivalents x the library's inverter leakage")
 
 
 @dataclass(frozen=True)
@@ -149,6 +177,10 @@ class MacroSet:
     @property
     def area_um2(self) -> float:
         return sum(m.area_um2 for m in self.macros.values())
+
+    @property
+    def leakage_nw(self) -> float:
+        return sum(m.leakage_nw for m in self.macros.values())
 
     def save(self, path: Path) -> Path:
         """Beside the liberty and the models, which it names relative to itself (a step's folder moves
@@ -166,7 +198,8 @@ class MacroSet:
                         models=data["models"] and path.parent / data["models"])
 
 
-def describe_macros(shapes: list[SramMacroShape], *, feature_nm: float, supply_v: float, folder: Path) -> MacroSet:
+def describe_macros(shapes: list[SramMacroShape], *, feature_nm: float, supply_v: float, inverter_leakage_nw: float,
+                    folder: Path) -> MacroSet:
     """Write the macros' liberty and behavioural models into `folder` and cost each macro."""
     if not shapes:
         return MacroSet(macros={}, liberty=None, models=None)
@@ -177,6 +210,7 @@ def describe_macros(shapes: list[SramMacroShape], *, feature_nm: float, supply_v
     macros = {shape.name: MacroCost(width=shape.width, depth=shape.depth, bits=shape.bits,
                                     area_um2=area_um2(shape, feature_nm=feature_nm),
                                     read_pj=read_energy_pj(shape, feature_nm=feature_nm, supply_v=supply_v),
-                                    write_pj=write_energy_pj(shape, feature_nm=feature_nm, supply_v=supply_v))
+                                    write_pj=write_energy_pj(shape, feature_nm=feature_nm, supply_v=supply_v),
+                                    leakage_nw=leakage_nw(shape, inverter_leakage_nw=inverter_leakage_nw))
               for shape in shapes}
     return MacroSet(macros=macros, liberty=liberty, models=models)

@@ -89,7 +89,7 @@ def _measured_rows(r: RunReport) -> list[tuple[str, str]]:
              f"{min(logic_each):.1f}, max {max(logic_each):.1f})"),
             ("Logic energy per synaptic operation", f"{e.logic_pj_per_sop:.1f} pJ/SOP"),
             ("Logic energy by mechanism (nJ)", ", ".join(f"{k} {v:.1f}" for k, v in e.breakdown_nj_per_inference.items()
-                                                          if k != "sram_macro_accesses")),
+                                                          if not k.startswith("sram_macro_"))),
             ("Activity", f"{e.activity_source}, coverage {e.activity_coverage:.1%}"),
         ]
     return rows

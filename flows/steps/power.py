@@ -83,8 +83,8 @@ class PowerMetrics:
     # accesses to the logic's measured energy, so they are labelled modelled even where the macros'
     # share is zero (flip-flop memories); the logic_* figures are the measured part alone.
     nj_per_inference: float = modelled(
-        "nJ", "mean energy per inference over `images`: the logic (measured) plus the SRAM macros' accesses "
-        "(modelled; zero with flip-flop memories, where this equals logic_nj_per_inference)")
+        "nJ", "mean energy per inference over `images`: the logic (measured) plus the SRAM macros' accesses and "
+        "leakage (modelled; zero with flip-flop memories, where this equals logic_nj_per_inference)")
     nj_per_inference_ci95: tuple[float, float] | None = modelled(
         "nJ", "95% confidence interval of that mean (Student's t over the images); null for one image")
     nj_per_inference_each: tuple[float, ...] = modelled("nJ", "each simulated inference, logic plus macros")
@@ -92,7 +92,8 @@ class PowerMetrics:
     logic_nj_per_inference_ci95: tuple[float, float] | None = measured(
         "nJ", "95% confidence interval of the logic's mean (Student's t over the images); null for one image")
     sram_macro_nj_per_inference: float = modelled(
-        "nJ", "the macros alone: the reference's exact access counts x the macro model's per-access energies")
+        "nJ", "the macros alone: the reference's exact access counts x the macro model's per-access energies, "
+        "plus the model's leakage x each inference's simulated time")
     nj_per_inference_by_class: dict[str, float] = modelled(
         "nJ", "the simulated inferences (logic plus macros) grouped by true class")
     nj_per_inference_spread: float = modelled("fraction", "standard deviation / mean of the totals over the images")
@@ -102,13 +103,15 @@ class PowerMetrics:
                                        "inferences")
     sops_per_inference_mean: float = measured("SOPs", "synaptic operations of the simulated inferences, mean")
     breakdown_nj_per_inference: dict[str, float] = modelled(
-        "nJ", "by mechanism: switching, internal, leakage (measured) and sram_macro_accesses (modelled)")
+        "nJ", "by mechanism: switching, internal, leakage (measured); sram_macro_accesses and sram_macro_leakage "
+        "(modelled)")
     breakdown: dict[str, float] = modelled(
-        "nJ", "by what it does: memory reads, membrane updates, control, leakage (macro accesses modelled)")
+        "nJ", "by what it does: memory reads, membrane updates, control, leakage (the macros' part modelled)")
     breakdown_method: str = setting("how the split by what it does was made")
     logic_by_block_nj_per_inference_hierarchical: dict[str, float] = measured(
         "nJ", "dynamic energy by block in a gate-level simulation of the hierarchical netlist")
-    leakage_nw: float = measured("nW", "the logic's cell leakage (the macros' leakage is not modelled)")
+    leakage_nw: float = measured("nW", "the logic's cell leakage")
+    sram_macro_leakage_nw: float = modelled("nW", "the macros' leakage (flows/energy/sram_macros.py)")
     analytical_nj_per_inference: float = modelled(
         "nJ", "cross-check: operations counted by the reference x per-operation energies from the liberty")
     analytical_terms_nj: dict[str, float] = modelled("nJ", "the analytical cross-check's terms")
@@ -135,12 +138,19 @@ def _flip_flops(module: dict) -> int:
 
 def macro_access_energy_pj(macros: MacroSet, accesses: MemoryAccesses) -> dict[str, np.ndarray]:
     """Per inference, the SRAM macros' access energy by memory kind (weights, biases, membranes):
-    the reference's exact access counts x each macro's read and write energies. Zero without macros."""
+    the reference's exact access counts x each macro's read and write energies. Zero without macros.
+    A banked weight memory's banks share one shape, and every read enables one of them: the layer's
+    reads are priced once, at a bank's read energy."""
     images = accesses.weight_reads.shape[0]
     out = {kind: np.zeros(images) for kind in ("weights", "biases", "membranes")}
+    memories = {}
     for name, macro in macros.macros.items():
-        layer, kind = re.fullmatch(r"sram_layer(\d+)_(weights|biases|membranes)", name).groups()
-        layer = int(layer)
+        layer, kind = re.fullmatch(r"sram_layer(\d+)_(weights|biases|membranes)(?:_bank\d+)?", name).groups()
+        memories.setdefault((int(layer), kind), []).append(macro)
+    for (layer, kind), banks in memories.items():
+        if len({(bank.read_pj, bank.write_pj) for bank in banks}) != 1:
+            raise ValueError(f"layer {layer}'s {kind} banks differ in access energy: their reads cannot be priced once")
+        macro = banks[0]
         if kind == "weights":
             out[kind] += accesses.weight_reads[:, layer] * macro.read_pj
         elif kind == "biases":
@@ -177,7 +187,7 @@ def energy_by_category(macro_pj: dict[str, np.ndarray], logic_dynamic_nj: float,
                        block_dynamic_nj: dict[str, float]) -> dict[str, float]:
     """nJ per inference by what it does: memory reads (the weight and bias memories), membrane updates
     (the membrane memories and the layers' arithmetic), control (sequencer, spike scan, encoder) and
-    leakage. The macros' accesses go to their memory; the logic's dynamic energy (the flat netlist's,
+    leakage (the logic's and the macros'). The macros' accesses go to their memory; the logic's dynamic energy (the flat netlist's,
     the headline) is split by the blocks' shares measured on the hierarchical netlist."""
     total_blocks = sum(block_dynamic_nj.values())
     share = {block: value / total_blocks for block, value in block_dynamic_nj.items()} if total_blocks else {}
@@ -254,12 +264,16 @@ class PowerStep(Step):
         estimate = estimate_energy(build_net_model(module, liberty, macros=frozenset(macros.macros)), activity,
                                    windows_ns)
         macro_pj = macro_access_energy_pj(macros, memory_accesses(net, arch, reference))
+        macro_leakage_nj = macros.leakage_nw * windows_ns[:-1] * 1e-9  # nW x ns = 1e-18 J
         blocks = self._energy_by_block(inputs, net, arch, test, reference, cycles, macros, liberty, period, budget,
                                        folder / "by_block")
         logic_nj = estimate.total_pj[:-1] / 1000.0
-        per_image_nj = logic_nj + (macro_pj["weights"] + macro_pj["biases"] + macro_pj["membranes"]) / 1000.0
+        access_nj = (macro_pj["weights"] + macro_pj["biases"] + macro_pj["membranes"]) / 1000.0
+        per_image_nj = logic_nj + access_nj + macro_leakage_nj
         mean_nj = float(per_image_nj.mean())
         macro_mean_nj = mean_nj - float(logic_nj.mean())
+        macro_terms = {"sram_macro_accesses": float(access_nj.mean()),
+                       "sram_macro_leakage": float(macro_leakage_nj.mean())} if macros.macros else {}
         # OpenSTA's power covers the logic (the macros' cells have no power data): add their accesses.
         sta_nj = sta.total_w * float(cycles.cycles.mean()) * period + macro_mean_nj
         sops = cycles.synaptic_ops
@@ -267,9 +281,8 @@ class PowerStep(Step):
             net, energies=operation_energies(liberty), flip_flops=_flip_flops(module),
             cycles=float(cycles.cycles.mean()), synaptic_ops=float(sops.mean()),
             neuron_updates=float(reference.timesteps_used.mean()) * sum(layer.n_out for layer in net.layers))
-        # It counts the logic's operations; the macros' accesses come from the same model in both.
-        analytical_terms = {**{k: v for k, v in analytical.items() if k != "total"},
-                            **({"sram_macro_accesses": macro_mean_nj} if macros.macros else {})}
+        # It counts the logic's operations; the macros' accesses and leakage come from the same model in both.
+        analytical_terms = {**{k: v for k, v in analytical.items() if k != "total"}, **macro_terms}
         analytical_nj = sum(analytical_terms.values())
         np.savez(folder / "toggles.npz", rises=activity.rises, falls=activity.falls)
         sample = SampleMean.of(per_image_nj)
@@ -301,17 +314,18 @@ class PowerStep(Step):
                 "switching": float(estimate.switching_pj[:-1].mean() / 1000),
                 "internal": float(estimate.internal_pj[:-1].mean() / 1000),
                 "leakage": float(estimate.leakage_pj[:-1].mean() / 1000),
-                "sram_macro_accesses": macro_mean_nj,
+                **macro_terms,
             },
             # ... and by what the energy does.
             breakdown=energy_by_category(
                 macro_pj, float((estimate.switching_pj[:-1] + estimate.internal_pj[:-1]).mean() / 1000),
-                float(estimate.leakage_pj[:-1].mean() / 1000), blocks),
+                float((estimate.leakage_pj[:-1] + macro_leakage_nj * 1000).mean() / 1000), blocks),
             breakdown_method="SRAM macro accesses (if any) to their memory; the logic's dynamic energy split by "
                              "the blocks' shares in a gate-level simulation of the hierarchical netlist "
                              "(area.by_block's synthesis) on the same inferences",
             logic_by_block_nj_per_inference_hierarchical=blocks,
             leakage_nw=estimate.leakage_nw,
+            sram_macro_leakage_nw=macros.leakage_nw,
             analytical_nj_per_inference=analytical_nj,
             analytical_terms_nj=analytical_terms,
             analytical_over_gate_level=analytical_nj / mean_nj,

@@ -9,7 +9,7 @@ from pathlib import Path
 from flows.eda.area_by_block import area_by_block
 from flows.eda.liberty_library import CellLibrary, read_liberty
 from flows.eda.synthesis import logic_verilog, synthesize
-from flows.energy.sram_macros import MODEL_DESCRIPTION, MacroCost, describe_macros
+from flows.energy.sram_macros import MODEL_DESCRIPTION, MacroCost, describe_macros, inverter_leakage_nw
 from flows.engine.figures import measured, modelled, setting
 from flows.engine.step import Artifact, Step, StepOutcome
 from hw.core import core_sram_macros
@@ -71,7 +71,8 @@ class SynthStep(Step):
         liberty = read_liberty(library.require())
         shapes = core_sram_macros(CompiledNetwork.load(inputs[Artifact.NETWORK]),
                                   dataclasses.replace(cfg.architecture, trace=False))
-        macros = describe_macros(shapes, feature_nm=library.feature_nm, supply_v=liberty.voltage_v, folder=folder)
+        macros = describe_macros(shapes, feature_nm=library.feature_nm, supply_v=liberty.voltage_v,
+                                 inverter_leakage_nw=inverter_leakage_nw(liberty), folder=folder)
         logic = logic_verilog(inputs[Artifact.VERILOG], macros.models, folder)
         result = synthesize(logic, top=TOP_NAME, library=library, out_dir=folder,
                             buffering=cfg.library.buffering, macro_models=macros.models)

@@ -16,6 +16,12 @@ from flows.eda.area_by_block import block_of
     ("spikefab_core.layer2", "readout"),
     ("spikefab_core.encoder", "encoder"),
     ("spikefab_core.next_pixel", "encoder"),
+    # A banked weight memory: its multiplexer's module, its banks' modules and its macros.
+    ("spikefab_core.layer1.weights", "weight_memory"),
+    ("spikefab_core.layer1.weights.bank3", "weight_memory"),
+    ("sram_layer1_weights_bank12", "weight_memory"),
+    ("sram_layer1_weights", "weight_memory"),
+    ("sram_layer0_membranes", "membrane_memory"),
 ])
 def test_modules_fall_into_their_blocks(module, block):
     assert block_of(module, top="spikefab_core", output_layer=2) == block

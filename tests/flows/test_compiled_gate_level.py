@@ -15,7 +15,7 @@ from flows.eda.gate_level import simulate_netlist
 from flows.eda.liberty_library import CellLibrary, read_liberty
 from flows.eda.synthesis import logic_verilog, synthesize
 from flows.eda.vcd_activity import count_toggles
-from flows.energy.sram_macros import describe_macros
+from flows.energy.sram_macros import describe_macros, inverter_leakage_nw
 from hw.core import core_sram_macros
 from hw.verilog import TOP_NAME, write_core_verilog
 from model.architecture import CoreArchitecture, MemoryStyle
@@ -90,8 +90,9 @@ def _both(tmp_path, arch: CoreArchitecture, spec: NetworkSpec, images: int):
     inputs = rng.random((images, net.timesteps, net.n_inputs)) < 0.4
     verilog = write_core_verilog(net, arch, tmp_path / f"{TOP_NAME}.v")
     shapes = core_sram_macros(net, arch)
-    macros = describe_macros(shapes, feature_nm=LIBRARY.feature_nm, supply_v=read_liberty(LIBRARY.require()).voltage_v,
-                             folder=tmp_path)
+    liberty = read_liberty(LIBRARY.require())
+    macros = describe_macros(shapes, feature_nm=LIBRARY.feature_nm, supply_v=liberty.voltage_v,
+                             inverter_leakage_nw=inverter_leakage_nw(liberty), folder=tmp_path)
     netlist = synthesize(logic_verilog(verilog, macros.models, tmp_path), top=TOP_NAME, library=LIBRARY,
                          out_dir=tmp_path / "synth", macro_models=macros.models)
     budget = 10**6

@@ -1,9 +1,15 @@
 """The SRAM macro model: its constants reproduce their sources, and its costs grow as they should."""
 
+import numpy as np
 import pytest
 
-from flows.energy.sram_macros import area_um2, liberty_text, read_energy_pj, write_energy_pj
+from flows.eda.liberty_library import CellLibrary, LibraryError, read_liberty
+from flows.energy.sram_macros import (MacroCost, MacroSet, area_um2, inverter_leakage_nw, leakage_nw, liberty_text,
+                                      read_energy_pj, write_energy_pj)
+from flows.steps.power import macro_access_energy_pj
+from hw.banked_macro import bank_shapes
 from hw.sram_macro import SramMacroShape
+from sim.cycles import MemoryAccesses
 
 
 def shape(width: int, depth: int, writable: bool = False) -> SramMacroShape:
@@ -38,3 +44,39 @@ def test_the_liberty_has_a_cell_per_macro_with_its_buses_and_arcs():
     assert "timing_type : rising_edge" in text and "timing_type : setup_rising" in text
     assert "write_data" not in text.split("cell (sram_w8_d3)")[1]
     assert text.count("{") == text.count("}")
+
+
+def test_leakage_counts_bit_cells_and_periphery_in_the_library_s_inverters():
+    liberty = read_liberty(CellLibrary.OSU018.require())
+    unit = inverter_leakage_nw(liberty)
+    assert unit == pytest.approx(liberty.cells["INVX1"].leakage_nw) and unit > 0
+    assert leakage_nw(shape(64, 512), inverter_leakage_nw=unit) == pytest.approx((2 * 64 * 512 + 8 * 64 + 2 * 512) * unit)
+    # Banking keeps the bit cells and adds columns: 8 banks of the same bits leak more than one macro.
+    banks = bank_shapes(shape(64, 512), bank_words=64)
+    assert len(banks) == 8
+    assert sum(leakage_nw(b, inverter_leakage_nw=unit) for b in banks) > leakage_nw(shape(64, 512), inverter_leakage_nw=unit)
+
+
+def test_a_library_without_an_inverter_is_refused():
+    liberty = read_liberty(CellLibrary.OSU018.require())
+    no_inverter = type(liberty)(path=liberty.path, voltage_v=liberty.voltage_v,
+                                cells={k: v for k, v in liberty.cells.items() if not k.startswith("INV")})
+    with pytest.raises(LibraryError, match="no inverter cell"):
+        inverter_leakage_nw(no_inverter)
+
+
+def test_a_banked_memory_s_reads_are_priced_once_at_a_bank_s_energy():
+    whole = SramMacroShape(name="sram_layer0_weights", width=64, depth=4096)
+    banks = bank_shapes(whole, bank_words=256)
+    def cost(s):
+        return MacroCost(width=s.width, depth=s.depth, bits=s.bits, area_um2=area_um2(s, feature_nm=180),
+                         read_pj=read_energy_pj(s, feature_nm=180, supply_v=1.8),
+                         write_pj=write_energy_pj(s, feature_nm=180, supply_v=1.8), leakage_nw=0.0)
+    reads = np.array([[100]])
+    accesses = MemoryAccesses(weight_reads=reads, bias_reads=0 * reads, membrane_reads=0 * reads,
+                              membrane_writes=0 * reads)
+    banked = macro_access_energy_pj(MacroSet(macros={b.name: cost(b) for b in banks}, liberty=None, models=None), accesses)
+    unbanked = macro_access_energy_pj(MacroSet(macros={whole.name: cost(whole)}, liberty=None, models=None), accesses)
+    assert banked["weights"][0] == pytest.approx(100 * read_energy_pj(banks[0], feature_nm=180, supply_v=1.8))
+    # 16 banks: a read costs 16^-b of the whole memory's, b the power law's exponent (~0.46).
+    assert 0.2 < banked["weights"][0] / unbanked["weights"][0] < 0.4

@@ -25,6 +25,7 @@ class Case:
     rate: float = 0.4
     encoder: RateEncoder | None = None
     memories: MemoryStyle = MemoryStyle.FLIP_FLOPS
+    weight_bank_words: int | None = None
 
 
 CASES = [
@@ -64,6 +65,11 @@ CASES = [
                                                      weight_bits=6, membrane_bits=7,
                                                      early_exit=EarlyExit(min_steps=2, margin=5), seed=26),
          lanes=4, rate=0.5, gaps=0.3, backpressure=0.5, memories=MemoryStyle.SRAM_MACROS),
+    # Banked weight macros (hw/banked_macro.py): 12 rows x 3 words in banks of 8 words (the last padded),
+    # the 4-neuron layer's 10 rows x 1 word in two; a read whose bank differs from the last one's.
+    Case("macros-banked-early-exit", NetworkSpec(sizes=(12, 10, 4), timesteps=6, readout=Readout.MEMBRANE,
+                                                 weight_bits=6, early_exit=EarlyExit(min_steps=2, margin=5), seed=29),
+         lanes=4, rate=0.5, gaps=0.3, backpressure=0.5, memories=MemoryStyle.SRAM_MACROS, weight_bank_words=8),
     # Convolutions (hw/conv_taps.py). Stride 2 with padding on an odd 7x6 image of two channels; 3 lanes
     # on 4 output channels use 2 lanes and 2 words per position.
     Case("conv-stride-2-padding", NetworkSpec(sizes=(48, 5), image=(2, 7, 6), convolutions=(ConvShape(out_channels=4, kernel=3, stride=2, padding=1),),
@@ -83,6 +89,8 @@ CASES = [
     Case("conv-saturating-macros", NetworkSpec(sizes=(), image=(3, 9, 8), convolutions=(ConvShape(out_channels=6, kernel=5, stride=3, padding=2),),
                                                reset=Reset.SUBTRACT_AFTER_LEAK, membrane_bits=6, seed=43),
          lanes=4, memories=MemoryStyle.SRAM_MACROS),
+    Case("conv-banked-macros", NetworkSpec(sizes=(54, 5), image=(2, 6, 6), convolutions=(ConvShape(out_channels=6, kernel=3, stride=2, padding=1),),
+                                           seed=46), lanes=3, memories=MemoryStyle.SRAM_MACROS, weight_bank_words=4),
     Case("conv-gaps-and-backpressure", NetworkSpec(sizes=(75, 10, 3), image=(2, 5, 5), timesteps=5,
                                                    convolutions=(ConvShape(out_channels=3, kernel=3, stride=1, padding=1),),
                                                    integration=Integration.DISCONTINUOUS, seed=44),
@@ -95,7 +103,7 @@ CASES = [
 # Verilator runs the cases that stress the protocol and the arithmetic; its build takes 15-25 s.
 VERILATOR_CASES = {"three-layers-discontinuous", "early-exit", "gaps-and-backpressure", "saturating-membranes",
                    "on-chip-encoder", "macros-early-exit-saturating", "conv-stride-2-padding",
-                   "conv-saturating-macros", "conv-gaps-and-backpressure"}
+                   "conv-saturating-macros", "conv-gaps-and-backpressure", "macros-banked-early-exit"}
 RUNS = [pytest.param(case, "icarus", id=f"{case.name}-icarus") for case in CASES] + [
     pytest.param(case, "verilator", id=f"{case.name}-verilator") for case in CASES if case.name in VERILATOR_CASES]
 
@@ -103,7 +111,8 @@ RUNS = [pytest.param(case, "icarus", id=f"{case.name}-icarus") for case in CASES
 @pytest.mark.parametrize("case, simulator", RUNS)
 def test_rtl_equals_reference_on_random_networks(case, simulator, tmp_path):
     net = random_network(case.spec)
-    arch = CoreArchitecture(lanes=case.lanes, trace=True, encoder=case.encoder, memories=case.memories)
+    arch = CoreArchitecture(lanes=case.lanes, trace=True, encoder=case.encoder, memories=case.memories,
+                            weight_bank_words=case.weight_bank_words)
     inputs = random_inputs(net, arch, images=6, rate=case.rate, seed=case.spec.seed)
     observation = rtl_run(net, arch, inputs, work_dir=tmp_path, seed=case.spec.seed, gap_probability=case.gaps,
                           backpressure_probability=case.backpressure, simulator=simulator)
