@@ -37,16 +37,24 @@ def _encoder(p: argparse.ArgumentParser, sweep: bool) -> None:
 
 
 def _memories(p: argparse.ArgumentParser, sweep: bool) -> None:
-    p.add_argument("--memories", choices=[m.value for m in MemoryStyle], default=DEFAULT.memories.value,
+    p.add_argument("--memories", choices=[m.value for m in MemoryStyle],
+                   default=[DEFAULT.memories.value] if sweep else DEFAULT.memories.value, **({"nargs": "+"} if sweep else {}),
                    help="layer memories synthesized as flip-flops, or kept as SRAM macros (black boxes with the "
                         "area and per-access energy model of flows/energy/sram_macros.py; behavioural models in "
                         "simulation)")
 
 
+def _bank_words(text: str) -> int | None:
+    return None if text == "none" else int(text)
+
+
 def _weight_banks(p: argparse.ArgumentParser, sweep: bool) -> None:
-    p.add_argument("--weight-bank-words", type=int, default=DEFAULT.weight_bank_words,
+    p.add_argument("--weight-bank-words", type=_bank_words,
+                   default=[DEFAULT.weight_bank_words] if sweep else DEFAULT.weight_bank_words,
+                   **({"nargs": "+"} if sweep else {}),
                    help="with --memories sram-macros: split each layer's weight memory into banks of this many "
-                        "words (a power of two), one bank read per access (cheaper reads, more macros)")
+                        "words (a power of two), one bank read per access (cheaper reads, more macros); 'none' "
+                        "(the default): one macro")
 
 
 FLAGS = (
@@ -68,5 +76,5 @@ def add_architecture_flags(parser: argparse.ArgumentParser, *, sweep: bool = Fal
 
 def architecture_from(args: argparse.Namespace, **overrides: Any) -> CoreArchitecture:
     """The architecture the flags ask for (`overrides`: a sweep point's values), without the trace port."""
-    values = {flag.field: flag.value(args) for flag in FLAGS}
-    return CoreArchitecture(trace=False, **{**values, **overrides})
+    values = {flag.field: flag.value(args) for flag in FLAGS if flag.field not in overrides}
+    return CoreArchitecture(trace=False, **values, **overrides)

@@ -12,6 +12,7 @@ import time
 import traceback
 from pathlib import Path
 
+from model.architecture import MemoryStyle
 from model.compiled import CompiledNetwork, CompiledNetworkError, Encoding, Integration, Readout, Reset
 from model.convolution import ConvShape
 from model.datasets import DATASETS, EVENT_DATASETS, DatasetError, load_dataset
@@ -33,7 +34,9 @@ from flows.eda.liberty_library import CellLibrary, LibraryError
 from flows.report.build import build_verify_report, run_and_report
 from flows.report.render import summary, write_report
 from flows.steps.power import GATE_SIMULATORS
+from flows.design_point import design_points
 from flows.sweep import run_sweep
+from flows.sweep_tasks import LOCAL
 from flows.run_config import (DataSettings, EarlyExitSettings, NetworkSettings, QuantizationSettings, RunConfig,
                                TrainingSettings, VerificationSettings)
 from flows.steps.import_nir import NirSource
@@ -55,6 +58,13 @@ EXIT_MISMATCH = 1
 EXIT_ERROR = 2
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
 
 
 def _images(text: str) -> int | None:
@@ -154,6 +164,14 @@ def _add_sweep(sub, common) -> None:
                                      "a table and plots of accuracy, energy, area and latency with the Pareto front")
     _add_run_options(p, sweep=True)
     p.add_argument("--out", type=_folder, required=True, help="sweep folder: one run folder per point, and the tables")
+    p.add_argument("--scheduler", default=LOCAL,
+                   help="where the points run: 'local' (a Dask distributed cluster on this machine, --workers "
+                        "processes), 'serial' (in this process, one after another), or a Dask scheduler's address "
+                        "(tcp://host:8786) whose workers have spikefab installed and see --out")
+    p.add_argument("--workers", type=_positive, default=2, help="worker processes of the local cluster")
+    p.add_argument("--threads-per-point", type=_positive, default=1,
+                   help="torch threads of every point's training, wherever it runs (the same everywhere, so a "
+                        "point's results do not depend on its worker)")
 
 
 def _add_run_options(p, *, sweep: bool) -> None:
@@ -205,7 +223,7 @@ def _add_run_options(p, *, sweep: bool) -> None:
     _add_input_code(p)
     p.add_argument("--early-exit", action="store_true",
                    help="calibrate SEENN-I early exit (integer margin rule) on held-out training images")
-    p.add_argument("--exit-tolerance", type=float, default=EXIT.tolerance,
+    p.add_argument("--exit-tolerance", type=float, default=[EXIT.tolerance] if sweep else EXIT.tolerance, **many,
                    help="accuracy the early exit may cost on the held-out images (0.003 = 0.3 points)")
     p.add_argument("--test-images", type=_images, default=DATA.test_images, help="test images for the reference ('all')")
     p.add_argument("--verify-images", type=_images, default=VERIFICATION.verify_images, help="images through the RTL, or 'all'")
@@ -254,8 +272,12 @@ def _add_verify(sub, common) -> None:
     p.add_argument("--out", type=_folder, required=True)
 
 
-def run_config_from(args, *, timesteps: int, weight_bits: int, lanes: int) -> RunConfig:
-    exit_rule = EarlyExitSettings(tolerance=args.exit_tolerance)  # checked even where --early-exit is absent
+def run_config_from(args, *, timesteps: int, weight_bits: int, lanes: int, architecture: dict | None = None,
+                    exit_tolerance: float | None = None) -> RunConfig:
+    """The run the flags ask for; a sweep point gives its own timesteps, weight bits and architecture
+    fields, and its exit tolerance (its flag holds a list then)."""
+    tolerance = args.exit_tolerance if exit_tolerance is None else exit_tolerance
+    exit_rule = EarlyExitSettings(tolerance=tolerance)  # checked even where --early-exit is absent
     return RunConfig(
         data=DataSettings(dataset=args.dataset, data_path=args.data_path, test_images=args.test_images),
         network=NetworkSettings(
@@ -271,7 +293,7 @@ def run_config_from(args, *, timesteps: int, weight_bits: int, lanes: int) -> Ru
                 teacher_epochs=args.teacher_epochs)),
         quantization=QuantizationSettings(weight_bits=weight_bits, qat_epochs=args.qat_epochs),
         early_exit=exit_rule if args.early_exit else None,
-        architecture=architecture_from(args, lanes=lanes),
+        architecture=architecture_from(args, lanes=lanes, **(architecture or {})),
         library=LibraryConfig(library=CellLibrary(args.library), buffering=not args.no_buffering),
         verification=VerificationSettings(verify_images=args.verify_images, energy_images=args.energy_images,
                                           simulator=args.simulator, simulator_processes=args.simulator_processes,
@@ -305,12 +327,21 @@ def command_import(args) -> int:
 
 
 def command_sweep(args) -> int:
-    points = [(t, w, l) for t in args.timesteps for w in args.weight_bits for l in args.lanes]
-    configs = {point: run_config_from(args, timesteps=point[0], weight_bits=point[1], lanes=point[2]) for point in points}
-    rows = run_sweep(configs, args.out, progress=_progress)
-    print(f"sweep of {len(points)} points: {sum(r.pareto for r in rows)} on the Pareto front; "
+    points = design_points(timesteps=args.timesteps, weight_bits=args.weight_bits, lanes=args.lanes,
+                           memories=[MemoryStyle(m) for m in args.memories], weight_bank_words=args.weight_bank_words,
+                           exit_tolerances=args.exit_tolerance if args.early_exit else [None])
+    configs = {point: run_config_from(args, timesteps=point.timesteps, weight_bits=point.weight_bits, lanes=point.lanes,
+                                      architecture={"memories": point.memories,
+                                                    "weight_bank_words": point.weight_bank_words},
+                                      exit_tolerance=args.exit_tolerance[0] if point.exit_tolerance is None else point.exit_tolerance)
+               for point in points}
+    result = run_sweep(configs, args.out, scheduler=args.scheduler, workers=args.workers,
+                       threads=args.threads_per_point, progress=_progress)
+    print(f"sweep of {len(points)} points: {sum(r.pareto for r in result.rows)} on the Pareto front; "
           f"table {args.out / 'sweep.md'}")
-    return 0
+    for name, error in result.failed.items():
+        print(f"error: point {name} failed: {error}", file=sys.stderr)
+    return 1 if result.failed else 0
 
 
 def verification_input_code(network: CompiledNetwork, *, dataset: str, requested: str | None) -> InputCode:

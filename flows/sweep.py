@@ -1,27 +1,30 @@
-"""`spikefab sweep`: the design space of one network over lanes, weight bits and timesteps.
+"""`spikefab sweep`: the design space of one network over timesteps, weight bits, lanes, memory style,
+weight-memory banking and early-exit tolerance.
 
-Every point is a full run in a folder of its own. A point starts from a copy of the previous point
-with the same timesteps, so the steps they share (training; quantization when only the lanes
-change) are reused, not redone. The table gives each point's accuracy (the hardware-exact
-reference on the whole test set), energy per inference, area, latency and Fmax, and marks the
-Pareto front: the points no other point matches or beats on all four of accuracy (higher), energy,
-area and latency (lower) while beating it on one.
+Every point is a full run in a folder of its own; the work the points share (training per timesteps,
+quantization per timesteps and weight width) is done once and copied (flows/sweep_tasks.py), and the
+points run as tasks, in this process or on Dask distributed. The table gives each point's accuracy
+(the hardware-exact reference on the test set, early exit included), energy per inference, area,
+latency and Fmax, and marks the Pareto front: the points no other point matches or beats on all four
+of accuracy (higher), energy, area and latency (lower) while beating it on one. Points that failed
+are listed with their errors; the others are unaffected.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from flows.engine.figures import Kind, kind_of, measured, modelled, setting, shown
+from flows.design_point import DesignPoint
+from flows.engine.figures import Kind, estimated, kind_of, measured, modelled, setting, shown
 from flows.engine.typed_json import to_jsonable
-from flows.report.build import run_and_report
+from flows.report.published_chips import MNIST_CHIPS
 from flows.report.schema import RunReport
 from flows.run_config import RunConfig
+from flows.sweep_tasks import SERIAL, PointOutcome, plan, run_on_dask, run_serially
 
 COSTS = ("nj_per_inference", "area_mm2", "latency_us")
 
@@ -30,10 +33,13 @@ COSTS = ("nj_per_inference", "area_mm2", "latency_us")
 class SweepPoint:
     """One row of the sweep's table, from the point's RunReport."""
 
-    point: str = setting("T<timesteps>-W<weight bits>-L<lanes>")
+    point: str = setting("the point's name (flows/design_point.py)")
     timesteps: int = setting("timesteps")
     weight_bits: int = setting("bits per weight")
     lanes: int = setting("lanes")
+    memories: str = setting("memory style")
+    weight_bank_words: int | None = setting("words per weight macro bank (null: unbanked)")
+    exit_tolerance: float | None = setting("early exit's calibration tolerance (null: no early exit)")
     accuracy: float = measured("fraction", "the hardware-exact reference on the test set, as deployed")
     energy_images: int = measured("", "gate-level inferences behind the energies")
     logic_nj_per_inference: float = measured("nJ", "the logic's gate-level energy per inference")
@@ -45,22 +51,23 @@ class SweepPoint:
     latency_us: float = measured("us", "mean cycles at the clock")
     fmax_mhz: float = measured("MHz", "Fmax")
     cycles_per_inference: float = measured("cycles", "mean cycles per inference")
+    nj_per_inference_28nm: float = estimated("nJ", "the dynamic energy scaled to 28 nm (report.scaled_estimate)")
+    pj_per_sop_28nm: float = estimated("pJ/SOP", "the same per synaptic operation")
     pareto: bool = setting("on the Pareto front of accuracy against energy, area and latency", default=False)
 
     @classmethod
-    def of(cls, name: str, config: RunConfig, report: RunReport) -> "SweepPoint":
-        return cls(point=name, timesteps=config.network.timesteps, weight_bits=config.quantization.weight_bits,
-                   lanes=config.architecture.lanes,
+    def of(cls, point: DesignPoint, report: RunReport) -> "SweepPoint":
+        node = report.scaled_estimate.nodes["28nm"]
+        return cls(point=point.name, timesteps=point.timesteps, weight_bits=point.weight_bits, lanes=point.lanes,
+                   memories=point.memories.value, weight_bank_words=point.weight_bank_words,
+                   exit_tolerance=point.exit_tolerance,
                    accuracy=report.accuracy.quantized_reference, nj_per_inference=report.energy.nj_per_inference,
                    energy_images=report.energy.images, pj_per_sop=report.energy.pj_per_sop,
                    logic_nj_per_inference=report.energy.logic_nj_per_inference,
                    logic_mm2=report.area.logic_um2 / 1e6,
                    area_mm2=report.area.total_um2 / 1e6, latency_us=report.hardware.latency_us_mean,
-                   fmax_mhz=report.timing.fmax_mhz, cycles_per_inference=report.hardware.cycles_per_inference_mean)
-
-
-def point_name(timesteps: int, weight_bits: int, lanes: int) -> str:
-    return f"T{timesteps}-W{weight_bits}-L{lanes}"
+                   fmax_mhz=report.timing.fmax_mhz, cycles_per_inference=report.hardware.cycles_per_inference_mean,
+                   nj_per_inference_28nm=node.dynamic_nj_per_inference, pj_per_sop_28nm=node.dynamic_pj_per_sop)
 
 
 def pareto_flags(rows: list[SweepPoint]) -> list[bool]:
@@ -72,34 +79,48 @@ def pareto_flags(rows: list[SweepPoint]) -> list[bool]:
     return [not any(dominates(other, row) for other in rows if other is not row) for row in rows]
 
 
-def run_sweep(configs: dict[tuple[int, int, int], RunConfig], out: Path, *,
-              progress: Callable | None = None) -> list[SweepPoint]:
+@dataclass(frozen=True)
+class SweepResult:
+    rows: list[SweepPoint]
+    failed: dict[str, str]  # point name -> error
+
+
+def run_sweep(configs: dict[DesignPoint, RunConfig], out: Path, *, scheduler: str = SERIAL, workers: int = 2,
+              threads: int = 1, progress: Callable | None = None) -> SweepResult:
+    """Every point's flow (scheduler: "serial" in this process, "local" on a local Dask cluster of
+    `workers` processes, or a Dask scheduler's address), then the table, the JSON and the plots."""
     out.mkdir(parents=True, exist_ok=True)
-    rows, last_folder_with_timesteps = [], {}
-    for (timesteps, weight_bits, lanes), config in configs.items():
-        folder = out / point_name(timesteps, weight_bits, lanes)
-        previous = last_folder_with_timesteps.get(timesteps)
-        if previous is not None and not folder.exists():
-            shutil.copytree(previous, folder)  # its shared steps are then reused
-        report, _ = run_and_report(config, folder, progress=progress)
-        last_folder_with_timesteps[timesteps] = folder
-        rows.append(SweepPoint.of(folder.name, config, report))
+    sweep = plan(configs, out)
+    if scheduler == SERIAL:
+        outcomes = run_serially(sweep, threads=threads, progress=progress)
+    else:
+        outcomes = run_on_dask(sweep, scheduler=scheduler, workers=workers, threads=threads, progress=progress)
+    return write_sweep(outcomes, out)
+
+
+def write_sweep(outcomes: list[PointOutcome], out: Path) -> SweepResult:
+    rows = [SweepPoint.of(o.point, o.report) for o in outcomes if o.error is None]
     rows = [dataclasses.replace(row, pareto=on_front) for row, on_front in zip(rows, pareto_flags(rows))]
-    (out / "sweep.json").write_text(json.dumps(to_jsonable(rows, with_type=False), indent=2))
-    (out / "sweep.md").write_text(markdown(rows))
-    plot(rows, out / "sweep.png")
-    return rows
+    failed = {o.point.name: o.error for o in outcomes if o.error is not None}
+    (out / "sweep.json").write_text(json.dumps({"points": to_jsonable(rows, with_type=False), "failed": failed},
+                                               indent=2))
+    (out / "sweep.md").write_text(markdown(rows, failed))
+    if rows:
+        plot(rows, out / "sweep.png")
+    return SweepResult(rows, failed)
 
 
 SECTIONS = {Kind.MEASURED: "Measured: accuracy of the hardware-exact reference on the test set; the logic's energy "
                            "from gate-level activity, mean over the stated images; latency at the clock used.",
-            Kind.MODELLED: "Modelled: the logic's measured figures plus the SRAM macros' modelled accesses and area "
-                           "(equal to the logic's where the memories are flip-flops)."}
+            Kind.MODELLED: "Modelled: the logic's measured figures plus the SRAM macros' modelled accesses, leakage "
+                           "and area (equal to the logic's where the memories are flip-flops).",
+            Kind.ESTIMATED: "Estimated: the dynamic energy (logic and macro accesses) scaled to 28 nm by the "
+                            "first-order rule of flows/energy/technology_scaling.py; a placement, not a measurement."}
 
 
-def markdown(rows: list[SweepPoint]) -> str:
+def markdown(rows: list[SweepPoint], failed: dict[str, str]) -> str:
     """One table per kind of figure (never mixed), each row naming its point; * marks the Pareto front
-    (accuracy against energy, area and latency, the totals)."""
+    (accuracy against energy, area and latency, the totals); then the points that failed."""
     lines = ["# spikefab sweep"]
     for kind, intro in SECTIONS.items():
         names = [f.name for f in dataclasses.fields(SweepPoint) if kind_of(f) is kind]
@@ -107,25 +128,39 @@ def markdown(rows: list[SweepPoint]) -> str:
                   "| point | " + " | ".join(names) + " | Pareto |", "|---" * (len(names) + 2) + "|"]
         lines += [f"| {r.point} | " + " | ".join(shown(getattr(r, n)) for n in names) + f" | {'*' if r.pareto else ''} |"
                   for r in rows]
+    if failed:
+        lines += ["", "## Failed points", "", "| point | error |", "| --- | --- |"]
+        lines += [f"| {name} | {error.splitlines()[-1] if error else ''} |" for name, error in failed.items()]
     return "\n".join(lines) + "\n"
 
 
 def plot(rows: list[SweepPoint], path: Path) -> None:
+    """Accuracy against each cost (red stars: the Pareto front), and a fourth panel placing the points'
+    28 nm estimates beside published chips' measured silicon (context, not a ranking)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.6), sharey=True)
-    for axis, cost, label in zip(axes, COSTS, ("nJ per inference", "area (mm^2)", "latency (us)")):
+    fig, axes = plt.subplots(1, 4, figsize=(16, 3.8), sharey=True)
+    panels = [*zip(COSTS, ("nJ per inference (modelled, 180 nm)", "area (mm^2)", "latency (us)")),
+              ("nj_per_inference_28nm", "nJ per inference at 28 nm (ours estimated)")]
+    for axis, (cost, label) in zip(axes, panels):
         for row in rows:
             axis.scatter(getattr(row, cost), row.accuracy, marker="*" if row.pareto else "o",
                          s=120 if row.pareto else 40, color="tab:red" if row.pareto else "tab:blue")
-            axis.annotate(row.point, (getattr(row, cost), row.accuracy), fontsize=7, xytext=(3, 3),
+            axis.annotate(row.point, (getattr(row, cost), row.accuracy), fontsize=6, xytext=(3, 3),
                           textcoords="offset points")
         axis.set_xlabel(label)
-    axes[0].set_ylabel("accuracy (reference)")
-    fig.suptitle("Design space (red stars: Pareto front)")
+    chips = axes[-1]
+    for chip in MNIST_CHIPS:
+        label = f"{chip.name} ({chip.node + ', ' if chip.node else ''}measured silicon)"
+        chips.plot([chip.nj_low, chip.nj_high], [chip.accuracy] * 2, "k-", lw=1)
+        chips.scatter([chip.nj_low, chip.nj_high], [chip.accuracy] * 2, marker="s", color="k", s=20)
+        chips.annotate(label, (chip.nj_low, chip.accuracy), fontsize=6, xytext=(3, -9), textcoords="offset points")
+    chips.set_xscale("log")
+    axes[0].set_ylabel("accuracy (hardware-exact reference)")
+    fig.suptitle("Design space (red stars: Pareto front; black squares: published MNIST chips, for context)")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

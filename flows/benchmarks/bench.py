@@ -25,6 +25,7 @@ from model.train import Backprop
 
 from flows.engine.figures import Kind, shown
 from flows.report.figure_paths import report_figure
+from flows.report.published_chips import MNIST_CHIPS, PJ_PER_SOP
 from flows.run_config import (DataSettings, EarlyExitSettings, NetworkSettings, QuantizationSettings, RunConfig,
                                TrainingSettings, VerificationSettings)
 from flows.benchmarks.flow_benchmark import FlowBenchmark
@@ -333,9 +334,9 @@ BENCHMARKS = {
 # Published chips beside the MNIST energy figures (../shared/SEEDS.md), as their papers give them:
 # measured silicon at their own nodes; compare with the scaled_28nm figures, never the 180 nm ones.
 PUBLISHED_CHIPS = {
-    "published.odin.pj_per_sop_28nm": 12.7,
-    "published.seed_chip.nj_per_image_mnist_min": 48.4,
-    "published.seed_chip.nj_per_image_mnist_max": 773.0,
+    "published.odin.pj_per_sop_28nm": PJ_PER_SOP["ODIN (28 nm)"],
+    **{f"published.{chip.name.lower().replace(' ', '_').replace('.', '')}.nj_per_image_mnist_{end}": value
+       for chip in MNIST_CHIPS for end, value in (("min", chip.nj_low), ("max", chip.nj_high))},
 }
 
 

@@ -1,15 +1,21 @@
-"""`spikefab sweep`: one run per point, shared steps reused, a table and plots with the Pareto front."""
+"""`spikefab sweep`: shared work done once, points as tasks on Dask distributed or in this process
+with the same table, a failed point reported while the rest go on, a sweep run again resumed."""
 
 import json
 
+import pytest
+
 from flows.cli import main
+from flows.design_point import DesignPoint, design_points
 from flows.sweep import SweepPoint, pareto_flags
+from model.architecture import MemoryStyle
 
 
 def row(accuracy, energy, area, latency):
-    return SweepPoint(point="p", timesteps=4, weight_bits=8, lanes=4, accuracy=accuracy, nj_per_inference=energy,
-                      energy_images=1, pj_per_sop=1.0, area_mm2=area, logic_nj_per_inference=energy, logic_mm2=area, latency_us=latency, fmax_mhz=100.0,
-                      cycles_per_inference=100.0)
+    return SweepPoint(point="p", timesteps=4, weight_bits=8, lanes=4, memories="flip-flops", weight_bank_words=None,
+                      exit_tolerance=None, accuracy=accuracy, nj_per_inference=energy, energy_images=1, pj_per_sop=1.0,
+                      area_mm2=area, logic_nj_per_inference=energy, logic_mm2=area, latency_us=latency, fmax_mhz=100.0,
+                      cycles_per_inference=100.0, nj_per_inference_28nm=energy / 20, pj_per_sop_28nm=0.05)
 
 
 def test_the_pareto_front_keeps_the_points_nothing_beats():
@@ -17,20 +23,83 @@ def test_the_pareto_front_keeps_the_points_nothing_beats():
     assert pareto_flags(rows) == [True, False, True, False, True]
 
 
-def test_a_sweep_over_lanes_reuses_training_and_marks_the_front(tmp_path, capsys):
-    out = tmp_path / "sweep"
-    assert main(["sweep", "--dataset", "digits", "--hidden", "12", "--epochs", "2", "--qat-epochs", "1",
-                 "--timesteps", "3", "--lanes", "1", "4", "--verify-images", "3", "--energy-images", "1",
-                 "--out", str(out)]) == 0
-    progress = capsys.readouterr().err
-    assert progress.count("train done (cached)") == 1, "the second point reuses the first one's training"
-    rows = json.loads((out / "sweep.json").read_text())
-    assert [r["lanes"] for r in rows] == [1, 4] and any(r["pareto"] for r in rows)
-    assert rows[0]["accuracy"] == rows[1]["accuracy"], "lanes change the hardware, not the network"
-    assert rows[0]["latency_us"] > rows[1]["latency_us"] and rows[0]["area_mm2"] < rows[1]["area_mm2"]
-    table = (out / "sweep.md").read_text()
-    assert (out / "sweep.png").stat().st_size > 0 and table.count("| T3-W8-L4 |") == 2
-    # Measured and modelled figures in tables of their own: the logic's energy only in the first.
-    measured, modelled = table.split("## Modelled")
+def test_banking_applies_to_macro_points_only_and_names_are_unique():
+    points = design_points(timesteps=[3], weight_bits=[8], lanes=[4], weight_bank_words=[None, 16],
+                           memories=[MemoryStyle.FLIP_FLOPS, MemoryStyle.SRAM_MACROS], exit_tolerances=[None, 0.01])
+    assert [p.name for p in points] == ["T3-W8-L4", "T3-W8-L4-E0.01", "T3-W8-L4-SRAM", "T3-W8-L4-SRAM-E0.01",
+                                        "T3-W8-L4-SRAM-B16", "T3-W8-L4-SRAM-B16-E0.01"]
+    assert len({p.training_group for p in points}) == 1 and points[0] == DesignPoint(timesteps=3, weight_bits=8, lanes=4)
+
+
+SWEEP = ["sweep", "--dataset", "digits", "--hidden", "12", "--epochs", "2", "--qat-epochs", "1", "--timesteps", "3",
+         "--lanes", "4", "--memories", "sram-macros", "--weight-bank-words", "none", "16",
+         "--verify-images", "3", "--energy-images", "2"]
+
+
+@pytest.fixture(scope="module")
+def serial_sweep(tmp_path_factory):
+    out = tmp_path_factory.mktemp("serial") / "sweep"
+    assert main([*SWEEP, "--scheduler", "serial", "--out", str(out)]) == 0
+    return out
+
+
+def test_a_serial_sweep_shares_training_and_marks_the_front(serial_sweep):
+    sweep = json.loads((serial_sweep / "sweep.json").read_text())
+    rows = sweep["points"]
+    assert sweep["failed"] == {}
+    assert [r["point"] for r in rows] == ["T3-W8-L4-SRAM", "T3-W8-L4-SRAM-B16"]
+    assert len({r["accuracy"] for r in rows}) == 1, "the hardware changes, not the network"
+    assert any(r["pareto"] for r in rows)
+    by_name = {r["point"]: r for r in rows}
+    # Banks: the same cycles, a multiplexer more of logic.
+    assert by_name["T3-W8-L4-SRAM-B16"]["cycles_per_inference"] == by_name["T3-W8-L4-SRAM"]["cycles_per_inference"]
+    assert by_name["T3-W8-L4-SRAM-B16"]["logic_mm2"] > by_name["T3-W8-L4-SRAM"]["logic_mm2"]
+    # Training ran once, in the shared folder; every point's train step is that one, copied.
+    network = (serial_sweep / "shared" / "T3" / "02-train" / "float_model.pt")
+    assert all((serial_sweep / name / "02-train" / "float_model.pt").read_bytes() == network.read_bytes()
+               for name in by_name)
+    table = (serial_sweep / "sweep.md").read_text()
+    assert (serial_sweep / "sweep.png").stat().st_size > 0 and table.count("| T3-W8-L4-SRAM-B16 |") == 3
+    # Measured, modelled and estimated figures in tables of their own.
+    measured, rest = table.split("## Modelled")
+    modelled, estimated = rest.split("## Estimated")
     assert "logic_nj_per_inference" in measured and "logic_nj_per_inference" not in modelled
-    assert "| nj_per_inference" in modelled and "| nj_per_inference" not in measured
+    assert "| nj_per_inference |" in modelled.replace(" | ", " |\n| ") and "nj_per_inference_28nm" in estimated
+
+
+def test_a_sweep_on_a_local_dask_cluster_gives_the_serial_table(serial_sweep, tmp_path):
+    out = tmp_path / "sweep"
+    assert main([*SWEEP, "--scheduler", "local", "--workers", "2", "--out", str(out)]) == 0
+    assert (out / "sweep.md").read_text() == (serial_sweep / "sweep.md").read_text()
+    assert json.loads((out / "sweep.json").read_text()) == json.loads((serial_sweep / "sweep.json").read_text())
+
+
+def test_a_failed_point_is_reported_and_a_sweep_run_again_resumes(serial_sweep, tmp_path, capsys, monkeypatch):
+    import re
+    import shutil
+
+    import flows.report.build as build
+
+    out = tmp_path / "sweep"
+    shutil.copytree(serial_sweep, out)
+    shutil.rmtree(out / "T3-W8-L4-SRAM")
+    real = build.run_and_report
+
+    def fails_on_one_point(config, folder, **kw):  # the flow breaks for this point only
+        if folder.name == "T3-W8-L4-SRAM":
+            raise RuntimeError("synthesis ran out of memory")
+        return real(config, folder, **kw)
+
+    monkeypatch.setattr(build, "run_and_report", fails_on_one_point)
+    assert main([*SWEEP, "--scheduler", "serial", "--out", str(out)]) == 1
+    assert "point T3-W8-L4-SRAM failed: RuntimeError: synthesis ran out of memory" in capsys.readouterr().err
+    sweep = json.loads((out / "sweep.json").read_text())
+    assert list(sweep["failed"]) == ["T3-W8-L4-SRAM"] and len(sweep["points"]) == 1
+    assert "| T3-W8-L4-SRAM | RuntimeError: synthesis ran out of memory |" in (out / "sweep.md").read_text()
+
+    # Run again: the failed point runs (from the shared quantized network), the others are all cached.
+    monkeypatch.setattr(build, "run_and_report", real)
+    assert main([*SWEEP, "--scheduler", "serial", "--out", str(out)]) == 0
+    redone = re.findall(r"\] (\S+) done \((?!cached)", capsys.readouterr().err)
+    assert redone == ["reference", "compile", "verify", "synth", "timing", "power"]
+    assert json.loads((out / "sweep.json").read_text()) == json.loads((serial_sweep / "sweep.json").read_text())

@@ -1,0 +1,164 @@
+"""Where a sweep's work runs: the tasks (a shared prefix of the flow, a whole design point) and the two
+ways of running them, in this process one after another, or as tasks on Dask distributed (a local
+cluster, or an existing one by its scheduler's address).
+
+The work is a graph: per timesteps value the training; per (timesteps, weight width) the
+quantization, starting from a copy of that training's folder; per point the whole flow, starting
+from a copy of its quantization's folder. The flow's step cache (keyed on config, inputs, code and
+tools) reuses what a copied folder holds and redoes what differs, so a copy is safe whatever it
+holds, and a sweep run again resumes: folders that exist are not copied over, finished steps are
+reused. A task that fails returns its error instead of raising, so its dependents report it and the
+other points go on.
+
+Each task runs torch with the same number of threads (`threads`) wherever it runs: results must not
+depend on the machine or worker a point lands on (a different thread count may change the order of
+floating-point sums in training).
+"""
+
+from __future__ import annotations
+
+import shutil
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from flows.design_point import DesignPoint
+from flows.run_config import RunConfig
+
+SERIAL = "serial"
+LOCAL = "local"
+
+
+@dataclass(frozen=True)
+class SharedWork:
+    """A prefix of the flow that several points share: run `config` until `until` in `folder`,
+    starting from a copy of `source` (if any)."""
+
+    config: RunConfig
+    folder: Path
+    until: str
+    source: Path | None
+
+
+@dataclass(frozen=True)
+class PointOutcome:
+    point: DesignPoint
+    report: object | None  # the RunReport, or None when the point failed
+    error: str | None
+
+
+def _with_threads(threads: int, work: Callable):
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        return work()
+    finally:
+        torch.set_num_threads(before)
+
+
+def _copy_once(source: Path | None, folder: Path) -> None:
+    if source is not None and not folder.exists():
+        partial = folder.with_name(folder.name + ".copying")
+        shutil.rmtree(partial, ignore_errors=True)
+        shutil.copytree(source, partial)
+        partial.rename(folder)  # an interrupted copy never passes for a folder
+
+
+def _error(exc: BaseException) -> str:
+    return "".join(traceback.format_exception_only(type(exc), exc)).strip()
+
+
+def run_shared(work: SharedWork, upstream: str | None, threads: int, progress: Callable | None) -> str | None:
+    """The shared prefix; its error (or the upstream's), None on success."""
+    if upstream is not None:
+        return upstream
+    from flows.report.build import run_and_report
+
+    try:
+        _copy_once(work.source, work.folder)
+        _with_threads(threads, lambda: run_and_report(work.config, work.folder, until=work.until, progress=progress))
+    except Exception as exc:  # reported with the points that depend on it
+        return f"{work.folder.name} ({work.until}): {_error(exc)}"
+    return None
+
+
+def run_point(point: DesignPoint, config: RunConfig, folder: Path, source: Path, upstream: str | None, threads: int,
+              progress: Callable | None) -> PointOutcome:
+    if upstream is not None:
+        return PointOutcome(point, None, f"its shared work failed: {upstream}")
+    from flows.report.build import run_and_report
+
+    try:
+        _copy_once(source, folder)
+        report, _ = _with_threads(threads, lambda: run_and_report(config, folder, progress=progress))
+    except Exception as exc:  # one failed point must not stop the sweep
+        return PointOutcome(point, None, _error(exc))
+    return PointOutcome(point, report, None)
+
+
+@dataclass(frozen=True)
+class SweepPlan:
+    """The graph: shared training per group, shared quantization per group, and the points."""
+
+    training: dict[str, SharedWork]
+    quantization: dict[str, SharedWork]
+    points: dict[DesignPoint, tuple[RunConfig, Path]]
+
+
+def plan(configs: dict[DesignPoint, RunConfig], out: Path) -> SweepPlan:
+    shared = out / "shared"
+    training, quantization, points = {}, {}, {}
+    for point, config in configs.items():
+        if point.training_group not in training:
+            training[point.training_group] = SharedWork(config, shared / point.training_group, "train", None)
+        if point.quantization_group not in quantization:
+            quantization[point.quantization_group] = SharedWork(
+                config, shared / point.quantization_group, "quantize", training[point.training_group].folder)
+        points[point] = (config, out / point.name)
+    return SweepPlan(training, quantization, points)
+
+
+def run_serially(sweep: SweepPlan, *, threads: int, progress: Callable | None) -> list[PointOutcome]:
+    trained = {group: run_shared(work, None, threads, progress) for group, work in sweep.training.items()}
+    quantized = {group: run_shared(work, trained[point_group(sweep, group)], threads, progress)
+                 for group, work in sweep.quantization.items()}
+    return [run_point(point, config, folder, sweep.quantization[point.quantization_group].folder,
+                      quantized[point.quantization_group], threads, progress)
+            for point, (config, folder) in sweep.points.items()]
+
+
+def point_group(sweep: SweepPlan, quantization_group: str) -> str:
+    """The training group a quantization group starts from."""
+    source = sweep.quantization[quantization_group].source
+    return next(group for group, work in sweep.training.items() if work.folder == source)
+
+
+def run_on_dask(sweep: SweepPlan, *, scheduler: str, workers: int, threads: int,
+                progress: Callable | None) -> list[PointOutcome]:
+    """The graph as Dask tasks: on a local cluster of `workers` processes (scheduler "local"), or on the
+    cluster whose scheduler is at `scheduler` (its workers must import spikefab and see `out`)."""
+    from distributed import Client, LocalCluster
+
+    cluster = None
+    if scheduler == LOCAL:
+        # One task per worker process at a time, with no memory limit (training's peak is the
+        # point's, not the nanny's business); no dashboard (no port to claim).
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, memory_limit=0,
+                               dashboard_address=None)
+    try:
+        with Client(cluster if cluster is not None else scheduler) as client:
+            trained = {group: client.submit(run_shared, work, None, threads, progress, pure=False)
+                       for group, work in sweep.training.items()}
+            quantized = {group: client.submit(run_shared, work, trained[point_group(sweep, group)], threads, progress,
+                                              pure=False)
+                         for group, work in sweep.quantization.items()}
+            futures = [client.submit(run_point, point, config, folder, sweep.quantization[point.quantization_group].folder,
+                                     quantized[point.quantization_group], threads, progress, pure=False)
+                       for point, (config, folder) in sweep.points.items()]
+            return client.gather(futures)
+    finally:
+        if cluster is not None:
+            cluster.close()
