@@ -95,10 +95,11 @@ def run_sweep(configs: dict[DesignPoint, RunConfig], out: Path, *, scheduler: st
         outcomes = run_serially(sweep, threads=threads, progress=progress)
     else:
         outcomes = run_on_dask(sweep, scheduler=scheduler, workers=workers, threads=threads, progress=progress)
-    return write_sweep(outcomes, out)
+    # Published MNIST chips are context for MNIST points only.
+    return write_sweep(outcomes, out, chips=all(c.data.dataset == "mnist" for c in configs.values()))
 
 
-def write_sweep(outcomes: list[PointOutcome], out: Path) -> SweepResult:
+def write_sweep(outcomes: list[PointOutcome], out: Path, *, chips: bool) -> SweepResult:
     rows = [SweepPoint.of(o.point, o.report) for o in outcomes if o.error is None]
     rows = [dataclasses.replace(row, pareto=on_front) for row, on_front in zip(rows, pareto_flags(rows))]
     failed = {o.point.name: o.error for o in outcomes if o.error is not None}
@@ -106,7 +107,7 @@ def write_sweep(outcomes: list[PointOutcome], out: Path) -> SweepResult:
                                                indent=2))
     (out / "sweep.md").write_text(markdown(rows, failed))
     if rows:
-        plot(rows, out / "sweep.png")
+        plot(rows, out / "sweep.png", chips=chips)
     return SweepResult(rows, failed)
 
 
@@ -134,9 +135,9 @@ def markdown(rows: list[SweepPoint], failed: dict[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def plot(rows: list[SweepPoint], path: Path) -> None:
-    """Accuracy against each cost (red stars: the Pareto front), and a fourth panel placing the points'
-    28 nm estimates beside published chips' measured silicon (context, not a ranking)."""
+def plot(rows: list[SweepPoint], path: Path, *, chips: bool) -> None:
+    """Accuracy against each cost (red stars: the Pareto front), and a fourth panel with the points' 28 nm
+    estimates, beside published MNIST chips' measured silicon when `chips` (context, not a ranking)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -152,15 +153,15 @@ def plot(rows: list[SweepPoint], path: Path) -> None:
             axis.annotate(row.point, (getattr(row, cost), row.accuracy), fontsize=6, xytext=(3, 3),
                           textcoords="offset points")
         axis.set_xlabel(label)
-    chips = axes[-1]
-    for chip in MNIST_CHIPS:
+    for chip in MNIST_CHIPS if chips else ():
         label = f"{chip.name} ({chip.node + ', ' if chip.node else ''}measured silicon)"
-        chips.plot([chip.nj_low, chip.nj_high], [chip.accuracy] * 2, "k-", lw=1)
-        chips.scatter([chip.nj_low, chip.nj_high], [chip.accuracy] * 2, marker="s", color="k", s=20)
-        chips.annotate(label, (chip.nj_low, chip.accuracy), fontsize=6, xytext=(3, -9), textcoords="offset points")
-    chips.set_xscale("log")
+        axes[-1].plot([chip.nj_low, chip.nj_high], [chip.accuracy] * 2, "k-", lw=1)
+        axes[-1].scatter([chip.nj_low, chip.nj_high], [chip.accuracy] * 2, marker="s", color="k", s=20)
+        axes[-1].annotate(label, (chip.nj_low, chip.accuracy), fontsize=6, xytext=(3, -9), textcoords="offset points")
+    axes[-1].set_xscale("log")
     axes[0].set_ylabel("accuracy (hardware-exact reference)")
-    fig.suptitle("Design space (red stars: Pareto front; black squares: published MNIST chips, for context)")
+    fig.suptitle("Design space (red stars: Pareto front" + ("; black squares: published MNIST chips, for context)"
+                                                            if chips else ")"))
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

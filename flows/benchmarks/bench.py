@@ -32,6 +32,8 @@ from flows.benchmarks.flow_benchmark import FlowBenchmark
 from flows.benchmarks.framework_networks import NorseNetwork, SnnTorchNetwork, TrainingRecipe
 from flows.benchmarks.nir_benchmark import NirBenchmark
 from flows.benchmarks.regression import RegressionBenchmark
+from flows.benchmarks.sweep_benchmark import SweepBenchmark
+from flows.design_point import design_points
 from flows.benchmarks.training import CONV_FRAMEWORKS, FRAMEWORKS, measure_backprop_in_process, measure_in_process
 
 
@@ -327,6 +329,18 @@ BENCHMARKS = {
     "training": TrainingBenchmark(epochs=2),
     # The same on the convolutional MNIST network, one epoch per run.
     "training_conv": ConvTrainingBenchmark(epochs=1),
+    # The energy issue's design-space search, on Dask distributed (a local cluster of 2 workers): MNIST
+    # 784-128-10, T=8, early exit, SRAM macros; weight bits 4 and 8 x lanes 8 and 32 x weight memory
+    # unbanked or in banks of 256 words; the training shared by all points and the quantization by each
+    # width; every point's accuracy on the whole test set, 200 test images through the RTL, 32 at gate level.
+    "sweep": SweepBenchmark(
+        base=RunConfig(data=MNIST, network=NetworkSettings(hidden=(128,), timesteps=8),
+                       training=TrainingSettings(epochs=10, batch_size=128, shift_pixels=1),
+                       quantization=QuantizationSettings(qat_epochs=2), early_exit=EarlyExitSettings(),
+                       architecture=CoreArchitecture(memories=MemoryStyle.SRAM_MACROS),
+                       verification=VerificationSettings(verify_images=200, energy_images=32, simulator="verilator")),
+        points=tuple(design_points(timesteps=[8], weight_bits=[4, 8], lanes=[8, 32], memories=[MemoryStyle.SRAM_MACROS],
+                                   weight_bank_words=[None, 256], exit_tolerances=[EarlyExitSettings().tolerance]))),
     # The 1,000-seed randomized co-simulation of `make test-all`: random networks on the RTL against the
     # reference, the count and the failures.
     "regression": RegressionBenchmark(),
@@ -408,7 +422,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.only and name not in args.only:
             continue
         print(f"benchmark {name} ...", file=sys.stderr, flush=True)
-        if isinstance(benchmark, FlowBenchmark):
+        if isinstance(benchmark, (FlowBenchmark, SweepBenchmark)):
             fresh, fresh_kinds = benchmark.run(name, args.out, resume=args.resume)
         else:
             fresh, fresh_kinds = benchmark.run(name, args.out)

@@ -103,3 +103,18 @@ def test_a_failed_point_is_reported_and_a_sweep_run_again_resumes(serial_sweep, 
     redone = re.findall(r"\] (\S+) done \((?!cached)", capsys.readouterr().err)
     assert redone == ["reference", "compile", "verify", "synth", "timing", "power"]
     assert json.loads((out / "sweep.json").read_text()) == json.loads((serial_sweep / "sweep.json").read_text())
+
+
+def test_a_benchmark_point_changes_only_what_the_point_sets():
+    from flows.benchmarks.bench import BENCHMARKS
+    from flows.benchmarks.sweep_benchmark import point_config
+
+    entry = BENCHMARKS["sweep"]
+    assert len(entry.points) == 8
+    point = DesignPoint(timesteps=4, weight_bits=4, lanes=32, memories=MemoryStyle.SRAM_MACROS, weight_bank_words=256,
+                        exit_tolerance=0.01)
+    config = point_config(entry.base, point)
+    assert (config.network.timesteps, config.quantization.weight_bits, config.architecture.lanes,
+            config.architecture.weight_bank_words, config.early_exit.tolerance) == (4, 4, 32, 256, 0.01)
+    assert config.training == entry.base.training and config.network.hidden == entry.base.network.hidden
+    assert point_config(entry.base, DesignPoint(timesteps=8, weight_bits=8, lanes=8)).early_exit is None
