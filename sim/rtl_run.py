@@ -22,8 +22,9 @@ from sim.rtl_observation import RtlObservation, Stimulus
 
 SIMULATORS = ("icarus", "verilator")
 # `auto` picks Icarus (the default simulator, quick to build) for small runs and Verilator (a 15-25 s
-# build, then tens of times faster) from this many images on.
-AUTO_VERILATOR_IMAGES = 500
+# build, then tens of times faster) from this many images on: the digits core runs ~4 images/s on
+# Icarus, so Verilator's build pays for itself from about 80 images.
+AUTO_VERILATOR_IMAGES = 100
 # How often an interrupted multi-process run kills again the simulators its threads may still start.
 STOP_POLL_S = 0.2
 
