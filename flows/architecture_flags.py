@@ -39,9 +39,9 @@ def _encoder(p: argparse.ArgumentParser, sweep: bool) -> None:
 def _memories(p: argparse.ArgumentParser, sweep: bool) -> None:
     p.add_argument("--memories", choices=[m.value for m in MemoryStyle],
                    default=[DEFAULT.memories.value] if sweep else DEFAULT.memories.value, **({"nargs": "+"} if sweep else {}),
-                   help="layer memories synthesized as flip-flops, or kept as SRAM macros (black boxes with the "
-                        "area and per-access energy model of flows/energy/sram_macros.py; behavioural models in "
-                        "simulation)")
+                   help="layer memories synthesized as flip-flops, kept as SRAM macros (black boxes with the "
+                        "area, per-access energy and leakage model of flows/energy/sram_macros.py; behavioural models "
+                        "in simulation), or sram-weights: weights and biases as macros, membranes as flip-flops")
 
 
 def _bank_words(text: str) -> int | None:

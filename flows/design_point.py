@@ -24,11 +24,13 @@ class DesignPoint:
 
     @property
     def name(self) -> str:
-        """T<timesteps>-W<weight bits>-L<lanes>, then -SRAM[-B<bank words>] with macros and
-        -E<tolerance> with early exit: a folder name, unique per point."""
+        """T<timesteps>-W<weight bits>-L<lanes>, then -SRAM (every memory a macro) or -SRAMW (weights
+        and biases), -B<bank words> with banks, and -E<tolerance> with early exit: a folder name,
+        unique per point."""
         name = f"T{self.timesteps}-W{self.weight_bits}-L{self.lanes}"
-        if self.memories is MemoryStyle.SRAM_MACROS:
-            name += "-SRAM" + ("" if self.weight_bank_words is None else f"-B{self.weight_bank_words}")
+        name += {MemoryStyle.FLIP_FLOPS: "", MemoryStyle.SRAM_MACROS: "-SRAM", MemoryStyle.SRAM_WEIGHTS: "-SRAMW"}[self.memories]
+        if self.weight_bank_words is not None:
+            name += f"-B{self.weight_bank_words}"
         if self.exit_tolerance is not None:
             name += f"-E{self.exit_tolerance:g}"
         return name
@@ -52,7 +54,7 @@ def design_points(*, timesteps, weight_bits, lanes, memories, weight_bank_words,
     for t, w, lane, style, banks, tolerance in itertools.product(timesteps, weight_bits, lanes, memories,
                                                                   weight_bank_words, exit_tolerances):
         point = DesignPoint(timesteps=t, weight_bits=w, lanes=lane, memories=style, exit_tolerance=tolerance,
-                            weight_bank_words=banks if style is MemoryStyle.SRAM_MACROS else None)
+                            weight_bank_words=banks if style.read_only_in_macros else None)
         if point not in points:
             points.append(point)
     return points

@@ -26,7 +26,7 @@ from amaranth import Array, Module, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from model.architecture import CoreArchitecture, MemoryStyle
+from model.architecture import CoreArchitecture
 from model.compiled import CompiledNetwork, Readout, signed_range
 
 from .banked_macro import bank_shapes
@@ -87,13 +87,15 @@ def macro_prefix(layer: int) -> str:
 def core_sram_macros(network: CompiledNetwork, architecture: CoreArchitecture) -> list[SramMacroShape]:
     """The macros a core instantiates (none when its memories are flip-flops), a weight memory's banks
     in its place."""
-    if architecture.memories is not MemoryStyle.SRAM_MACROS:
+    memories = architecture.memories
+    if not memories.read_only_in_macros:
         return []
     macros = []
     for k, layer in enumerate(network.layers):
         weights, biases, membranes = layer_memory_shapes(layer, lanes=architecture.lanes_of(layer),
                                                          macro_prefix=macro_prefix(k))
-        macros += [*bank_shapes(weights, bank_words=architecture.weight_bank_words), biases, membranes]
+        macros += [*bank_shapes(weights, bank_words=architecture.weight_bank_words), biases,
+                   *((membranes,) if memories.membranes_in_macros else ())]
     return macros
 
 

@@ -123,7 +123,7 @@ class LayerEngine(wiring.Component):
 
     def _read_only(self, m: Module, name: str, shape: SramMacroShape, *, bank_words: int | None = None):
         """A read-only memory's read port (addr, en, data)."""
-        if self.memories is MemoryStyle.SRAM_MACROS:
+        if self.memories.read_only_in_macros:
             banked = len(bank_shapes(shape, bank_words=bank_words)) > 1
             m.submodules[name] = macro = (BankedSramRead(shape, bank_words=bank_words) if banked
                                           else SramMacroInstance(shape))
@@ -134,7 +134,7 @@ class LayerEngine(wiring.Component):
     def _membranes(self, m: Module, shape: SramMacroShape):
         """The membranes' read port, transparent to their write port (an operation issued in the cycle
         another writes the same word sees the new value), and the write port."""
-        if self.memories is MemoryStyle.SRAM_MACROS:
+        if self.memories.membranes_in_macros:
             m.submodules.membranes = macro = SramMacroInstance(shape)
             read = _Port(addr=Signal.like(macro.read_addr, name="membrane_read_addr"),
                          en=Signal(name="membrane_read_en"), data=Signal(shape.width, name="membrane_read_data"))

@@ -49,11 +49,24 @@ class RateEncoder:
 
 class MemoryStyle(Enum):
     """How the layers' memories (weights, biases, membranes) are built: synthesized as flip-flops
-    with the logic, or kept out of it as SRAM macros (black boxes with a stated area and energy
-    model; behavioural models in simulation)."""
+    with the logic, kept out of it as SRAM macros (black boxes with a stated area and energy model;
+    behavioural models in simulation), or the read-only ones (weights, biases) as macros and the
+    membranes as flip-flops: a membrane word is read and written at every operation, and a shallow
+    wide macro (the membranes of a layer are a few dozen words) costs per access about what a deep
+    one does, where flip-flops cost the bits that change."""
 
     FLIP_FLOPS = "flip-flops"
     SRAM_MACROS = "sram-macros"
+    SRAM_WEIGHTS = "sram-weights"
+
+    @property
+    def read_only_in_macros(self) -> bool:
+        """Weights and biases are SRAM macros."""
+        return self is not MemoryStyle.FLIP_FLOPS
+
+    @property
+    def membranes_in_macros(self) -> bool:
+        return self is MemoryStyle.SRAM_MACROS
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -87,9 +100,9 @@ class CoreArchitecture:
             words = self.weight_bank_words
             if not isinstance(words, int) or isinstance(words, bool) or words < 2 or words & (words - 1):
                 raise ValueError(f"weight_bank_words must be None or a power of two >= 2, not {words!r}")
-            if self.memories is not MemoryStyle.SRAM_MACROS:
-                raise ValueError("weight_bank_words banks SRAM macros: set memories to sram-macros, or leave the "
-                                 "banking out (flip-flop memories have no per-access cost to save)")
+            if not self.memories.read_only_in_macros:
+                raise ValueError("weight_bank_words banks SRAM macros: set memories to sram-macros or sram-weights, "
+                                 "or leave the banking out (flip-flop memories have no per-access cost to save)")
 
     def cycle_relevant(self) -> "CoreArchitecture":
         """The parameters a cycle count depends on: neither the trace port nor the memory style changes a

@@ -36,7 +36,7 @@ def test_the_core_instantiates_the_weight_banks_in_place_of_the_weight_macro():
     (6, MemoryStyle.SRAM_MACROS, "power of two"),
     (1, MemoryStyle.SRAM_MACROS, "power of two"),
     (True, MemoryStyle.SRAM_MACROS, "power of two"),
-    (8, MemoryStyle.FLIP_FLOPS, "set memories to sram-macros"),
+    (8, MemoryStyle.FLIP_FLOPS, "set memories to sram-macros or sram-weights"),
 ])
 def test_bad_banking_is_refused(words, memories, message):
     with pytest.raises(ValueError, match=message):
@@ -52,3 +52,12 @@ def test_the_datasheet_lists_every_macro_and_the_banking_rule():
     for shape in core_sram_macros(net, arch):
         assert f"| `{shape.name}` | {shape.width} | {shape.depth} |" in sheet
     assert "## SRAM macros" not in datasheet_markdown(net, CoreArchitecture(lanes=4))
+
+
+def test_sram_weights_keeps_the_membranes_out_of_the_macros():
+    net = random_network(NetworkSpec(sizes=(12, 10, 4), seed=3))
+    arch = CoreArchitecture(lanes=4, memories=MemoryStyle.SRAM_WEIGHTS, weight_bank_words=8)
+    names = [shape.name for shape in core_sram_macros(net, arch)]
+    assert not any("membranes" in name for name in names)
+    assert names == [*(f"sram_layer0_weights_bank{j}" for j in range(5)), "sram_layer0_biases",
+                     *(f"sram_layer1_weights_bank{j}" for j in range(2)), "sram_layer1_biases"]

@@ -70,6 +70,9 @@ CASES = [
     Case("macros-banked-early-exit", NetworkSpec(sizes=(12, 10, 4), timesteps=6, readout=Readout.MEMBRANE,
                                                  weight_bits=6, early_exit=EarlyExit(min_steps=2, margin=5), seed=29),
          lanes=4, rate=0.5, gaps=0.3, backpressure=0.5, memories=MemoryStyle.SRAM_MACROS, weight_bank_words=8),
+    # Weights and biases in (banked) macros, membranes in flip-flops.
+    Case("sram-weights-banked", NetworkSpec(sizes=(12, 10, 4), timesteps=5, weight_bits=6, seed=30), lanes=4, rate=0.5,
+         gaps=0.3, backpressure=0.5, memories=MemoryStyle.SRAM_WEIGHTS, weight_bank_words=8),
     # Convolutions (hw/conv_taps.py). Stride 2 with padding on an odd 7x6 image of two channels; 3 lanes
     # on 4 output channels use 2 lanes and 2 words per position.
     Case("conv-stride-2-padding", NetworkSpec(sizes=(48, 5), image=(2, 7, 6), convolutions=(ConvShape(out_channels=4, kernel=3, stride=2, padding=1),),
@@ -103,7 +106,8 @@ CASES = [
 # Verilator runs the cases that stress the protocol and the arithmetic; its build takes 15-25 s.
 VERILATOR_CASES = {"three-layers-discontinuous", "early-exit", "gaps-and-backpressure", "saturating-membranes",
                    "on-chip-encoder", "macros-early-exit-saturating", "conv-stride-2-padding",
-                   "conv-saturating-macros", "conv-gaps-and-backpressure", "macros-banked-early-exit"}
+                   "conv-saturating-macros", "conv-gaps-and-backpressure", "macros-banked-early-exit",
+                   "sram-weights-banked"}
 RUNS = [pytest.param(case, "icarus", id=f"{case.name}-icarus") for case in CASES] + [
     pytest.param(case, "verilator", id=f"{case.name}-verilator") for case in CASES if case.name in VERILATOR_CASES]
 
