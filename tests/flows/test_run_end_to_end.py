@@ -392,3 +392,21 @@ def test_banked_weight_macros_cost_a_bank_per_read_and_a_multiplexer(tiny_run, t
     assert leakage > 0 and energy["sram_macro_leakage_nw"] == pytest.approx(sum(m["leakage_nw"] for m in macros.values()))
     assert energy["sram_macro_nj_per_inference"] == pytest.approx(
         energy["breakdown_nj_per_inference"]["sram_macro_accesses"] + leakage)
+
+
+def test_gate_level_energy_with_an_early_exit_that_discards_most_of_the_input(tmp_path):
+    # One membrane word per layer: an inference works few cycles, and after its early exit the core
+    # discards the rest of the host's entries, a cycle each. The gate-level run must allow for them
+    # (a budget of twice the working cycles plus 1,000 did not).
+    out = tmp_path / "run"
+    images = 32
+    assert main(["run", "--dataset", "digits", "--hidden", "16", "--timesteps", "8", "--epochs", "4",
+                 "--qat-epochs", "1", "--early-exit", "--exit-tolerance", "0.05", "--lanes", "16",
+                 "--verify-images", "8", "--energy-images", str(images), "--out", str(out)]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["early_exit"]["avg_timesteps"] < 8 and report["energy"]["images"] == images
+    spikes = np.load(out / "01-encode" / "test_set.npz")
+    frames = np.unpackbits(spikes["packed"], axis=2)[:images, :, :int(spikes["shape"][2])]
+    working = report["hardware"]["cycles_per_inference_mean"] * images
+    entries = int(frames.sum()) + images * 8
+    assert working + entries > 2 * working + 1000, "the case does not need more than the old budget"
