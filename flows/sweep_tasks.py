@@ -145,9 +145,9 @@ def run_on_dask(sweep: SweepPlan, *, scheduler: str, workers: int, threads: int,
     cluster = None
     if scheduler == LOCAL:
         # One task per worker process at a time, with no memory limit (training's peak is the
-        # point's, not the nanny's business); no dashboard (no port to claim).
+        # point's, not the nanny's business); the dashboard on any free port (two sweeps may run).
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, memory_limit=0,
-                               dashboard_address=None)
+                               dashboard_address=":0")
     try:
         with Client(cluster if cluster is not None else scheduler) as client:
             trained = {group: client.submit(run_shared, work, None, threads, progress, pure=False)
