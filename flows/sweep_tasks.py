@@ -6,8 +6,8 @@ The work is a graph: per timesteps value the training; per (timesteps, weight wi
 quantization, starting from a copy of that training's folder; per point the whole flow, starting
 from a copy of its quantization's folder. The flow's step cache (keyed on config, inputs, code and
 tools) reuses what a copied folder holds and redoes what differs, so a copy is safe whatever it
-holds, and a sweep run again resumes: folders that exist are not copied over, finished steps are
-reused. A task that fails returns its error instead of raising, so its dependents report it and the
+holds, and a sweep run again resumes: finished steps are reused, and a folder that exists takes
+from its shared work only the steps it lacks or holds under another key. A task that fails returns its error instead of raising, so its dependents report it and the
 other points go on.
 
 Each task runs torch with the same number of threads (`threads`) wherever it runs: results must not
@@ -17,6 +17,7 @@ floating-point sums in training).
 
 from __future__ import annotations
 
+import json
 import shutil
 import traceback
 from dataclasses import dataclass
@@ -59,12 +60,33 @@ def _with_threads(threads: int, work: Callable):
         torch.set_num_threads(before)
 
 
-def _copy_once(source: Path | None, folder: Path) -> None:
-    if source is not None and not folder.exists():
-        partial = folder.with_name(folder.name + ".copying")
-        shutil.rmtree(partial, ignore_errors=True)
-        shutil.copytree(source, partial)
-        partial.rename(folder)  # an interrupted copy never passes for a folder
+def _step_key(step: Path) -> str | None:
+    record = step / "step.json"
+    return json.loads(record.read_text()).get("key") if record.is_file() else None
+
+
+def _copy_atomically(source: Path, target: Path) -> None:
+    partial = target.with_name(target.name + ".copying")
+    shutil.rmtree(partial, ignore_errors=True)
+    shutil.copytree(source, partial)
+    shutil.rmtree(target, ignore_errors=True)
+    partial.rename(target)  # an interrupted copy never passes for a folder
+
+
+def _take_shared(source: Path | None, folder: Path) -> None:
+    """Give `folder` the steps its shared work holds: a new folder is a copy of `source`; an existing
+    one (a sweep run again) gets every finished step of `source` it lacks or holds under another key
+    (made by other code), so it never redoes shared work itself; its later steps then see new inputs,
+    and the step cache redoes them."""
+    if source is None:
+        return
+    if not folder.exists():
+        _copy_atomically(source, folder)
+        return
+    for step in sorted(source.iterdir()):
+        key = _step_key(step)
+        if step.is_dir() and key is not None and _step_key(folder / step.name) != key:
+            _copy_atomically(step, folder / step.name)
 
 
 def _error(exc: BaseException) -> str:
@@ -78,7 +100,7 @@ def run_shared(work: SharedWork, upstream: str | None, threads: int, progress: C
     from flows.report.build import run_and_report
 
     try:
-        _copy_once(work.source, work.folder)
+        _take_shared(work.source, work.folder)
         _with_threads(threads, lambda: run_and_report(work.config, work.folder, until=work.until, progress=progress))
     except Exception as exc:  # reported with the points that depend on it
         return f"{work.folder.name} ({work.until}): {_error(exc)}"
@@ -92,7 +114,7 @@ def run_point(point: DesignPoint, config: RunConfig, folder: Path, source: Path,
     from flows.report.build import run_and_report
 
     try:
-        _copy_once(source, folder)
+        _take_shared(source, folder)
         report, _ = _with_threads(threads, lambda: run_and_report(config, folder, progress=progress))
     except Exception as exc:  # one failed point must not stop the sweep
         return PointOutcome(point, None, _error(exc))

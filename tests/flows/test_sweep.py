@@ -72,6 +72,7 @@ def test_a_sweep_on_a_local_dask_cluster_gives_the_serial_table(serial_sweep, tm
     assert main([*SWEEP, "--scheduler", "local", "--workers", "2", "--out", str(out)]) == 0
     assert (out / "sweep.md").read_text() == (serial_sweep / "sweep.md").read_text()
     assert json.loads((out / "sweep.json").read_text()) == json.loads((serial_sweep / "sweep.json").read_text())
+    assert json.loads(stale.read_text()) == record
 
 
 def test_a_failed_point_is_reported_and_a_sweep_run_again_resumes(serial_sweep, tmp_path, capsys, monkeypatch):
@@ -97,12 +98,18 @@ def test_a_failed_point_is_reported_and_a_sweep_run_again_resumes(serial_sweep, 
     assert list(sweep["failed"]) == ["T3-W8-L4-SRAM"] and len(sweep["points"]) == 1
     assert "| T3-W8-L4-SRAM | RuntimeError: synthesis ran out of memory |" in (out / "sweep.md").read_text()
 
+    # A step the point holds under another key (made by other code) is replaced by the shared one,
+    # not redone in the point's folder.
+    stale = out / "T3-W8-L4-SRAM-B16" / "02-train" / "step.json"
+    record = json.loads(stale.read_text())
+    stale.write_text(json.dumps({**record, "key": "made-by-other-code"}))
     # Run again: the failed point runs (from the shared quantized network), the others are all cached.
     monkeypatch.setattr(build, "run_and_report", real)
     assert main([*SWEEP, "--scheduler", "serial", "--out", str(out)]) == 0
     redone = re.findall(r"\] (\S+) done \((?!cached)", capsys.readouterr().err)
     assert redone == ["reference", "compile", "verify", "synth", "timing", "power"]
     assert json.loads((out / "sweep.json").read_text()) == json.loads((serial_sweep / "sweep.json").read_text())
+    assert json.loads(stale.read_text()) == record
 
 
 def test_a_benchmark_point_changes_only_what_the_point_sets():
