@@ -233,7 +233,9 @@ BENCHMARKS = {
              report_figure(lambda r: r.scaled_estimate.nodes["28nm"].dynamic_nj_per_inference)),
             ("scaled_28nm.pj_per_sop", report_figure(lambda r: r.scaled_estimate.nodes["28nm"].dynamic_pj_per_sop)),
             ("energy.sram_macro_nj_per_inference", report_figure(lambda r: r.energy.sram_macro_nj_per_inference)),
-            ("energy.logic_nj_per_inference", report_figure(lambda r: r.energy.logic_nj_per_inference)))})
+            ("energy.logic_nj_per_inference", report_figure(lambda r: r.energy.logic_nj_per_inference)),
+            ("energy.breakdown", report_figure(lambda r: r.energy.breakdown)),
+            ("energy.breakdown_nj_per_inference", report_figure(lambda r: r.energy.breakdown_nj_per_inference)))})
        for name, memories, bank_words, reuse in (
            ("mnist_efficient", MemoryStyle.SRAM_MACROS, 256, None),
            ("mnist_efficient_ff_membranes", MemoryStyle.SRAM_WEIGHTS, 256, "mnist_efficient"),
