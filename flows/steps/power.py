@@ -33,6 +33,7 @@ from hw.verilog import TOP_NAME
 from model.architecture import CoreArchitecture
 from model.compiled import CompiledNetwork
 from sim.cycles import MemoryAccesses, memory_accesses, predict_cycles
+from sim.port_codec import PortCodec
 from sim.reference import ref_run
 
 
@@ -162,16 +163,12 @@ def macro_access_energy_pj(macros: MacroSet, accesses: MemoryAccesses) -> dict[s
     return out
 
 
-def gate_level_cycle_budget(core_cycles: np.ndarray, core_inputs: np.ndarray, arch: CoreArchitecture) -> int:
+def gate_level_cycle_budget(core_cycles: np.ndarray, entries: int) -> int:
     """Clock cycles a gate-level run may take before it counts as hung: the core's working cycles and
     one per input entry the host sends (the core takes it, or after an early exit discards it, a
     cycle each; neither is in the core's own count), twice over, plus a margin. With early exit the
     entries can outnumber the working cycles: 784-128-10 at 32 lanes works ~460 cycles per inference
     and is sent ~900 entries."""
-    if arch.encoder is None:  # (B, T, n) spike frames: the events and an end-of-step entry per timestep
-        entries = int(core_inputs.sum()) + core_inputs.shape[0] * core_inputs.shape[1]
-    else:  # (B, n) intensities: the pixel words
-        entries = core_inputs.shape[0] * arch.encoder.groups(core_inputs.shape[1])
     return int(2 * (core_cycles.sum() + entries) + 1000)
 
 
@@ -264,7 +261,8 @@ class PowerStep(Step):
         period = TimingMetrics.load(inputs[Artifact.TIMING]).clock_period_ns
         reference = ref_run(net, test.for_encoder(arch.encoder).spikes)
         cycles = predict_cycles(net, arch, reference)
-        budget = gate_level_cycle_budget(cycles.cycles, test.core_inputs(arch), arch)
+        entries, _ = PortCodec(net, arch).input_stream(test.core_inputs(arch))  # what the host sends
+        budget = gate_level_cycle_budget(cycles.cycles, len(entries))
         macros = MacroSet.load(inputs[Artifact.MACROS])
         liberty = read_liberty(cfg.library.require())
         # The hierarchical netlist's simulation (the split by block) runs beside the flat one's.
