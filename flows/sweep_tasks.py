@@ -7,8 +7,8 @@ quantization, starting from a copy of that training's folder; per point the whol
 from a copy of its quantization's folder. The flow's step cache (keyed on config, inputs, code and
 tools) reuses what a copied folder holds and redoes what differs, so a copy is safe whatever it
 holds, and a sweep run again resumes: finished steps are reused, and a folder that exists takes
-from its shared work only the steps it lacks or holds under another key. A task that fails returns its error instead of raising, so its dependents report it and the
-other points go on.
+from its shared work only the steps it lacks or holds under another key. A task that fails
+returns its error instead of raising, so its dependents report it and the other points go on.
 
 Each task runs torch with the same number of threads (`threads`) wherever it runs: results must not
 depend on the machine or worker a point lands on (a different thread count may change the order of
@@ -34,12 +34,12 @@ LOCAL = "local"
 @dataclass(frozen=True)
 class SharedWork:
     """A prefix of the flow that several points share: run `config` until `until` in `folder`,
-    starting from a copy of `source` (if any)."""
+    starting from a copy of the training group `after`'s folder (if any)."""
 
     config: RunConfig
     folder: Path
     until: str
-    source: Path | None
+    after: str | None = None
 
 
 @dataclass(frozen=True)
@@ -93,14 +93,15 @@ def _error(exc: BaseException) -> str:
     return "".join(traceback.format_exception_only(type(exc), exc)).strip()
 
 
-def run_shared(work: SharedWork, upstream: str | None, threads: int, progress: Callable | None) -> str | None:
+def run_shared(work: SharedWork, source: Path | None, upstream: str | None, threads: int,
+               progress: Callable | None) -> str | None:
     """The shared prefix; its error (or the upstream's), None on success."""
     if upstream is not None:
         return upstream
     from flows.report.build import run_and_report
 
     try:
-        _take_shared(work.source, work.folder)
+        _take_shared(source, work.folder)
         _with_threads(threads, lambda: run_and_report(work.config, work.folder, until=work.until, progress=progress))
     except Exception as exc:  # reported with the points that depend on it
         return f"{work.folder.name} ({work.until}): {_error(exc)}"
@@ -134,28 +135,26 @@ def plan(configs: dict[DesignPoint, RunConfig], out: Path) -> SweepPlan:
     shared = out / "shared"
     training, quantization, points = {}, {}, {}
     for point, config in configs.items():
-        if point.training_group not in training:
-            training[point.training_group] = SharedWork(config, shared / point.training_group, "train", None)
-        if point.quantization_group not in quantization:
-            quantization[point.quantization_group] = SharedWork(
-                config, shared / point.quantization_group, "quantize", training[point.training_group].folder)
+        training.setdefault(point.training_group, SharedWork(config, shared / point.training_group, "train"))
+        quantization.setdefault(point.quantization_group, SharedWork(
+            config, shared / point.quantization_group, "quantize", after=point.training_group))
         points[point] = (config, out / point.name)
     return SweepPlan(training, quantization, points)
 
 
-def run_serially(sweep: SweepPlan, *, threads: int, progress: Callable | None) -> list[PointOutcome]:
-    trained = {group: run_shared(work, None, threads, progress) for group, work in sweep.training.items()}
-    quantized = {group: run_shared(work, trained[point_group(sweep, group)], threads, progress)
+def _walk(sweep: SweepPlan, call: Callable, *, threads: int, progress: Callable | None) -> list:
+    """The graph in dependency order through `call(task, *args)`: a direct call gives each task's
+    result, a Dask client's submit a future (which Dask resolves where a later task takes it)."""
+    trained = {group: call(run_shared, work, None, None, threads, progress) for group, work in sweep.training.items()}
+    quantized = {group: call(run_shared, work, sweep.training[work.after].folder, trained[work.after], threads, progress)
                  for group, work in sweep.quantization.items()}
-    return [run_point(point, config, folder, sweep.quantization[point.quantization_group].folder,
-                      quantized[point.quantization_group], threads, progress)
+    return [call(run_point, point, config, folder, sweep.quantization[point.quantization_group].folder,
+                 quantized[point.quantization_group], threads, progress)
             for point, (config, folder) in sweep.points.items()]
 
 
-def point_group(sweep: SweepPlan, quantization_group: str) -> str:
-    """The training group a quantization group starts from."""
-    source = sweep.quantization[quantization_group].source
-    return next(group for group, work in sweep.training.items() if work.folder == source)
+def run_serially(sweep: SweepPlan, *, threads: int, progress: Callable | None) -> list[PointOutcome]:
+    return _walk(sweep, lambda task, *args: task(*args), threads=threads, progress=progress)
 
 
 def run_on_dask(sweep: SweepPlan, *, scheduler: str, workers: int, threads: int,
@@ -172,14 +171,8 @@ def run_on_dask(sweep: SweepPlan, *, scheduler: str, workers: int, threads: int,
                                dashboard_address=":0")
     try:
         with Client(cluster if cluster is not None else scheduler) as client:
-            trained = {group: client.submit(run_shared, work, None, threads, progress, pure=False)
-                       for group, work in sweep.training.items()}
-            quantized = {group: client.submit(run_shared, work, trained[point_group(sweep, group)], threads, progress,
-                                              pure=False)
-                         for group, work in sweep.quantization.items()}
-            futures = [client.submit(run_point, point, config, folder, sweep.quantization[point.quantization_group].folder,
-                                     quantized[point.quantization_group], threads, progress, pure=False)
-                       for point, (config, folder) in sweep.points.items()]
+            futures = _walk(sweep, lambda task, *args: client.submit(task, *args, pure=False), threads=threads,
+                            progress=progress)
             return client.gather(futures)
     finally:
         if cluster is not None:
