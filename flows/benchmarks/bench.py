@@ -141,6 +141,15 @@ MNIST_CONV = RunConfig(data=MNIST,
                        quantization=QuantizationSettings(qat_epochs=3), architecture=CoreArchitecture(lanes=16),
                        verification=EVERY_IMAGE_ON_VERILATOR)
 
+# The energy per inference an energy benchmark publishes under its own names (180 nm).
+ENERGY_PER_INFERENCE = (
+    ("nj_per_inference", report_figure(lambda r: r.energy.nj_per_inference)),
+    ("nj_per_inference_ci95", report_figure(lambda r: r.energy.nj_per_inference_ci95)),
+    ("images", report_figure(lambda r: r.energy.images)),
+    ("pj_per_sop", report_figure(lambda r: r.energy.pj_per_sop)),
+    ("logic_nj_per_inference", report_figure(lambda r: r.energy.logic_nj_per_inference)),
+)
+
 # The estimated 28 nm dynamic energy figures an energy benchmark publishes beside its 180 nm ones.
 SCALED_28NM_ENERGY = (
     ("scaled_28nm.dynamic_nj_per_inference",
@@ -202,12 +211,8 @@ BENCHMARKS = {
                             architecture=CoreArchitecture(lanes=lanes, memories=MemoryStyle.SRAM_MACROS)),
         reuse="mnist_accuracy",
         aliases={f"mnist.energy.lanes{lanes}.{key}": path for key, path in (
-            ("nj_per_inference", report_figure(lambda r: r.energy.nj_per_inference)),
-            ("nj_per_inference_ci95", report_figure(lambda r: r.energy.nj_per_inference_ci95)),
-            ("images", report_figure(lambda r: r.energy.images)),
-            ("pj_per_sop", report_figure(lambda r: r.energy.pj_per_sop)),
+            *ENERGY_PER_INFERENCE,
             ("area_um2", report_figure(lambda r: r.area.total_um2)),
-            ("logic_nj_per_inference", report_figure(lambda r: r.energy.logic_nj_per_inference)),
             ("logic_nj_per_inference_ci95", report_figure(lambda r: r.energy.logic_nj_per_inference_ci95)),
             ("logic_pj_per_sop", report_figure(lambda r: r.energy.logic_pj_per_sop)),
             ("logic_area_um2", report_figure(lambda r: r.area.logic_um2)),
@@ -227,13 +232,10 @@ BENCHMARKS = {
                             verification=VerificationSettings(verify_images=1000, energy_images=32, simulator="verilator"),
                             architecture=CoreArchitecture(lanes=32, memories=memories, weight_bank_words=bank_words)),
         reuse=reuse,
+        # The issue's key names for the 28 nm figures (the other energy.* figures are FIGURES').
         aliases={f"{name}.{key}": figure for key, figure in (
             ("accuracy_rtl_exact", report_figure(lambda r: r.early_exit.accuracy)),
-            ("scaled_28nm.nj_per_inference",
-             report_figure(lambda r: r.scaled_estimate.nodes["28nm"].dynamic_nj_per_inference)),
-            ("scaled_28nm.pj_per_sop", report_figure(lambda r: r.scaled_estimate.nodes["28nm"].dynamic_pj_per_sop)),
-            ("energy.sram_macro_nj_per_inference", report_figure(lambda r: r.energy.sram_macro_nj_per_inference)),
-            ("energy.logic_nj_per_inference", report_figure(lambda r: r.energy.logic_nj_per_inference)),
+            *((key.replace("dynamic_", ""), figure) for key, figure in SCALED_28NM_ENERGY),
             ("energy.breakdown", report_figure(lambda r: r.energy.breakdown)),
             ("energy.breakdown_nj_per_inference", report_figure(lambda r: r.energy.breakdown_nj_per_inference)))})
        for name, memories, bank_words, reuse in (
@@ -276,11 +278,7 @@ BENCHMARKS = {
                             architecture=CoreArchitecture(lanes=16, memories=MemoryStyle.SRAM_MACROS)),
         reuse="mnist_conv",
         aliases={f"mnist_conv.{key}": figure for key, figure in (
-            ("energy.nj_per_inference", report_figure(lambda r: r.energy.nj_per_inference)),
-            ("energy.nj_per_inference_ci95", report_figure(lambda r: r.energy.nj_per_inference_ci95)),
-            ("energy.images", report_figure(lambda r: r.energy.images)),
-            ("energy.pj_per_sop", report_figure(lambda r: r.energy.pj_per_sop)),
-            ("energy.logic_nj_per_inference", report_figure(lambda r: r.energy.logic_nj_per_inference)),
+            *((f"energy.{key}", figure) for key, figure in ENERGY_PER_INFERENCE),
             ("energy.sram_macro_nj_per_inference", report_figure(lambda r: r.energy.sram_macro_nj_per_inference)),
             *SCALED_28NM_ENERGY)}),
     # Fashion-MNIST on a convolutional core, on the MNIST core's terms (T=8, 8-bit weights, the
