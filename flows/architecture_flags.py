@@ -57,6 +57,20 @@ def _weight_banks(p: argparse.ArgumentParser, sweep: bool) -> None:
                         "(the default): one macro")
 
 
+def _spike_batch(p: argparse.ArgumentParser, sweep: bool) -> None:
+    p.add_argument("--spike-batch", type=int, default=[DEFAULT.spike_batch] if sweep else DEFAULT.spike_batch,
+                   **({"nargs": "+"} if sweep else {}),
+                   help="a fully connected layer takes up to this many input spikes into a buffer, then reads and "
+                        "writes each membrane word once for all of them (fewer membrane accesses, one more cycle "
+                        "per spike); 1 (the default): no buffer, every spike updates every word")
+
+
+def _operand_isolation(p: argparse.ArgumentParser, sweep: bool) -> None:
+    p.add_argument("--operand-isolation", action=argparse.BooleanOptionalAction, default=DEFAULT.operand_isolation,
+                   help="gate the inputs of the lanes' update logic to zero outside update cycles, so integrating "
+                        "does not toggle it (an AND gate per membrane bit)")
+
+
 FLAGS = (
     ArchitectureFlag("--lanes", "lanes", _lanes, lambda a: a.lanes),
     ArchitectureFlag("--encoder-lanes", "encoder", _encoder,
@@ -64,6 +78,8 @@ FLAGS = (
                                                                                 seed=a.encoder_seed)),
     ArchitectureFlag("--memories", "memories", _memories, lambda a: MemoryStyle(a.memories)),
     ArchitectureFlag("--weight-bank-words", "weight_bank_words", _weight_banks, lambda a: a.weight_bank_words),
+    ArchitectureFlag("--spike-batch", "spike_batch", _spike_batch, lambda a: a.spike_batch),
+    ArchitectureFlag("--operand-isolation", "operand_isolation", _operand_isolation, lambda a: a.operand_isolation),
 )
 # Every field but the trace port (verification adds it, synthesis leaves it out) has its flag.
 assert {f.field for f in FLAGS} == {f.name for f in dataclasses.fields(CoreArchitecture)} - {"trace"}

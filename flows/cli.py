@@ -329,10 +329,12 @@ def command_import(args) -> int:
 def command_sweep(args) -> int:
     points = design_points(timesteps=args.timesteps, weight_bits=args.weight_bits, lanes=args.lanes,
                            memories=[MemoryStyle(m) for m in args.memories], weight_bank_words=args.weight_bank_words,
-                           exit_tolerances=args.exit_tolerance if args.early_exit else [None])
+                           exit_tolerances=args.exit_tolerance if args.early_exit else [None],
+                           spike_batches=args.spike_batch)
     configs = {point: run_config_from(args, timesteps=point.timesteps, weight_bits=point.weight_bits, lanes=point.lanes,
                                       architecture={"memories": point.memories,
-                                                    "weight_bank_words": point.weight_bank_words},
+                                                    "weight_bank_words": point.weight_bank_words,
+                                                    "spike_batch": point.spike_batch},
                                       exit_tolerance=args.exit_tolerance[0] if point.exit_tolerance is None else point.exit_tolerance)
                for point in points}
     result = run_sweep(configs, args.out, scheduler=args.scheduler, workers=args.workers,

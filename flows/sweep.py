@@ -39,6 +39,7 @@ class SweepPoint:
     lanes: int = setting("lanes")
     memories: str = setting("memory style")
     weight_bank_words: int | None = setting("words per weight macro bank (null: unbanked)")
+    spike_batch: int = setting("input spikes per pass over a dense layer's membrane words")
     exit_tolerance: float | None = setting("early exit's calibration tolerance (null: no early exit)")
     accuracy: float = measured("fraction", "the hardware-exact reference on the test set, as deployed")
     energy_images: int = measured("", "gate-level inferences behind the energies")
@@ -60,7 +61,7 @@ class SweepPoint:
         node = report.scaled_estimate.nodes["28nm"]
         return cls(point=point.name, timesteps=point.timesteps, weight_bits=point.weight_bits, lanes=point.lanes,
                    memories=point.memories.value, weight_bank_words=point.weight_bank_words,
-                   exit_tolerance=point.exit_tolerance,
+                   spike_batch=point.spike_batch, exit_tolerance=point.exit_tolerance,
                    accuracy=report.accuracy.quantized_reference, nj_per_inference=report.energy.nj_per_inference,
                    energy_images=report.energy.images, pj_per_sop=report.energy.pj_per_sop,
                    logic_nj_per_inference=report.energy.logic_nj_per_inference,

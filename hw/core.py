@@ -2,7 +2,10 @@
 
 Layers run one after another within a timestep; each input spike of a dense layer costs
 ceil(n_out/lanes) membrane read-modify-write cycles, issued back to back; a spike into a convolution
-costs the words of the output positions it reaches (hw/conv_taps.py). Hidden-layer spikes land in a bitmap and are
+costs the words of the output positions it reaches (hw/conv_taps.py). With a spike batch
+(CoreArchitecture.spike_batch > 1) a dense layer first takes up to that many spikes into a buffer, one
+per cycle, then passes over its membrane words once, adding every buffered spike's weights to a word
+in consecutive cycles between one read and one write of it. Hidden-layer spikes land in a bitmap and are
 consumed lowest index first by a combinational search, so empty words cost nothing. The exact cycle
 contract is written out, and predicted, in sim/cycles.py.
 
@@ -127,12 +130,15 @@ class SpikingCore(wiring.Component):
         if self.architecture.trace:
             self._trace_port(m, engines, control)
         encoder = None if self.architecture.encoder is None else self._encoder(m)
+        batch = self._spike_batch()
         with m.FSM(name="control"):
             self._power_on(m, engines, control)
             if encoder is not None:
                 self._load_pixels(m, encoder, control)
             for k, engine in enumerate(engines):
-                self._integrate_state(m, k, engine, walkers[k], spike_maps, control, encoder)
+                self._integrate_state(m, k, engine, walkers[k], spike_maps, control, encoder, batch)
+                if self.architecture.spike_batch_of(self.network.layers[k]) > 1:
+                    self._drain_state(m, k, engine, control, batch)
                 self._update_states(m, k, engine, control)
             self._scan_state(m, readout, control)
             self._decide_state(m, control)
@@ -148,7 +154,8 @@ class SpikingCore(wiring.Component):
         """One engine per layer: its weight, bias and membrane memories and its `lanes` adders."""
         net, arch = self.network, self.architecture
         engines = [LayerEngine(layer=layer, lanes=arch.lanes_of(layer), memories=arch.memories,
-                               macro_prefix=macro_prefix(k), weight_bank_words=arch.weight_bank_words)
+                               macro_prefix=macro_prefix(k), weight_bank_words=arch.weight_bank_words,
+                               operand_isolation=arch.operand_isolation)
                    for k, layer in enumerate(net.layers)]
         for k, engine in enumerate(engines):
             m.submodules[f"layer{k}"] = engine
@@ -248,6 +255,20 @@ class SpikingCore(wiring.Component):
         m.d.comb += [next_pixel.bits.eq(e.drawn), unit.group.eq(e.draw_group)]
         return e
 
+    def _spike_batch(self) -> "_SpikeBatch | None":
+        """The buffer of input spikes a batching dense layer collects (one, shared: layers run in turn)."""
+        net, arch = self.network, self.architecture
+        batched = [layer for layer in net.layers if arch.spike_batch_of(layer) > 1]
+        if not batched:
+            return None
+        size = arch.spike_batch
+        rows = max(layer.n_in for layer in batched)
+        return _SpikeBatch(size=size,
+                           rows=Array(Signal(range(rows), name=f"batch_row{i}") for i in range(size)),
+                           count=Signal(range(size + 1), name="batch_count"),
+                           slot=Signal(range(size), name="batch_slot"),
+                           end_of_step=Signal(name="batch_end_of_step"))
+
     # -- the sequencer's states ----------------------------------------------------------------------
 
     def _first_state(self) -> str:
@@ -283,9 +304,12 @@ class SpikingCore(wiring.Component):
                     m.next = "INTEGRATE0"
 
     def _integrate_state(self, m: Module, k: int, engine: LayerEngine, walker: ConvTapWalker | None,
-                         spike_maps: list[SpikeMap], c: "_Control", e: "_Encoder | None") -> None:
-        """Layer k's input spikes of the timestep, one read-modify-write word per cycle each."""
+                         spike_maps: list[SpikeMap], c: "_Control", e: "_Encoder | None",
+                         batch: "_SpikeBatch | None") -> None:
+        """Layer k's input spikes of the timestep, one read-modify-write word per cycle each (or, for a
+        batching layer, taken into the spike batch: DRAIN integrates them)."""
         last_word = self.architecture.words(self.network)[k] - 1
+        batching = self.architecture.spike_batch_of(self.network.layers[k]) > 1
 
         def issue_walk() -> None:
             """The convolution's word of this cycle, when its address generator has one."""
@@ -294,7 +318,7 @@ class SpikingCore(wiring.Component):
                              engine.group.eq(walker.group), engine.word.eq(walker.word)]
 
         with m.State(f"INTEGRATE{k}"):
-            with m.If(c.busy if walker is None else walker.busy):
+            with m.If(0 if batching else c.busy if walker is None else walker.busy):
                 m.d.comb += c.counting.eq(1)
                 if walker is None:
                     m.d.comb += [engine.op.eq(LayerOp.INTEGRATE), engine.row.eq(c.row), engine.group.eq(c.word),
@@ -306,8 +330,14 @@ class SpikingCore(wiring.Component):
                     issue_walk()
             with m.Else():
                 def begin_row(index) -> None:
-                    """Issue the first word of input `index`'s spike now, the rest on the next cycles."""
+                    """Issue the first word of input `index`'s spike now, the rest on the next cycles (or
+                    take the spike into the batch, and drain the batch once it is full)."""
                     m.d.comb += c.counting.eq(1)
+                    if batching:
+                        m.d.sync += [batch.rows[batch.count].eq(index), batch.count.eq(batch.count + 1)]
+                        with m.If(batch.count == batch.size - 1):
+                            m.next = f"DRAIN{k}"
+                        return
                     if walker is not None:
                         m.d.comb += [walker.start.eq(1), walker.index.eq(index)]
                         issue_walk()
@@ -320,7 +350,14 @@ class SpikingCore(wiring.Component):
                 def end_of_step() -> None:
                     m.d.comb += c.counting.eq(1)
                     m.d.sync += c.word.eq(0)
-                    m.next = f"UPDATE{k}"
+                    if batching:
+                        with m.If(batch.count != 0):  # the last, partial batch first
+                            m.d.sync += batch.end_of_step.eq(1)
+                            m.next = f"DRAIN{k}"
+                        with m.Else():
+                            m.next = f"UPDATE{k}"
+                    else:
+                        m.next = f"UPDATE{k}"
 
                 if k == 0 and e is not None:
                     # Drawn spikes first, lowest pixel first; then draw the next group.
@@ -343,6 +380,26 @@ class SpikingCore(wiring.Component):
                         m.d.comb += spike_map.take.eq(1)
                     with m.Else():
                         end_of_step()
+
+    def _drain_state(self, m: Module, k: int, engine: LayerEngine, c: "_Control", batch: "_SpikeBatch") -> None:
+        """The batched spikes into layer k, word after word: each word read by the batch's first spike's
+        op, the sums passed from op to op in the datapath, written by the last spike's op. One cycle per
+        spike and word; then back to taking spikes, or (after the timestep's last batch) the update."""
+        last_word = self.architecture.words(self.network)[k] - 1
+        last_slot = batch.slot == batch.count - 1
+        with m.State(f"DRAIN{k}"):
+            m.d.comb += [c.counting.eq(1), engine.op.eq(LayerOp.INTEGRATE), engine.row.eq(batch.rows[batch.slot]),
+                         engine.group.eq(c.word), engine.word.eq(c.word),
+                         engine.chained.eq(batch.slot != 0), engine.hold.eq(~last_slot)]
+            m.d.sync += batch.slot.eq(batch.slot + 1)
+            with m.If(last_slot):
+                m.d.sync += [batch.slot.eq(0), c.word.eq(c.word + 1)]
+                with m.If(c.word == last_word):
+                    m.d.sync += [c.word.eq(0), batch.count.eq(0), batch.end_of_step.eq(0)]
+                    with m.If(batch.end_of_step):
+                        m.next = f"UPDATE{k}"
+                    with m.Else():
+                        m.next = f"INTEGRATE{k}"
 
     def _take_event(self, m: Module, c: "_Control", begin_row, end_of_step) -> None:
         """One input event: the end-of-step marker, a spike to integrate, or a bad index, which is
@@ -480,6 +537,17 @@ class _Control:
     last_index: Signal
     seen_event: Signal
     input_error: Signal
+
+
+@dataclass(frozen=True)
+class _SpikeBatch:
+    """The input spikes a batching dense layer has taken and not yet integrated."""
+
+    size: int
+    rows: Array           # the spikes' input indices (weight rows), in the order taken
+    count: Signal         # spikes in the buffer
+    slot: Signal          # the spike DRAIN integrates this cycle
+    end_of_step: Signal   # the timestep's input has ended: after this drain, the update
 
 
 @dataclass(frozen=True)

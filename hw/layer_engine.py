@@ -5,6 +5,10 @@ completed in the next (arithmetic and write-back), so one word is updated per cy
 issued back to back. The membrane read port is transparent to the write port: an op issued in the
 cycle another op writes the same word sees the new value, so there is no hazard to stall for.
 
+A run of INTEGRATE ops on one word (a batch of input spikes, CoreArchitecture.spike_batch) reads the
+word once and writes it once: every op but the last holds its sum in the datapath (`hold`), and every
+op but the first takes the previous op's sum instead of reading the memory (`chained`).
+
 The memories are Amaranth memories (synthesized as flip-flops) or SRAM macros (hw/sram_macro.py),
 which have no read-during-write bypass: then the engine forwards the word being written itself.
 """
@@ -86,13 +90,15 @@ class LayerEngine(wiring.Component):
     Ports (issue side, cycle c): op, row (weight row: the input index of a dense layer, the kernel tap
     of a convolution), group (the word within the row: of a dense layer the membrane word itself, of a
     convolution the word's place among its position's words), word (membrane word).
+    chained (INTEGRATE only): start from the previous op's held sum, not from the memory (no read);
+    hold (INTEGRATE only): keep this op's sum for a chained op next cycle instead of writing it.
     Result side (cycle c+1, for UPDATE): fired (one bit per lane, padding lanes masked off),
     fired_word, fired_valid, and membrane (the lanes' membranes after integration: the readout of
     a non-spiking layer).
     """
 
     def __init__(self, *, layer: CompiledLayer, lanes: int, memories: MemoryStyle = MemoryStyle.FLIP_FLOPS,
-                 macro_prefix: str = "sram_", weight_bank_words: int | None = None):
+                 macro_prefix: str = "sram_", weight_bank_words: int | None = None, operand_isolation: bool = False):
         if not isinstance(layer, CompiledLayer):
             raise TypeError(f"layer must be a CompiledLayer, not {type(layer).__name__}")
         if not isinstance(lanes, int) or not 1 <= lanes <= layer.n_out:
@@ -104,6 +110,7 @@ class LayerEngine(wiring.Component):
         self.memories = memories
         self.macro_prefix = macro_prefix  # this layer's macros are named prefix + weights / biases / membranes
         self.weight_bank_words = weight_bank_words  # the weight macro's banks (hw/banked_macro.py), None: one macro
+        self.operand_isolation = operand_isolation  # the update logic's inputs held at zero outside UPDATE
         self.words = -(-layer.n_out // lanes)
         self.words_per_row = -(-layer.channels // lanes)
         self.membrane_layout = data.ArrayLayout(signed(layer.membrane_bits), lanes)
@@ -112,6 +119,8 @@ class LayerEngine(wiring.Component):
             "row": In(index_bits(layer.weights.shape[0])),
             "group": In(index_bits(self.words_per_row)),
             "word": In(index_bits(self.words)),
+            "chained": In(1),
+            "hold": In(1),
             "fired": Out(lanes),
             "fired_word": Out(index_bits(self.words)),
             "fired_valid": Out(1),
@@ -183,30 +192,41 @@ class LayerEngine(wiring.Component):
             bias_rd.addr.eq(self._bias_word(m)),
             bias_rd.en.eq((self.op == LayerOp.UPDATE) | (self.op == LayerOp.INIT)),
             membrane_rd.addr.eq(self.word),
-            membrane_rd.en.eq(self.op != LayerOp.IDLE),
+            membrane_rd.en.eq((self.op != LayerOp.IDLE) & ~self.chained),
         ]
         op_q = Signal(LayerOp)
         word_q = Signal.like(self.word)
-        m.d.sync += [op_q.eq(self.op), word_q.eq(self.word)]
+        chained_q, hold_q = Signal(), Signal()
+        m.d.sync += [op_q.eq(self.op), word_q.eq(self.word), chained_q.eq(self.chained), hold_q.eq(self.hold)]
 
-        v_in = data.ArrayLayout(signed(v_bits), lanes)(membrane_rd.data)
+        # The sum a holding op keeps for the chained op after it, in place of a membrane write and read.
+        v_out = Signal(self.membrane_layout)
+        held = Signal(self.membrane_layout, name="held_sum")
+        with m.If(hold_q):
+            m.d.sync += held.eq(v_out)
+        v_in = data.ArrayLayout(signed(v_bits), lanes)(Mux(chained_q, held, membrane_rd.data))
         b_in = data.ArrayLayout(signed(v_bits), lanes)(bias_rd.data)
         w_raw = data.ArrayLayout(unsigned(w_bits), lanes)(weight_rd.data)
-        v_out = Signal(self.membrane_layout)
         fired = Signal(lanes)
         wide = signed(max(v_bits, w_bits) + 2)
+
+        # Most cycles integrate: with operand isolation the update logic sees zeros then, not each new word.
+        if self.operand_isolation:
+            v_update = data.ArrayLayout(signed(v_bits), lanes)(Mux(op_q == LayerOp.UPDATE, v_in.as_value(), 0))
+        else:
+            v_update = v_in
 
         def saturate(value):
             return Mux(value > v_hi, v_hi, Mux(value < v_lo, v_lo, value))
 
         for k in range(lanes):
-            v = v_in[k]
+            v = v_update[k]
             if w_bits == 1:
                 weight = Mux(w_raw[k][0], Const(1, signed(2)), Const(-1, signed(2)))
             else:
                 weight = w_raw[k].as_signed()
             integrated = Signal(wide, name=f"integrated_{k}")
-            m.d.comb += integrated.eq(v + weight)
+            m.d.comb += integrated.eq(v_in[k] + weight)
 
             spike = Signal(name=f"spike_{k}")
             if layer.spiking:
@@ -250,7 +270,7 @@ class LayerEngine(wiring.Component):
         m.d.comb += [
             membrane_wr.addr.eq(word_q),
             membrane_wr.data.eq(v_out),
-            membrane_wr.en.eq(op_q != LayerOp.IDLE),
+            membrane_wr.en.eq((op_q != LayerOp.IDLE) & ~hold_q),
             self.fired.eq(fired & lane_mask),
             self.fired_word.eq(word_q),
             self.fired_valid.eq(op_q == LayerOp.UPDATE),

@@ -77,13 +77,23 @@ class CoreArchitecture:
     memories: how the layers' memories are built. weight_bank_words: with SRAM macros, each layer's
     weight memory split by address into banks of this many words (a power of two; the last bank
     padded to it), one bank enabled per read: a read then costs a small macro's energy, not the
-    whole memory's (flows/energy/sram_macros.py); None keeps one macro per layer."""
+    whole memory's (flows/energy/sram_macros.py); None keeps one macro per layer.
+    spike_batch: a dense layer takes up to this many input spikes of a timestep into a buffer, then
+    updates each membrane word with all of them in turn, reading it once and writing it once (the
+    sums between stay in the datapath): membrane accesses fall by up to this factor, at one cycle per
+    spike to take it into the buffer. 1: every spike reads and writes every word (no buffer).
+    Convolutions always work spike by spike (a spike's words depend on its position).
+    operand_isolation: hold the inputs of each lane's update logic (threshold, reset, leak, bias) at
+    zero except in update cycles, so that integrating (most cycles) does not toggle it; costs an AND
+    gate per membrane bit."""
 
     lanes: int = 8
     trace: bool = True
     encoder: RateEncoder | None = None
     memories: MemoryStyle = MemoryStyle.FLIP_FLOPS
     weight_bank_words: int | None = None
+    spike_batch: int = 1
+    operand_isolation: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.lanes, int) or isinstance(self.lanes, bool):
@@ -103,11 +113,22 @@ class CoreArchitecture:
             if not self.memories.read_only_in_macros:
                 raise ValueError("weight_bank_words banks SRAM macros: set memories to sram-macros or sram-weights, "
                                  "or leave the banking out (flip-flop memories have no per-access cost to save)")
+        if not isinstance(self.spike_batch, int) or isinstance(self.spike_batch, bool):
+            raise TypeError(f"spike_batch must be an int, not {self.spike_batch!r}")
+        if not 1 <= self.spike_batch <= 4096:
+            raise ValueError(f"spike_batch must be 1..4096 input spikes, not {self.spike_batch}")
+        if not isinstance(self.operand_isolation, bool):
+            raise TypeError(f"operand_isolation must be a bool, not {self.operand_isolation!r}")
 
     def cycle_relevant(self) -> "CoreArchitecture":
         """The parameters a cycle count depends on: neither the trace port nor the memory style changes a
         cycle (sim/cycles.py), nor does banking, so what only predicts cycles is keyed on this and shared by all."""
-        return CoreArchitecture(lanes=self.lanes, trace=False, encoder=self.encoder)
+        return CoreArchitecture(lanes=self.lanes, trace=False, encoder=self.encoder, spike_batch=self.spike_batch)
+
+    def spike_batch_of(self, layer: CompiledLayer) -> int:
+        """The input spikes a layer integrates per pass over its membrane words: spike_batch for a dense
+        layer, 1 for a convolution."""
+        return self.spike_batch if layer.conv is None else 1
 
     def lanes_of(self, layer: CompiledLayer) -> int:
         """Neurons of one membrane word. A dense layer: min(lanes, n_out). A convolution's word holds

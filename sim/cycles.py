@@ -6,7 +6,8 @@ the result; cycles spent waiting for input or for the result to be taken are not
   row (dense: g_l = n_l; convolution: g_l = out_channels / lanes_of_l, the words of one position):
     integrate   g_l cycles per weight row the layer's input spikes read (a dense layer: one row per
                 spike; a convolution: one per output position the spike reaches), 1 cycle for a spike
-                that reaches no output, + 1 (end-of-step marker / empty bitmap)
+                that reaches no output, + 1 (end-of-step marker / empty bitmap); a dense layer with a
+                spike batch > 1 also spends 1 cycle per input spike taking it into the batch
     update      n_l cycles (threshold, fire, reset, leak, bias) + 1 settle cycle
   readout check C + 1 cycles (scan of C classes, decide) at the last step and, with early exit,
                 at every step t >= min_steps
@@ -41,13 +42,18 @@ def _ran(net: CompiledNetwork, result: ReferenceResult) -> np.ndarray:
     return np.arange(1, net.timesteps + 1)[None, :] <= result.timesteps_used[:, None]
 
 
+def _batching(net: CompiledNetwork, arch: CoreArchitecture) -> np.ndarray:
+    """(L,) 1 for a layer that takes its input spikes into a spike batch, else 0."""
+    return np.array([arch.spike_batch_of(layer) > 1 for layer in net.layers], dtype=np.int64)
+
+
 def predict_cycles(net: CompiledNetwork, arch: CoreArchitecture, result: ReferenceResult) -> CycleCounts:
     words = np.array(arch.words(net), dtype=np.int64)
     per_row = np.array([arch.words_per_tap(layer) for layer in net.layers], dtype=np.int64)
     neurons_per_row = np.array([layer.channels for layer in net.layers], dtype=np.int64)
     rows, ran = result.incoming_taps, _ran(net, result)
     steps = np.arange(1, net.timesteps + 1)
-    per_step = (rows * per_row + result.tapless_spikes).sum(axis=2) + (words + 2).sum()
+    per_step = (rows * (per_row + _batching(net, arch)) + result.tapless_spikes).sum(axis=2) + (words + 2).sum()
     cycles = (per_step * ran).sum(axis=1)
     checked = steps == net.timesteps
     if net.early_exit is not None:
@@ -65,8 +71,9 @@ def predict_cycles(net: CompiledNetwork, arch: CoreArchitecture, result: Referen
 @dataclass(frozen=True, eq=False)
 class MemoryAccesses:
     """Per inference and layer (B, L), the words each memory of the layer reads or writes: what a
-    macro costs. Every operation of hw/layer_engine.py reads (and writes back) one membrane word;
-    integrating also reads one weight word, updating and initialising one bias word."""
+    macro costs. Every operation of hw/layer_engine.py reads (and writes back) one membrane word,
+    except within a spike batch, whose spikes share one read and one write of each word; integrating
+    also reads one weight word, updating and initialising one bias word."""
 
     weight_reads: np.ndarray
     bias_reads: np.ndarray
@@ -79,8 +86,12 @@ def memory_accesses(net: CompiledNetwork, arch: CoreArchitecture, result: Refere
     per_row = np.array([arch.words_per_tap(layer) for layer in net.layers], dtype=np.int64)
     ran = _ran(net, result)
     integrate = (result.incoming_taps * per_row * ran[:, :, None]).sum(axis=1)
+    # A batch of up to b spikes passes over the words once: ceil(spikes / b) passes per timestep.
+    batch = np.array([arch.spike_batch_of(layer) for layer in net.layers], dtype=np.int64)
+    passes = -(-result.incoming_taps // batch)
+    membrane_integrate = (passes * per_row * ran[:, :, None]).sum(axis=1)
     # An update pass per timestep run, and one initialising pass at the end of the inference.
     update_and_init = words[None, :] * (result.timesteps_used[:, None] + 1)
-    operations = integrate + update_and_init
-    return MemoryAccesses(weight_reads=integrate, bias_reads=update_and_init, membrane_reads=operations,
-                          membrane_writes=operations)
+    membrane = membrane_integrate + update_and_init
+    return MemoryAccesses(weight_reads=integrate, bias_reads=update_and_init, membrane_reads=membrane,
+                          membrane_writes=membrane)

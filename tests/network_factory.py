@@ -100,6 +100,8 @@ class CosimCase:
     images: int
     encoder: RateEncoder | None
     memories: MemoryStyle
+    spike_batch: int = 1
+    operand_isolation: bool = False
 
 
 def random_cosim_case(seed: int) -> CosimCase:
@@ -138,7 +140,10 @@ def random_cosim_case(seed: int) -> CosimCase:
                      if rng.random() < 0.25 else None,
                      # Odd seeds keep the memories as SRAM macros (drawn without the generator, so the
                      # other settings of a seed stay what they were before the macros existed).
-                     memories=MemoryStyle.SRAM_MACROS if seed % 2 else MemoryStyle.FLIP_FLOPS)
+                     memories=MemoryStyle.SRAM_MACROS if seed % 2 else MemoryStyle.FLIP_FLOPS,
+                     # Two seeds in five batch their dense layers' spikes (their own generator again).
+                     spike_batch=int(np.random.default_rng(30_000 + seed).integers(2, 10)) if seed % 5 in (1, 3) else 1,
+                     operand_isolation=seed % 3 == 1)
 
 
 def _with_convolutions(spec: NetworkSpec, rng: np.random.Generator) -> NetworkSpec:

@@ -222,15 +222,19 @@ BENCHMARKS = {
        for lanes in (32, 8, 1)},
     # The energy issue's design point: the 784-800-10 network of mnist_accuracy (8-bit weights, its
     # early exit) at 32 lanes, its memories SRAM macros, each weight memory banked in 8 KB macros (256
-    # words of 256 bits: the smallest of the energy model's measured capacities, so no extrapolation);
-    # 32 inferences at gate level, 1,000 test images through the RTL. Beside it, its other steps
-    # reused, so that each means is measured on the same network and inferences: the membranes in
-    # flip-flops instead (sram-weights: measured worse, every flip-flop clocked every cycle), and
+    # words of 256 bits: the smallest of the energy model's measured capacities, so no extrapolation),
+    # input spikes in batches of 32 (each membrane word read and written once per batch) and the
+    # update logic's operands isolated; 32 inferences at gate level, 1,000 test images through the RTL.
+    # Beside it, its other steps reused, so that each means is measured on the same network and
+    # inferences: without the spike batch; without operand isolation; and, without either (the
+    # design before them, run before them: the hardware of these settings is unchanged), the
+    # membranes in flip-flops (sram-weights: measured worse, every flip-flop clocked every cycle) and
     # every memory a macro, unbanked.
     **{name: FlowBenchmark(
         dataclasses.replace(MNIST_ACCURACY,
                             verification=VerificationSettings(verify_images=1000, energy_images=32, simulator="verilator"),
-                            architecture=CoreArchitecture(lanes=32, memories=memories, weight_bank_words=bank_words)),
+                            architecture=CoreArchitecture(lanes=32, memories=memories, weight_bank_words=bank_words,
+                                                          spike_batch=batch, operand_isolation=isolation)),
         reuse=reuse,
         # The issue's key names for the 28 nm figures (the other energy.* figures are FIGURES').
         aliases={f"{name}.{key}": figure for key, figure in (
@@ -238,10 +242,12 @@ BENCHMARKS = {
             *((key.replace("dynamic_", ""), figure) for key, figure in SCALED_28NM_ENERGY),
             ("energy.breakdown", report_figure(lambda r: r.energy.breakdown)),
             ("energy.breakdown_nj_per_inference", report_figure(lambda r: r.energy.breakdown_nj_per_inference)))})
-       for name, memories, bank_words, reuse in (
-           ("mnist_efficient", MemoryStyle.SRAM_MACROS, 256, None),
-           ("mnist_efficient_ff_membranes", MemoryStyle.SRAM_WEIGHTS, 256, "mnist_efficient"),
-           ("mnist_efficient_unbanked", MemoryStyle.SRAM_MACROS, None, "mnist_efficient"))},
+       for name, memories, bank_words, batch, isolation, reuse in (
+           ("mnist_efficient", MemoryStyle.SRAM_MACROS, 256, 32, True, None),
+           ("mnist_efficient_unbatched", MemoryStyle.SRAM_MACROS, 256, 1, True, "mnist_efficient"),
+           ("mnist_efficient_unisolated", MemoryStyle.SRAM_MACROS, 256, 32, False, "mnist_efficient"),
+           ("mnist_efficient_ff_membranes", MemoryStyle.SRAM_WEIGHTS, 256, 1, False, "mnist_efficient"),
+           ("mnist_efficient_unbanked", MemoryStyle.SRAM_MACROS, None, 1, False, "mnist_efficient"))},
     # Fashion-MNIST under the same constraints: 784-1000-10, T=8, 8-bit weights, the deterministic
     # (regular) rate code, training images shifted by up to a pixel and mirrored, the arctan surrogate
     # (its wider gradient fits this under-fitting network better than the fast sigmoid), HTA-KL

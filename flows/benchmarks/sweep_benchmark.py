@@ -26,7 +26,7 @@ def point_config(base: RunConfig, point: DesignPoint) -> RunConfig:
         base, network=dataclasses.replace(base.network, timesteps=point.timesteps),
         quantization=dataclasses.replace(base.quantization, weight_bits=point.weight_bits),
         architecture=dataclasses.replace(base.architecture, lanes=point.lanes, memories=point.memories,
-                                         weight_bank_words=point.weight_bank_words),
+                                         weight_bank_words=point.weight_bank_words, spike_batch=point.spike_batch),
         early_exit=None if point.exit_tolerance is None else EarlyExitSettings(tolerance=point.exit_tolerance))
 
 

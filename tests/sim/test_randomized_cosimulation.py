@@ -20,7 +20,8 @@ def test_random_network_rtl_equals_reference(seed, tmp_path):
     case = random_cosim_case(seed)
     net = random_network(case.spec)
     lanes = min(case.lanes, max(layer.n_out for layer in net.layers))
-    arch = CoreArchitecture(lanes=lanes, trace=True, encoder=case.encoder, memories=case.memories)
+    arch = CoreArchitecture(lanes=lanes, trace=True, encoder=case.encoder, memories=case.memories,
+                            spike_batch=case.spike_batch, operand_isolation=case.operand_isolation)
     inputs = random_inputs(net, arch, images=case.images, rate=case.spike_rate, seed=seed)
     observation = rtl_run(net, arch, inputs, work_dir=tmp_path, seed=seed, gap_probability=case.gap_probability,
                           backpressure_probability=case.backpressure_probability)

@@ -78,3 +78,24 @@ def test_memory_accesses_follow_the_operations_of_the_core():
     assert np.array_equal(accesses.membrane_reads, accesses.weight_reads + accesses.bias_reads)
     assert np.array_equal(accesses.membrane_writes, accesses.membrane_reads)
     assert (result.timesteps_used < net.timesteps).any(), "no image exited early: the case proves less"
+
+
+def test_a_spike_batch_reads_and_writes_each_membrane_word_once_per_batch():
+    net = random_network(NetworkSpec(sizes=(20, 12, 5), timesteps=5, seed=42))
+    spikes = random_spikes(net, images=6, rate=0.5, seed=42)
+    result = ref_run(net, spikes)
+    single = CoreArchitecture(lanes=4, trace=False)
+    batched = CoreArchitecture(lanes=4, trace=False, spike_batch=3)
+    one, three = memory_accesses(net, single, result), memory_accesses(net, batched, result)
+    words = np.array(single.words(net))
+    # Weights and biases are read as often either way; the membranes once per batch of up to 3 spikes.
+    assert np.array_equal(three.weight_reads, one.weight_reads)
+    assert np.array_equal(three.bias_reads, one.bias_reads)
+    spikes_in = result.incoming_taps.sum(axis=1)  # (B, L), every step run (no early exit)
+    batches = (-(-result.incoming_taps // 3)).sum(axis=1)
+    assert np.array_equal(three.membrane_reads - three.bias_reads, batches * words[None, :])
+    assert np.array_equal(one.membrane_reads - one.bias_reads, spikes_in * words[None, :])
+    assert (batches < spikes_in).all(), "some layer got no more than one spike per batch: the case proves less"
+    # Taking each spike into the batch costs one cycle more.
+    cycles_one, cycles_three = predict_cycles(net, single, result), predict_cycles(net, batched, result)
+    assert np.array_equal(cycles_three.cycles - cycles_one.cycles, spikes_in.sum(axis=1))

@@ -26,6 +26,8 @@ class Case:
     encoder: RateEncoder | None = None
     memories: MemoryStyle = MemoryStyle.FLIP_FLOPS
     weight_bank_words: int | None = None
+    spike_batch: int = 1
+    operand_isolation: bool = False
 
 
 CASES = [
@@ -73,6 +75,19 @@ CASES = [
     # Weights and biases in (banked) macros, membranes in flip-flops.
     Case("sram-weights-banked", NetworkSpec(sizes=(12, 10, 4), timesteps=5, weight_bits=6, seed=30), lanes=4, rate=0.5,
          gaps=0.3, backpressure=0.5, memories=MemoryStyle.SRAM_WEIGHTS, weight_bank_words=8),
+    # Spike batches (CoreArchitecture.spike_batch): full batches, a partial last one, and empty timesteps;
+    # three layers, one of them a single word (every op of a batch chained on that word); operand isolation.
+    Case("spike-batch-early-exit", NetworkSpec(sizes=(14, 9, 8, 3), timesteps=6, readout=Readout.MEMBRANE,
+                                               weight_bits=6, early_exit=EarlyExit(min_steps=2, margin=10), seed=31),
+         lanes=3, rate=0.4, gaps=0.3, backpressure=0.5, spike_batch=4, operand_isolation=True),
+    # In macros (no read-during-write bypass: the batch's write then the next batch's or the update's read
+    # of the same word), saturating membranes, one lane (a word per neuron), a batch of 3 (not a power of two).
+    Case("spike-batch-macros-saturating", NetworkSpec(sizes=(10, 6, 3), weight_bits=6, membrane_bits=6,
+                                                      reset=Reset.SUBTRACT_AFTER_LEAK, seed=32),
+         lanes=1, rate=0.6, memories=MemoryStyle.SRAM_MACROS, weight_bank_words=4, spike_batch=3),
+    # A batch larger than any timestep's spikes: one pass per timestep (output-stationary); the encoder.
+    Case("spike-batch-whole-step-encoder", NetworkSpec(sizes=(21, 9, 4), seed=33), lanes=4,
+         encoder=RateEncoder(lanes=8, seed=4), spike_batch=64),
     # Convolutions (hw/conv_taps.py). Stride 2 with padding on an odd 7x6 image of two channels; 3 lanes
     # on 4 output channels use 2 lanes and 2 words per position.
     Case("conv-stride-2-padding", NetworkSpec(sizes=(48, 5), image=(2, 7, 6), convolutions=(ConvShape(out_channels=4, kernel=3, stride=2, padding=1),),
@@ -100,6 +115,10 @@ CASES = [
          lanes=3, gaps=0.3, backpressure=0.5),
     Case("conv-on-chip-encoder", NetworkSpec(sizes=(24, 4), image=(1, 6, 7), convolutions=(ConvShape(out_channels=4, kernel=3, stride=2, padding=0),),
                                              seed=45), lanes=4, encoder=RateEncoder(lanes=8, seed=3)),
+    # A convolution (spike by spike) before dense layers that batch.
+    Case("conv-then-spike-batch", NetworkSpec(sizes=(48, 7, 3), image=(2, 7, 6), convolutions=(ConvShape(out_channels=4, kernel=3, stride=2, padding=1),),
+                                              seed=47), lanes=3, rate=0.4, memories=MemoryStyle.SRAM_MACROS, spike_batch=5,
+         operand_isolation=True),
 ]
 
 
@@ -107,7 +126,7 @@ CASES = [
 VERILATOR_CASES = {"three-layers-discontinuous", "early-exit", "gaps-and-backpressure", "saturating-membranes",
                    "on-chip-encoder", "macros-early-exit-saturating", "conv-stride-2-padding",
                    "conv-saturating-macros", "conv-gaps-and-backpressure", "macros-banked-early-exit",
-                   "sram-weights-banked"}
+                   "sram-weights-banked", "spike-batch-early-exit", "spike-batch-macros-saturating"}
 RUNS = [pytest.param(case, "icarus", id=f"{case.name}-icarus") for case in CASES] + [
     pytest.param(case, "verilator", id=f"{case.name}-verilator") for case in CASES if case.name in VERILATOR_CASES]
 
@@ -116,7 +135,8 @@ RUNS = [pytest.param(case, "icarus", id=f"{case.name}-icarus") for case in CASES
 def test_rtl_equals_reference_on_random_networks(case, simulator, tmp_path):
     net = random_network(case.spec)
     arch = CoreArchitecture(lanes=case.lanes, trace=True, encoder=case.encoder, memories=case.memories,
-                            weight_bank_words=case.weight_bank_words)
+                            weight_bank_words=case.weight_bank_words, spike_batch=case.spike_batch,
+                            operand_isolation=case.operand_isolation)
     inputs = random_inputs(net, arch, images=6, rate=case.rate, seed=case.spec.seed)
     observation = rtl_run(net, arch, inputs, work_dir=tmp_path, seed=case.spec.seed, gap_probability=case.gaps,
                           backpressure_probability=case.backpressure, simulator=simulator)
