@@ -155,7 +155,7 @@ class SpikingCore(wiring.Component):
         net, arch = self.network, self.architecture
         engines = [LayerEngine(layer=layer, lanes=arch.lanes_of(layer), memories=arch.memories,
                                macro_prefix=macro_prefix(k), weight_bank_words=arch.weight_bank_words,
-                               operand_isolation=arch.operand_isolation)
+                               operand_isolation=arch.operand_isolation, batching=arch.spike_batch_of(layer) > 1)
                    for k, layer in enumerate(net.layers)]
         for k, engine in enumerate(engines):
             m.submodules[f"layer{k}"] = engine

@@ -90,15 +90,17 @@ class LayerEngine(wiring.Component):
     Ports (issue side, cycle c): op, row (weight row: the input index of a dense layer, the kernel tap
     of a convolution), group (the word within the row: of a dense layer the membrane word itself, of a
     convolution the word's place among its position's words), word (membrane word).
-    chained (INTEGRATE only): start from the previous op's held sum, not from the memory (no read);
-    hold (INTEGRATE only): keep this op's sum for a chained op next cycle instead of writing it.
+    With `batching` also chained (INTEGRATE only): start from the previous op's held sum, not from the
+    memory (no read); and hold (INTEGRATE only): keep this op's sum for a chained op next cycle instead
+    of writing it.
     Result side (cycle c+1, for UPDATE): fired (one bit per lane, padding lanes masked off),
     fired_word, fired_valid, and membrane (the lanes' membranes after integration: the readout of
     a non-spiking layer).
     """
 
     def __init__(self, *, layer: CompiledLayer, lanes: int, memories: MemoryStyle = MemoryStyle.FLIP_FLOPS,
-                 macro_prefix: str = "sram_", weight_bank_words: int | None = None, operand_isolation: bool = False):
+                 macro_prefix: str = "sram_", weight_bank_words: int | None = None, operand_isolation: bool = False,
+                 batching: bool = False):
         if not isinstance(layer, CompiledLayer):
             raise TypeError(f"layer must be a CompiledLayer, not {type(layer).__name__}")
         if not isinstance(lanes, int) or not 1 <= lanes <= layer.n_out:
@@ -111,6 +113,7 @@ class LayerEngine(wiring.Component):
         self.macro_prefix = macro_prefix  # this layer's macros are named prefix + weights / biases / membranes
         self.weight_bank_words = weight_bank_words  # the weight macro's banks (hw/banked_macro.py), None: one macro
         self.operand_isolation = operand_isolation  # the update logic's inputs held at zero outside UPDATE
+        self.batching = batching  # ops of a spike batch chain their sums (the chained and hold ports)
         self.words = -(-layer.n_out // lanes)
         self.words_per_row = -(-layer.channels // lanes)
         self.membrane_layout = data.ArrayLayout(signed(layer.membrane_bits), lanes)
@@ -119,8 +122,7 @@ class LayerEngine(wiring.Component):
             "row": In(index_bits(layer.weights.shape[0])),
             "group": In(index_bits(self.words_per_row)),
             "word": In(index_bits(self.words)),
-            "chained": In(1),
-            "hold": In(1),
+            **({"chained": In(1), "hold": In(1)} if batching else {}),
             "fired": Out(lanes),
             "fired_word": Out(index_bits(self.words)),
             "fired_valid": Out(1),
@@ -192,19 +194,25 @@ class LayerEngine(wiring.Component):
             bias_rd.addr.eq(self._bias_word(m)),
             bias_rd.en.eq((self.op == LayerOp.UPDATE) | (self.op == LayerOp.INIT)),
             membrane_rd.addr.eq(self.word),
-            membrane_rd.en.eq((self.op != LayerOp.IDLE) & ~self.chained),
         ]
         op_q = Signal(LayerOp)
         word_q = Signal.like(self.word)
-        chained_q, hold_q = Signal(), Signal()
-        m.d.sync += [op_q.eq(self.op), word_q.eq(self.word), chained_q.eq(self.chained), hold_q.eq(self.hold)]
-
-        # The sum a holding op keeps for the chained op after it, in place of a membrane write and read.
+        m.d.sync += [op_q.eq(self.op), word_q.eq(self.word)]
         v_out = Signal(self.membrane_layout)
-        held = Signal(self.membrane_layout, name="held_sum")
-        with m.If(hold_q):
-            m.d.sync += held.eq(v_out)
-        v_in = data.ArrayLayout(signed(v_bits), lanes)(Mux(chained_q, held, membrane_rd.data))
+        write_en = op_q != LayerOp.IDLE
+        if self.batching:
+            # The sum a holding op keeps for the chained op after it, in place of a membrane write and read.
+            chained_q, hold_q = Signal(), Signal()
+            held = Signal(self.membrane_layout, name="held_sum")
+            m.d.sync += [chained_q.eq(self.chained), hold_q.eq(self.hold)]
+            with m.If(hold_q):
+                m.d.sync += held.eq(v_out)
+            m.d.comb += membrane_rd.en.eq((self.op != LayerOp.IDLE) & ~self.chained)
+            write_en = write_en & ~hold_q
+            v_in = data.ArrayLayout(signed(v_bits), lanes)(Mux(chained_q, held, membrane_rd.data))
+        else:
+            m.d.comb += membrane_rd.en.eq(self.op != LayerOp.IDLE)
+            v_in = data.ArrayLayout(signed(v_bits), lanes)(membrane_rd.data)
         b_in = data.ArrayLayout(signed(v_bits), lanes)(bias_rd.data)
         w_raw = data.ArrayLayout(unsigned(w_bits), lanes)(weight_rd.data)
         fired = Signal(lanes)
@@ -270,7 +278,7 @@ class LayerEngine(wiring.Component):
         m.d.comb += [
             membrane_wr.addr.eq(word_q),
             membrane_wr.data.eq(v_out),
-            membrane_wr.en.eq((op_q != LayerOp.IDLE) & ~hold_q),
+            membrane_wr.en.eq(write_en),
             self.fired.eq(fired & lane_mask),
             self.fired_word.eq(word_q),
             self.fired_valid.eq(op_q == LayerOp.UPDATE),
