@@ -71,10 +71,12 @@ class SweepPoint:
                    nj_per_inference_28nm=node.dynamic_nj_per_inference, pj_per_sop_28nm=node.dynamic_pj_per_sop)
 
 
-def pareto_flags(rows: list[SweepPoint]) -> list[bool]:
+def pareto_flags(rows: list[SweepPoint], costs: tuple[str, ...] = COSTS) -> list[bool]:
+    """Which rows no other row beats: at least as accurate and no costlier in every one of `costs`,
+    and better in one."""
     def dominates(a: SweepPoint, b: SweepPoint) -> bool:
-        no_worse = a.accuracy >= b.accuracy and all(getattr(a, c) <= getattr(b, c) for c in COSTS)
-        better = a.accuracy > b.accuracy or any(getattr(a, c) < getattr(b, c) for c in COSTS)
+        no_worse = a.accuracy >= b.accuracy and all(getattr(a, c) <= getattr(b, c) for c in costs)
+        better = a.accuracy > b.accuracy or any(getattr(a, c) < getattr(b, c) for c in costs)
         return no_worse and better
 
     return [not any(dominates(other, row) for other in rows if other is not row) for row in rows]
@@ -136,33 +138,52 @@ def markdown(rows: list[SweepPoint], failed: dict[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def short_labels(names: list[str]) -> tuple[list[str], str]:
+    """The points' names without the parts all of them share (the plot's labels), and those parts."""
+    parts = [name.split("-") for name in names]
+    common = [part for part in parts[0] if all(part in other for other in parts)]
+    labels = ["-".join(part for part in own if part not in common) or name for own, name in zip(parts, names)]
+    return labels, "-".join(common)
+
+
 def plot(rows: list[SweepPoint], path: Path, *, chips: bool) -> None:
-    """Accuracy against each cost (red stars: the Pareto front), and a fourth panel with the points' 28 nm
-    estimates, beside published MNIST chips' measured silicon when `chips` (context, not a ranking)."""
+    """Accuracy against each cost, red stars marking each panel's own front (accuracy against that
+    cost alone), and a fourth panel with the points' 28 nm estimates, beside published MNIST chips'
+    measured silicon when `chips` (context, not a ranking)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
-    fig, axes = plt.subplots(1, 4, figsize=(16, 3.8), sharey=True)
+    fig, axes = plt.subplots(1, 4, figsize=(16, 4.4), sharey=True)
     panels = [*zip(COSTS, ("nJ per inference (modelled, 180 nm)", "area (mm^2)", "latency (us)")),
               ("nj_per_inference_28nm", "nJ per inference at 28 nm (ours estimated)")]
+    labels, common = short_labels([row.point for row in rows])
     for axis, (cost, label) in zip(axes, panels):
-        for row in rows:
-            axis.scatter(getattr(row, cost), row.accuracy, marker="*" if row.pareto else "o",
-                         s=120 if row.pareto else 40, color="tab:red" if row.pareto else "tab:blue")
-            axis.annotate(row.point, (getattr(row, cost), row.accuracy), fontsize=6, xytext=(3, 3),
-                          textcoords="offset points")
+        for row, front in zip(rows, pareto_flags(rows, costs=(cost,))):
+            axis.scatter(getattr(row, cost), row.accuracy, marker="*" if front else "o",
+                         s=120 if front else 40, color="tab:red" if front else "tab:blue")
+        # Points of one network share an accuracy, so their labels would overprint: one label per spot
+        # (the names of coincident points stacked), above and below the row in turn.
+        spots: dict[tuple[float, float], list[str]] = {}
+        for row, name in sorted(zip(rows, labels), key=lambda pair: getattr(pair[0], cost)):
+            spots.setdefault((float(f"{getattr(row, cost):.3g}"), row.accuracy), []).append(name)
+        for k, ((x, accuracy), names) in enumerate(sorted(spots.items(), key=lambda item: (item[0][1], item[0][0]))):
+            axis.annotate("\n".join(names), (x, accuracy), fontsize=6, textcoords="offset points",
+                          xytext=(0, 6 if k % 2 == 0 else -8), ha="center", va="bottom" if k % 2 == 0 else "top")
         axis.set_xlabel(label)
+        axis.margins(x=0.12, y=0.25)
     for chip in MNIST_CHIPS if chips else ():
         label = f"{chip.name} ({chip.node + ', ' if chip.node else ''}measured silicon)"
         axes[-1].plot([chip.nj_low, chip.nj_high], [chip.accuracy] * 2, "k-", lw=1)
         axes[-1].scatter([chip.nj_low, chip.nj_high], [chip.accuracy] * 2, marker="s", color="k", s=20)
         axes[-1].annotate(label, (chip.nj_low, chip.accuracy), fontsize=6, xytext=(3, -9), textcoords="offset points")
     axes[-1].set_xscale("log")
+    axes[-1].xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())  # the minor ticks' labels overprint
     axes[0].set_ylabel("accuracy (hardware-exact reference)")
-    fig.suptitle("Design space (red stars: Pareto front" + ("; black squares: published MNIST chips, for context)"
-                                                            if chips else ")"))
+    fig.suptitle(f"Design space, every point {common} (red stars: each panel's Pareto front"
+                 + ("; black squares: published MNIST chips, for context)" if chips else ")"), fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

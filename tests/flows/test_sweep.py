@@ -13,7 +13,7 @@ from model.architecture import MemoryStyle
 
 def row(accuracy, energy, area, latency):
     return SweepPoint(point="p", timesteps=4, weight_bits=8, lanes=4, memories="flip-flops", weight_bank_words=None,
-                      exit_tolerance=None, accuracy=accuracy, nj_per_inference=energy, energy_images=1, pj_per_sop=1.0,
+                      spike_batch=1, exit_tolerance=None, accuracy=accuracy, nj_per_inference=energy, energy_images=1, pj_per_sop=1.0,
                       area_mm2=area, logic_nj_per_inference=energy, logic_mm2=area, latency_us=latency, fmax_mhz=100.0,
                       cycles_per_inference=100.0, nj_per_inference_28nm=energy / 20, pj_per_sop_28nm=0.05)
 
@@ -29,11 +29,15 @@ def test_banking_applies_to_macro_points_only_and_names_are_unique():
     assert [p.name for p in points] == ["T3-W8-L4", "T3-W8-L4-E0.01", "T3-W8-L4-SRAM", "T3-W8-L4-SRAM-E0.01",
                                         "T3-W8-L4-SRAM-B16", "T3-W8-L4-SRAM-B16-E0.01"]
     assert len({p.training_group for p in points}) == 1 and points[0] == DesignPoint(timesteps=3, weight_bits=8, lanes=4)
+    batched = design_points(timesteps=[3], weight_bits=[8], lanes=[4], weight_bank_words=[None],
+                            memories=[MemoryStyle.FLIP_FLOPS], exit_tolerances=[None], spike_batches=[1, 16])
+    assert [p.name for p in batched] == ["T3-W8-L4", "T3-W8-L4-S16"]
 
 
 SWEEP = ["sweep", "--dataset", "digits", "--hidden", "12", "--epochs", "2", "--qat-epochs", "1", "--timesteps", "3",
-         "--lanes", "4", "--memories", "sram-macros", "--weight-bank-words", "none", "16",
+         "--lanes", "4", "--memories", "sram-macros", "--weight-bank-words", "16", "--spike-batch", "1", "4",
          "--verify-images", "3", "--energy-images", "2"]
+UNBATCHED, BATCHED = "T3-W8-L4-SRAM-B16", "T3-W8-L4-SRAM-B16-S4"
 
 
 @pytest.fixture(scope="module")
@@ -47,19 +51,20 @@ def test_a_serial_sweep_shares_training_and_marks_the_front(serial_sweep):
     sweep = json.loads((serial_sweep / "sweep.json").read_text())
     rows = sweep["points"]
     assert sweep["failed"] == {}
-    assert [r["point"] for r in rows] == ["T3-W8-L4-SRAM", "T3-W8-L4-SRAM-B16"]
+    assert [r["point"] for r in rows] == [UNBATCHED, BATCHED]
     assert len({r["accuracy"] for r in rows}) == 1, "the hardware changes, not the network"
     assert any(r["pareto"] for r in rows)
     by_name = {r["point"]: r for r in rows}
-    # Banks: the same cycles, a multiplexer more of logic.
-    assert by_name["T3-W8-L4-SRAM-B16"]["cycles_per_inference"] == by_name["T3-W8-L4-SRAM"]["cycles_per_inference"]
-    assert by_name["T3-W8-L4-SRAM-B16"]["logic_mm2"] > by_name["T3-W8-L4-SRAM"]["logic_mm2"]
+    # A spike batch: a cycle more per input spike, and the buffer and the held sums in logic.
+    assert by_name[BATCHED]["cycles_per_inference"] > by_name[UNBATCHED]["cycles_per_inference"]
+    assert by_name[BATCHED]["logic_mm2"] > by_name[UNBATCHED]["logic_mm2"]
+    assert (by_name[BATCHED]["spike_batch"], by_name[UNBATCHED]["spike_batch"]) == (4, 1)
     # Training ran once, in the shared folder; every point's train step is that one, copied.
     network = (serial_sweep / "shared" / "T3" / "02-train" / "float_model.pt")
     assert all((serial_sweep / name / "02-train" / "float_model.pt").read_bytes() == network.read_bytes()
                for name in by_name)
     table = (serial_sweep / "sweep.md").read_text()
-    assert (serial_sweep / "sweep.png").stat().st_size > 0 and table.count("| T3-W8-L4-SRAM-B16 |") == 3
+    assert (serial_sweep / "sweep.png").stat().st_size > 0 and table.count(f"| {BATCHED} |") == 3
     # Measured, modelled and estimated figures in tables of their own.
     measured, rest = table.split("## Modelled")
     modelled, estimated = rest.split("## Estimated")
@@ -82,24 +87,24 @@ def test_a_failed_point_is_reported_and_a_sweep_run_again_resumes(serial_sweep, 
 
     out = tmp_path / "sweep"
     shutil.copytree(serial_sweep, out)
-    shutil.rmtree(out / "T3-W8-L4-SRAM")
+    shutil.rmtree(out / UNBATCHED)
     real = build.run_and_report
 
     def fails_on_one_point(config, folder, **kw):  # the flow breaks for this point only
-        if folder.name == "T3-W8-L4-SRAM":
+        if folder.name == UNBATCHED:
             raise RuntimeError("synthesis ran out of memory")
         return real(config, folder, **kw)
 
     monkeypatch.setattr(build, "run_and_report", fails_on_one_point)
     assert main([*SWEEP, "--scheduler", "serial", "--out", str(out)]) == 1
-    assert "point T3-W8-L4-SRAM failed: RuntimeError: synthesis ran out of memory" in capsys.readouterr().err
+    assert f"point {UNBATCHED} failed: RuntimeError: synthesis ran out of memory" in capsys.readouterr().err
     sweep = json.loads((out / "sweep.json").read_text())
-    assert list(sweep["failed"]) == ["T3-W8-L4-SRAM"] and len(sweep["points"]) == 1
-    assert "| T3-W8-L4-SRAM | RuntimeError: synthesis ran out of memory |" in (out / "sweep.md").read_text()
+    assert list(sweep["failed"]) == [UNBATCHED] and len(sweep["points"]) == 1
+    assert f"| {UNBATCHED} | RuntimeError: synthesis ran out of memory |" in (out / "sweep.md").read_text()
 
     # A step the point holds under another key (made by other code) is replaced by the shared one,
     # not redone in the point's folder.
-    stale = out / "T3-W8-L4-SRAM-B16" / "02-train" / "step.json"
+    stale = out / BATCHED / "02-train" / "step.json"
     record = json.loads(stale.read_text())
     stale.write_text(json.dumps({**record, "key": "made-by-other-code"}))
     # Run again: the failed point runs (from the shared quantized network), the others are all cached.
@@ -118,9 +123,18 @@ def test_a_benchmark_point_changes_only_what_the_point_sets():
     entry = BENCHMARKS["sweep"]
     assert len(entry.points) == 8
     point = DesignPoint(timesteps=4, weight_bits=4, lanes=32, memories=MemoryStyle.SRAM_MACROS, weight_bank_words=256,
-                        exit_tolerance=0.01)
+                        exit_tolerance=0.01, spike_batch=16)
     config = point_config(entry.base, point)
     assert (config.network.timesteps, config.quantization.weight_bits, config.architecture.lanes,
-            config.architecture.weight_bank_words, config.early_exit.tolerance) == (4, 4, 32, 256, 0.01)
+            config.architecture.weight_bank_words, config.architecture.spike_batch,
+            config.early_exit.tolerance) == (4, 4, 32, 256, 16, 0.01)
     assert config.training == entry.base.training and config.network.hidden == entry.base.network.hidden
     assert point_config(entry.base, DesignPoint(timesteps=8, weight_bits=8, lanes=8)).early_exit is None
+
+
+def test_plot_labels_drop_what_every_point_shares():
+    from flows.sweep import short_labels
+
+    labels, common = short_labels(["T8-W4-L8-SRAM-B256", "T8-W8-L8-SRAM-B256-S32", "T8-W4-L32-SRAM-B256"])
+    assert labels == ["W4-L8", "W8-L8-S32", "W4-L32"] and common == "T8-SRAM-B256"
+    assert short_labels(["T8"]) == (["T8"], "T8")
