@@ -16,7 +16,7 @@ import numpy as np
 
 from flows.eda.cell_logic import MAX_INPUTS, CellLogic, read_cell_logic
 from flows.eda.flat_netlist import FlatNetlist, LeafCell
-from flows.eda.gate_level import RESET_CYCLES, GateLevelRun
+from flows.eda.gate_level import RESET_CYCLES, GateLevelRun, MacroAccessCounts
 from flows.eda.liberty_library import CellLibrary
 from flows.eda.vcd_activity import Activity
 from hw.core import input_port_name
@@ -201,8 +201,9 @@ def simulate_compiled(netlist_json: Path, network: CompiledNetwork, architecture
                       out_dir: Path, macros: list[SramMacroShape] = ()) -> tuple[GateLevelRun, Activity]:
     """The images of `inputs` (spike frames, or intensities for the on-chip encoder) through the netlist
     of `netlist_json` (flat or hierarchical); macros: the SRAM macros it instantiates, with their
-    contents. Returns the results with their times, and every net name's rises and falls per
-    inference (the last window, after the last result, is empty)."""
+    contents. Returns the results with their times and each macro's reads and writes per inference,
+    and every net name's rises and falls per inference (the last window, after the last result, is
+    empty)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     netlist = FlatNetlist.load(netlist_json, top=top)
     design = _build(netlist, read_cell_logic(library.require()), {shape.name: shape for shape in macros}, library)
@@ -212,9 +213,10 @@ def simulate_compiled(netlist_json: Path, network: CompiledNetwork, architecture
     _write_design(design, netlist, architecture, np.asarray(entries), codec.input_width, inputs.shape[0], max_cycles,
                   design_path)
     engine = engine_binary(out_dir)
-    results_path, counts_path = out_dir / "results.txt", out_dir / "counts.bin"
+    results_path, counts_path, accesses_path = out_dir / "results.txt", out_dir / "counts.bin", out_dir / "accesses.bin"
     try:
-        run_tool([str(engine), str(design_path), str(results_path), str(counts_path)], log=out_dir / "engine.log")
+        run_tool([str(engine), str(design_path), str(results_path), str(counts_path), str(accesses_path)],
+                 log=out_dir / "engine.log")
     except ToolError as exc:
         raise ToolError(f"the compiled gate-level simulation of {netlist_json} did not finish: {exc}") from exc
     design_path.unlink()
@@ -225,10 +227,20 @@ def simulate_compiled(netlist_json: Path, network: CompiledNetwork, architecture
     results = [codec.result(int(h, 16)) for h in lines[1::2]]
     counts = np.fromfile(counts_path, dtype="<u4").reshape(-1, 2, design.nets)
     counts_path.unlink()
+    accesses = np.fromfile(accesses_path, dtype="<u4").astype(np.int64)
+    accesses = accesses.reshape(-1, 2, len(design.macros)) if design.macros else np.zeros((0, 2, 0), dtype=np.int64)
+    accesses_path.unlink()
+    reads: dict[str, np.ndarray] = {}
+    writes: dict[str, np.ndarray] = {}
+    for k, (shape, _) in enumerate(design.macros):
+        reads[shape.name] = reads.get(shape.name, 0) + accesses[:, 0, k]
+        writes[shape.name] = writes.get(shape.name, 0) + accesses[:, 1, k]
     columns = np.array(netlist.signal_nets, dtype=np.int64)
     # Falling edge k after reset is at (RESET_CYCLES + k) periods, as in the Icarus testbench.
     start_ns = RESET_CYCLES * clock_period_ns
     times = start_ns + falling_edges * clock_period_ns
     activity = Activity(signals=list(netlist.signals), rises=counts[:, 0, columns].astype(np.int64),
                         falls=counts[:, 1, columns].astype(np.int64), start_ns=start_ns, end_ns=float(times[-1]))
-    return GateLevelRun(vcd=None, result_times_ns=times, results=results, clock_period_ns=clock_period_ns), activity
+    run = GateLevelRun(vcd=None, result_times_ns=times, results=results, clock_period_ns=clock_period_ns,
+                       macro_accesses=MacroAccessCounts(reads=reads, writes=writes))
+    return run, activity

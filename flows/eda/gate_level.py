@@ -83,11 +83,21 @@ endmodule
 
 
 @dataclass(frozen=True)
+class MacroAccessCounts:
+    """Per SRAM macro (by module name), the rising edges with its read enable (reads) and its write
+    enable (writes) high after reset, per window: (B + 1,), the last window after the last result."""
+
+    reads: dict[str, np.ndarray]
+    writes: dict[str, np.ndarray]
+
+
+@dataclass(frozen=True)
 class GateLevelRun:
     vcd: Path | None  # None from the compiled simulation, which counts toggles itself
     result_times_ns: np.ndarray  # (B,) time each result was taken
     results: list[dict]
     clock_period_ns: float
+    macro_accesses: MacroAccessCounts | None = None  # counted by the compiled simulation only
 
 
 def _verilog_name(name: str) -> str:

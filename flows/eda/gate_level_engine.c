@@ -11,7 +11,10 @@
  *
  * Input (little-endian int32 unless stated): see the writer, CompiledDesign.write.
  * Output: results.txt, one line per result: "<falling edges since reset> <payload hex>";
- *         counts.bin, per window: rises then falls, uint32 per net.
+ *         counts.bin, per window: rises then falls, uint32 per net;
+ *         accesses.bin, per window: reads then writes, uint32 per SRAM macro (the rising edges with its
+ *         read or write enable high, after reset), so that the macro model's access counts are checked
+ *         against the accesses the netlist makes.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -104,7 +107,7 @@ static uint64_t address(const int32_t *nets, int32_t bits) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 4) { fprintf(stderr, "usage: %s design.bin results.txt counts.bin\n", argv[0]); return 2; }
+    if (argc != 5) { fprintf(stderr, "usage: %s design.bin results.txt counts.bin accesses.bin\n", argv[0]); return 2; }
     in = fopen(argv[1], "rb");
     if (!in) { perror(argv[1]); return 2; }
     int32_t n_nets = read_int();
@@ -150,8 +153,9 @@ int main(int argc, char **argv) {
     rises = calloc(n_nets, sizeof(uint32_t));
     falls = calloc(n_nets, sizeof(uint32_t));
     uint8_t *ff_next = calloc(n_ff ? n_ff : 1, 1);
-    FILE *results_file = fopen(argv[2], "w"), *counts_file = fopen(argv[3], "wb");
-    if (!results_file || !counts_file) { perror("output"); return 2; }
+    uint32_t *accesses = calloc(2 * (size_t)(n_macros ? n_macros : 1), sizeof(uint32_t));  /* reads, then writes */
+    FILE *results_file = fopen(argv[2], "w"), *counts_file = fopen(argv[3], "wb"), *accesses_file = fopen(argv[4], "wb");
+    if (!results_file || !counts_file || !accesses_file) { perror("output"); return 2; }
     v[1] = 1;
     v[rst] = 1;
     settle();  /* the power-up state: 0 in every state element, the logic settled on it */
@@ -170,6 +174,10 @@ int main(int argc, char **argv) {
         for (int32_t m = 0; m < n_macros; m++) {
             Macro *x = &macros[m];
             x->reading = v[x->read_en];
+            if (!resetting) {
+                accesses[m] += x->reading;
+                accesses[n_macros + m] += x->writable && v[x->write_en];
+            }
             if (x->reading) {
                 uint64_t a = address(x->read_addr, x->address_bits);
                 /* An address past the end reads 0 (a Verilog model reads x there). */
@@ -228,8 +236,10 @@ int main(int argc, char **argv) {
         if (closing) {
             fwrite(rises, sizeof(uint32_t), n_nets, counts_file);
             fwrite(falls, sizeof(uint32_t), n_nets, counts_file);
+            fwrite(accesses, sizeof(uint32_t), 2 * (size_t)n_macros, accesses_file);
             memset(rises, 0, (size_t)n_nets * sizeof(uint32_t));
             memset(falls, 0, (size_t)n_nets * sizeof(uint32_t));
+            memset(accesses, 0, 2 * (size_t)n_macros * sizeof(uint32_t));
             if (++taken == images) break;
         }
         if (cycle > max_cycles) {
@@ -240,7 +250,9 @@ int main(int argc, char **argv) {
     /* The last window: after the last result (empty when every result came). */
     fwrite(rises, sizeof(uint32_t), n_nets, counts_file);
     fwrite(falls, sizeof(uint32_t), n_nets, counts_file);
+    fwrite(accesses, sizeof(uint32_t), 2 * (size_t)n_macros, accesses_file);
     fclose(results_file);
     fclose(counts_file);
+    fclose(accesses_file);
     return taken == images ? 0 : 1;
 }

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from flows.eda.sta_power import sta_report_power
 from flows.eda.vcd_activity import count_toggles
 from flows.energy.analytical import analytical_energy_nj, operation_energies
 from flows.energy.by_block import HierarchicalNetlist, energy_by_block
+from flows.energy.macro_accesses import check_macro_accesses, macro_memory
 from flows.energy.sram_macros import MODEL_DESCRIPTION, MacroSet
 from flows.energy.sample_mean import SampleMean
 from flows.energy.toggle_energy import INPUT_TRANSITION_NS, build_net_model, estimate_energy
@@ -42,7 +42,8 @@ from sim.reference import ref_run
 GATE_SIMULATORS = ("compiled", "icarus")
 METHODS = {
     "compiled": "gate-level simulation (spikefab's compiled two-state cycle simulation of the mapped netlist, "
-                "cells from their liberty functions, zero delay)",
+                "cells from their liberty functions, zero delay; SRAM macro accesses counted and checked equal "
+                "to the model's)",
     "icarus": "gate-level simulation (Icarus, zero delay, VCD) of the mapped netlist",
 }
 
@@ -140,15 +141,15 @@ def _flip_flops(module: dict) -> int:
 
 def macro_access_energy_pj(macros: MacroSet, accesses: MemoryAccesses) -> dict[str, np.ndarray]:
     """Per inference, the SRAM macros' access energy by memory kind (weights, biases, membranes):
-    the reference's exact access counts x each macro's read and write energies. Zero without macros.
+    the reference's exact access counts (the compiled gate-level simulation checks them equal to the
+    netlist's, flows/energy/macro_accesses.py) x each macro's read and write energies. Zero without macros.
     A banked weight memory's banks share one shape, and every read enables one of them: the layer's
     reads are priced once, at a bank's read energy."""
     images = accesses.weight_reads.shape[0]
     out = {kind: np.zeros(images) for kind in ("weights", "biases", "membranes")}
     memories = {}
     for name, macro in macros.macros.items():
-        layer, kind = re.fullmatch(r"sram_layer(\d+)_(weights|biases|membranes)(?:_bank\d+)?", name).groups()
-        memories.setdefault((int(layer), kind), []).append(macro)
+        memories.setdefault(macro_memory(name), []).append(macro)
     for (layer, kind), banks in memories.items():
         if len({(bank.read_pj, bank.write_pj) for bank in banks}) != 1:
             raise ValueError(f"layer {layer}'s {kind} banks differ in access energy: their reads cannot be priced once")
@@ -273,6 +274,9 @@ class PowerStep(Step):
                                              macros, period, budget, folder)
             blocks = by_block.result()
         _check_gate_level(run, reference, cycles, folder)
+        accesses = memory_accesses(net, arch, reference)
+        if run.macro_accesses is not None:
+            check_macro_accesses(run.macro_accesses, accesses, arch.words(net), folder)
         module = json.loads(Path(inputs[Artifact.NETLIST_JSON]).read_text())["modules"][TOP_NAME]
         sta = sta_report_power(inputs[Artifact.NETLIST], top=TOP_NAME, library=cfg.library, clock_period_ns=period,
                                input_activity=_input_port_activity(module, activity, period), out_dir=folder,
@@ -280,7 +284,7 @@ class PowerStep(Step):
         windows_ns = _window_durations_ns(activity, run)
         estimate = estimate_energy(build_net_model(module, liberty, macros=frozenset(macros.macros)), activity,
                                    windows_ns)
-        macro_pj = macro_access_energy_pj(macros, memory_accesses(net, arch, reference))
+        macro_pj = macro_access_energy_pj(macros, accesses)
         macro_leakage_nj = macros.leakage_nw * windows_ns[:-1] * 1e-9  # nW x ns = 1e-18 J
         logic_nj = estimate.total_pj[:-1] / 1000.0
         access_nj = (macro_pj["weights"] + macro_pj["biases"] + macro_pj["membranes"]) / 1000.0
