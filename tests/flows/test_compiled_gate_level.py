@@ -12,13 +12,11 @@ from flows.eda.cell_logic import TruthTable, read_cell_logic
 from flows.eda.compiled_gate_level import NetlistError, simulate_compiled
 from flows.eda.flat_netlist import FlatNetlist
 from flows.eda.gate_level import simulate_netlist
-from flows.eda.liberty_library import CellLibrary, read_liberty
-from flows.eda.synthesis import logic_verilog, synthesize
+from flows.eda.liberty_library import CellLibrary
 from flows.eda.vcd_activity import count_toggles
-from flows.energy.sram_macros import describe_macros, inverter_leakage_nw
-from hw.core import core_sram_macros
-from hw.verilog import TOP_NAME, write_core_verilog
+from hw.verilog import TOP_NAME
 from model.architecture import CoreArchitecture, MemoryStyle
+from mapped_core import mapped_core
 from network_factory import NetworkSpec, random_network
 
 LIBRARY = CellLibrary.OSU018
@@ -88,13 +86,8 @@ def _both(tmp_path, arch: CoreArchitecture, spec: NetworkSpec, images: int):
     net = random_network(spec)
     rng = np.random.default_rng(spec.seed)
     inputs = rng.random((images, net.timesteps, net.n_inputs)) < 0.4
-    verilog = write_core_verilog(net, arch, tmp_path / f"{TOP_NAME}.v")
-    shapes = core_sram_macros(net, arch)
-    liberty = read_liberty(LIBRARY.require())
-    macros = describe_macros(shapes, feature_nm=LIBRARY.feature_nm, supply_v=liberty.voltage_v,
-                             inverter_leakage_nw=inverter_leakage_nw(liberty), folder=tmp_path)
-    netlist = synthesize(logic_verilog(verilog, macros.models, tmp_path), top=TOP_NAME, library=LIBRARY,
-                         out_dir=tmp_path / "synth", macro_models=macros.models)
+    core = mapped_core(tmp_path, net, arch, LIBRARY)
+    netlist, shapes, macros = core.netlist, core.shapes, core.macros
     budget = 10**6
     icarus = simulate_netlist(netlist.netlist, net, arch, inputs, library=LIBRARY, clock_period_ns=PERIOD_NS,
                               max_cycles=budget, out_dir=tmp_path / "icarus", macro_models=macros.models)

@@ -8,15 +8,13 @@ import numpy as np
 import pytest
 
 from flows.eda.compiled_gate_level import simulate_compiled
-from flows.eda.liberty_library import CellLibrary, read_liberty
-from flows.eda.synthesis import logic_verilog, synthesize
+from flows.eda.liberty_library import CellLibrary
 from flows.energy.macro_accesses import MacroAccessMismatch, check_macro_accesses, macro_memory
-from flows.energy.sram_macros import describe_macros, inverter_leakage_nw
-from hw.core import core_sram_macros
-from hw.verilog import TOP_NAME, write_core_verilog
+from hw.verilog import TOP_NAME
 from model.architecture import CoreArchitecture, MemoryStyle
 from model.compiled import EarlyExit
 from model.convolution import ConvShape
+from mapped_core import mapped_core
 from network_factory import NetworkSpec, random_network
 from sim.cycles import memory_accesses
 from sim.reference import ref_run
@@ -42,15 +40,9 @@ CASES = {
 def _simulate(tmp_path, spec: NetworkSpec, arch: CoreArchitecture, images: int = 4):
     net = random_network(spec)
     inputs = np.random.default_rng(spec.seed).random((images, net.timesteps, net.n_inputs)) < 0.4
-    verilog = write_core_verilog(net, arch, tmp_path / f"{TOP_NAME}.v")
-    shapes = core_sram_macros(net, arch)
-    liberty = read_liberty(LIBRARY.require())
-    macros = describe_macros(shapes, feature_nm=LIBRARY.feature_nm, supply_v=liberty.voltage_v,
-                             inverter_leakage_nw=inverter_leakage_nw(liberty), folder=tmp_path)
-    netlist = synthesize(logic_verilog(verilog, macros.models, tmp_path), top=TOP_NAME, library=LIBRARY,
-                         out_dir=tmp_path / "synth", macro_models=macros.models)
-    run, _ = simulate_compiled(netlist.netlist_json, net, arch, inputs, top=TOP_NAME, library=LIBRARY,
-                               clock_period_ns=10.0, max_cycles=10**6, out_dir=tmp_path / "compiled", macros=shapes)
+    core = mapped_core(tmp_path, net, arch, LIBRARY)
+    run, _ = simulate_compiled(core.netlist.netlist_json, net, arch, inputs, top=TOP_NAME, library=LIBRARY,
+                               clock_period_ns=10.0, max_cycles=10**6, out_dir=tmp_path / "compiled", macros=core.shapes)
     return net, run, ref_run(net, inputs)
 
 
