@@ -69,6 +69,14 @@ class MemoryStyle(Enum):
         return self is MemoryStyle.SRAM_MACROS
 
 
+def _require_count(name: str, value, *, maximum: int, unit: str = "") -> None:
+    """An int (not a bool) in 1..maximum, or a TypeError / ValueError naming the field."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{name} must be an int, not {value!r}")
+    if not 1 <= value <= maximum:
+        raise ValueError(f"{name} must be 1..{maximum}{unit}, not {value}")
+
+
 @dataclass(frozen=True, kw_only=True)
 class CoreArchitecture:
     """lanes: neurons updated per cycle (one membrane word holds `lanes` neurons; a layer with fewer
@@ -96,10 +104,7 @@ class CoreArchitecture:
     operand_isolation: bool = False
 
     def __post_init__(self) -> None:
-        if not isinstance(self.lanes, int) or isinstance(self.lanes, bool):
-            raise TypeError(f"lanes must be an int, not {self.lanes!r}")
-        if not 1 <= self.lanes <= 4096:
-            raise ValueError(f"lanes must be 1..4096, not {self.lanes}")
+        _require_count("lanes", self.lanes, maximum=4096)
         if not isinstance(self.trace, bool):
             raise TypeError(f"trace must be a bool, not {self.trace!r}")
         if self.encoder is not None and not isinstance(self.encoder, RateEncoder):
@@ -113,10 +118,7 @@ class CoreArchitecture:
             if not self.memories.read_only_in_macros:
                 raise ValueError("weight_bank_words banks SRAM macros: set memories to sram-macros or sram-weights, "
                                  "or leave the banking out (flip-flop memories have no per-access cost to save)")
-        if not isinstance(self.spike_batch, int) or isinstance(self.spike_batch, bool):
-            raise TypeError(f"spike_batch must be an int, not {self.spike_batch!r}")
-        if not 1 <= self.spike_batch <= 4096:
-            raise ValueError(f"spike_batch must be 1..4096 input spikes, not {self.spike_batch}")
+        _require_count("spike_batch", self.spike_batch, maximum=4096, unit=" input spikes")
         if not isinstance(self.operand_isolation, bool):
             raise TypeError(f"operand_isolation must be a bool, not {self.operand_isolation!r}")
 
