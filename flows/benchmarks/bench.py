@@ -340,17 +340,19 @@ BENCHMARKS = {
     # The same on the convolutional MNIST network, one epoch per run.
     "training_conv": ConvTrainingBenchmark(epochs=1),
     # The energy issue's design-space search, on Dask distributed (a local cluster of 2 workers): MNIST
-    # 784-128-10, T=8, early exit, SRAM macros; weight bits 4 and 8 x lanes 8 and 32 x weight memory
-    # unbanked or in banks of 256 words; the training shared by all points and the quantization by each
-    # width; every point's accuracy on the whole test set, 200 test images through the RTL, 32 at gate level.
+    # 784-128-10, T=8, early exit, SRAM macros with weight banks of 256 words, operand isolation; weight
+    # bits 4 and 8 x lanes 8 and 32 x spike batch 1 and 32; the training shared by all points and the
+    # quantization by each width; every point's accuracy on the whole test set, 200 test images through
+    # the RTL, 32 at gate level.
     "sweep": SweepBenchmark(
         base=RunConfig(data=MNIST, network=NetworkSettings(hidden=(128,), timesteps=8),
                        training=TrainingSettings(epochs=10, batch_size=128, shift_pixels=1),
                        quantization=QuantizationSettings(qat_epochs=2), early_exit=EarlyExitSettings(),
-                       architecture=CoreArchitecture(memories=MemoryStyle.SRAM_MACROS),
+                       architecture=CoreArchitecture(memories=MemoryStyle.SRAM_MACROS, operand_isolation=True),
                        verification=VerificationSettings(verify_images=200, energy_images=32, simulator="verilator")),
         points=tuple(design_points(timesteps=[8], weight_bits=[4, 8], lanes=[8, 32], memories=[MemoryStyle.SRAM_MACROS],
-                                   weight_bank_words=[None, 256], exit_tolerances=[EarlyExitSettings().tolerance]))),
+                                   weight_bank_words=[256], exit_tolerances=[EarlyExitSettings().tolerance],
+                                   spike_batches=[1, 32]))),
     # The 1,000-seed randomized co-simulation of `make test-all`: random networks on the RTL against the
     # reference, the count and the failures.
     "regression": RegressionBenchmark(),
