@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from flows.eda.gate_level import MacroAccessCounts
+from flows.steps.verify import VerificationError
 from sim.cycles import MemoryAccesses
 
 # hw/core.py's macro names: sram_layer<k>_<memory>, a banked weight memory's banks _bank<j>.
@@ -28,8 +29,9 @@ def macro_memory(name: str) -> tuple[int, str]:
     return int(match[1]), match[2]
 
 
-class MacroAccessMismatch(AssertionError):
-    """The netlist's macro accesses differ from the counts the energy model prices."""
+class MacroAccessMismatch(VerificationError):
+    """The netlist's macro accesses differ from the counts the energy model prices (the CLI reports it
+    as a failed verification, exit code of a mismatch)."""
 
 
 def check_macro_accesses(counts: MacroAccessCounts, model: MemoryAccesses, words: list[int], folder: Path) -> None:
