@@ -2,9 +2,11 @@
 
 Two paths, as in DNN-to-SNN distillation: the output path matches the student's logits to the
 teacher's (a KL loss chosen by object: OutputKL or HeadTailAwareKL), and the intermediate path
-decodes the student's first hidden layer (spike rates over the timesteps, through a learned linear
-decoder) into the teacher's first hidden activations (mean squared error). The teacher is trained
-first on the same images as plain intensities and then frozen.
+decodes the student's first fully connected hidden layer (spike rates over the timesteps, through
+a learned linear decoder) into the teacher's first fully connected hidden activations (mean squared
+error). A convolutional student gets a teacher with its convolutions (ReLU in place of spikes), so
+that the two see the image through the same receptive fields. The teacher is trained first on the
+same images as plain intensities and then frozen.
 
 Training loss: (1 - output_weight) CE(student, labels) + output_weight KD(student, teacher)
                + hidden_weight MSE(decoder(rates), teacher hidden).
@@ -18,24 +20,44 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .convolution import ConvShape, chain_geometries
 from .dataset import Dataset
 from .minibatches import shuffled_batches
 
 
 class ANNTeacher(nn.Module):
-    """A ReLU MLP on the intensities: sizes (inputs, hidden..., classes)."""
+    """A ReLU network on the intensities: sizes (inputs, hidden..., classes), the hidden and output
+    layers fully connected; with `convolutions` on an `image` of (channels, height, width) (inputs in
+    the students' channel-last order), ReLU convolutions come first and sizes[1:] follow them."""
 
-    def __init__(self, *, sizes: tuple[int, ...], seed: int = 0):
+    def __init__(self, *, sizes: tuple[int, ...], seed: int = 0, image: tuple[int, int, int] | None = None,
+                 convolutions: tuple[ConvShape, ...] = ()):
         super().__init__()
         if len(sizes) < 3:
             raise ValueError(f"the teacher needs a hidden layer for the intermediate path, not sizes {sizes!r}")
+        geometries = []
+        if convolutions:
+            if image is None or image[0] * image[1] * image[2] != sizes[0]:
+                raise ValueError(f"a convolutional teacher needs the image's (channels, height, width), whose "
+                                 f"product is the {sizes[0]} inputs; not {image!r}")
+            geometries = chain_geometries(image, convolutions)
+        self.image = image
         generator_state = torch.random.get_rng_state()
         torch.manual_seed(seed)
-        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+        self.convolutions = nn.ModuleList(
+            nn.Conv2d(g.in_channels, g.out_channels, g.kernel, stride=g.stride, padding=g.padding) for g in geometries)
+        flat = geometries[-1].n_out if geometries else sizes[0]
+        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip((flat, *sizes[1:-1]), sizes[1:]))
         torch.random.set_rng_state(generator_state)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(logits, first hidden layer's activations)."""
+        """(logits, first fully connected hidden layer's activations)."""
+        if self.convolutions:
+            channels, height, width = self.image
+            x = x.reshape(x.shape[0], height, width, channels).permute(0, 3, 1, 2)
+            for convolution in self.convolutions:
+                x = F.relu(convolution(x))
+            x = x.flatten(start_dim=1)
         first = None
         for k, layer in enumerate(self.layers):
             x = layer(x)
@@ -46,9 +68,12 @@ class ANNTeacher(nn.Module):
 
 
 def train_teacher(data: Dataset, *, hidden: tuple[int, ...], epochs: int, batch_size: int = 128,
-                  learning_rate: float = 1e-3, seed: int = 0) -> tuple[ANNTeacher, float]:
-    """The teacher trained with cross-entropy, frozen; returns it and its test accuracy."""
-    teacher = ANNTeacher(sizes=(data.n_features, *hidden, data.n_classes), seed=seed)
+                  learning_rate: float = 1e-3, seed: int = 0, image: tuple[int, int, int] | None = None,
+                  convolutions: tuple[ConvShape, ...] = ()) -> tuple[ANNTeacher, float]:
+    """The teacher (with the student's convolutions, if any) trained with cross-entropy, frozen;
+    returns it and its test accuracy."""
+    teacher = ANNTeacher(sizes=(data.n_features, *hidden, data.n_classes), seed=seed, image=image,
+                         convolutions=convolutions)
     generator = torch.Generator().manual_seed(seed)
     x_all, y_all = torch.tensor(data.train_x), torch.tensor(data.train_y)
     optimizer = torch.optim.Adam(teacher.parameters(), lr=learning_rate)
@@ -153,12 +178,18 @@ class DistillationConfig:
 
 
 class Distiller(nn.Module):
-    """The frozen teacher, the loss settings and the spike decoder (trained with the student)."""
+    """The frozen teacher, the loss settings and the spike decoder (trained with the student).
+    student_layer: which of the student's layers the decoder reads (its first fully connected hidden
+    layer: 0, or the number of convolutions before it); student_hidden: that layer's width."""
 
-    def __init__(self, *, teacher: ANNTeacher, config: DistillationConfig, student_hidden: int):
+    def __init__(self, *, teacher: ANNTeacher, config: DistillationConfig, student_hidden: int,
+                 student_layer: int = 0):
         super().__init__()
+        if not isinstance(student_layer, int) or isinstance(student_layer, bool) or student_layer < 0:
+            raise ValueError(f"student_layer must be an int >= 0, not {student_layer!r}")
         self.teacher = teacher
         self.config = config
+        self.student_layer = student_layer
         self.decoder = nn.Linear(student_hidden, teacher.layers[0].out_features)
 
     def loss(self, *, x: torch.Tensor, labels: torch.Tensor, student_logits: torch.Tensor,

@@ -145,7 +145,7 @@ def _train_loop(model, dataset, config: TrainConfig, quantization, distiller, pr
                     loss = loss_fn(out.logits, labels)
                 else:
                     loss = distiller.loss(x=x, labels=labels, student_logits=out.logits,
-                                          student_hidden_spikes=out.spikes[0])
+                                          student_hidden_spikes=out.spikes[distiller.student_layer])
                 if shard.world > 1:  # the mean over this process's rows, weighted to its share of the batch
                     loss = loss * shard.share(batch.numel())
                 loss.backward()

@@ -5,6 +5,8 @@ import dataclasses
 import pytest
 import torch
 
+from model.convolution import ConvShape
+from model.distillation import DistillationConfig
 from flows.cli import build_parser, run_config_from
 from flows.run_config import (EarlyExitSettings, NetworkSettings, QuantizationSettings, RunConfig, TrainingSettings,
                               VerificationSettings)
@@ -55,3 +57,17 @@ def test_parts_are_checked_together():
         RunConfig(network=NetworkSettings(timesteps=1), early_exit=EarlyExitSettings())
     with pytest.raises(TypeError, match="training must be a TrainingSettings"):
         RunConfig(training=NetworkSettings())
+
+
+def test_a_convolutional_network_is_distilled_through_its_dense_hidden_layer():
+    convolution = (ConvShape(out_channels=8, kernel=3, stride=2, padding=1),)
+    config = RunConfig(network=NetworkSettings(convolutions=convolution, hidden=(32,)),
+                       training=TrainingSettings(distillation=DistillationConfig()))
+    (train,) = [step for step in config.steps() if step.id == "train"]
+    assert train.config.distillation == DistillationConfig() and train.config.snn.convolutions == convolution
+    with pytest.raises(ValueError, match="decodes the first fully connected hidden layer"):
+        RunConfig(network=NetworkSettings(convolutions=convolution, hidden=()),
+                  training=TrainingSettings(distillation=DistillationConfig()))
+    # Without the hidden path, the output path alone needs no hidden layer.
+    RunConfig(network=NetworkSettings(convolutions=convolution, hidden=()),
+              training=TrainingSettings(distillation=DistillationConfig(hidden_weight=0)))

@@ -233,6 +233,14 @@ def test_a_flow_stopped_after_training_reports_what_it_measured(tmp_path):
     assert not (out / "report.png").exists()
 
 
+def test_a_convolutional_network_trains_distilled_from_a_convolutional_teacher(tmp_path):
+    out = tmp_path / "distilled"
+    assert main(["run", *TINY, "--conv", "4:3:2:1", "--distill", "hta-kl", "--teacher-hidden", "32",
+                 "--teacher-epochs", "15", "--until", "train", "--out", str(out)]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert 0.8 < report["accuracy"]["teacher_ann"] <= 1 and 0 < report["accuracy"]["float_model"] <= 1
+
+
 def test_sram_macros_take_the_memories_out_of_the_logic(tiny_run, tmp_path, capsys):
     import shutil
 

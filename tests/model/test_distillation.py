@@ -6,7 +6,8 @@ import torch
 
 from model.compiled import Readout
 from model.datasets import load_dataset
-from model.distillation import (DistillationConfig, Distiller, HeadTailAwareKL, OutputKL, forward_kl,
+from model.convolution import ConvShape
+from model.distillation import (ANNTeacher, DistillationConfig, Distiller, HeadTailAwareKL, OutputKL, forward_kl,
                                 train_teacher)
 from model.encoding import rate_encode
 from model.network import SNNConfig, SpikingNetwork
@@ -53,6 +54,33 @@ def test_a_student_learns_digits_from_a_teacher_through_both_paths():
     assert all(not p.requires_grad for p in teacher.parameters()), "the teacher stays frozen"
     spikes = rate_encode(data.test_x, 6, seed=2)
     assert (predict(student, spikes) == data.test_y).mean() > 0.7
+
+
+def test_a_convolutional_student_learns_digits_from_a_teacher_with_its_convolutions():
+    data = load_dataset("digits")
+    convolutions = (ConvShape(out_channels=8, kernel=3, stride=2, padding=1),)
+    teacher, teacher_accuracy = train_teacher(data, hidden=(64,), epochs=15, image=(1, 8, 8),
+                                              convolutions=convolutions)
+    assert [tuple(c.weight.shape) for c in teacher.convolutions] == [(8, 1, 3, 3)]
+    assert teacher.layers[0].in_features == 8 * 4 * 4
+    assert teacher_accuracy > 0.9
+    config = SNNConfig(sizes=(64, 32, 10), timesteps=6, readout=Readout.MEMBRANE, image=(1, 8, 8),
+                       convolutions=convolutions)
+    student = SpikingNetwork(config=config, seed=0)
+    # The decoder reads the dense hidden layer, the one after the convolution.
+    distiller = Distiller(teacher=teacher, config=DistillationConfig(hidden_weight=0.5), student_hidden=32,
+                          student_layer=1)
+    decoder_before = distiller.decoder.weight.detach().clone()
+    history = train(student, data, TrainConfig(epochs=6, seed=0), distiller=distiller)
+    assert history[-1].loss < history[0].loss
+    assert not torch.equal(distiller.decoder.weight, decoder_before), "the spike decoder trains with the student"
+    spikes = rate_encode(data.test_x, 6, seed=2)
+    assert (predict(student, spikes) == data.test_y).mean() > 0.7
+
+
+def test_a_convolutional_teacher_needs_the_image_its_inputs_make():
+    with pytest.raises(ValueError, match="needs the image's"):
+        ANNTeacher(sizes=(64, 16, 10), image=(1, 8, 9), convolutions=(ConvShape(out_channels=4, kernel=3),))
 
 
 def test_bad_distillation_settings_are_refused():
