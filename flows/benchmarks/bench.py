@@ -316,8 +316,9 @@ BENCHMARKS = {
             quantization=QuantizationSettings(qat_epochs=2)),
         until="verify"),
     # The same network distilled (HTA-KL and the hidden path) from a ReLU teacher with its two
-    # convolutions and a 512-unit dense layer, trained 15 epochs first; 12 epochs and 2 of QAT keep it
-    # within an hour of 2-core training.
+    # convolutions and a 512-unit dense layer, trained 15 epochs first (on the plain images: the
+    # teacher does not see the student's shifts and mirroring); 12 epochs and 2 of QAT keep it within
+    # an hour of 2-core training.
     "fashion_mnist_conv_distilled": FlowBenchmark(
         dataclasses.replace(
             FASHION_MNIST_CONV,
