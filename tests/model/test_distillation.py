@@ -40,40 +40,30 @@ def test_hta_kl_weighs_reverse_kl_where_the_tail_is_wrong():
     assert value != pytest.approx(float(fkl))
 
 
-def test_a_student_learns_digits_from_a_teacher_through_both_paths():
+@pytest.mark.parametrize("convolutions, teacher_convolution_shapes, teacher_dense_inputs", [
+    ((), [], 64),
+    # A convolutional student: the teacher has its convolution, and the decoder reads the dense hidden
+    # layer, the one after the convolution.
+    ((ConvShape(out_channels=8, kernel=3, stride=2, padding=1),), [(8, 1, 3, 3)], 8 * 4 * 4),
+], ids=["dense", "convolutional"])
+def test_a_student_learns_digits_from_a_teacher_through_both_paths(convolutions, teacher_convolution_shapes,
+                                                                   teacher_dense_inputs):
     data = load_dataset("digits")
-    teacher, teacher_accuracy = train_teacher(data, hidden=(64,), epochs=15)
+    image = (1, 8, 8) if convolutions else None
+    teacher, teacher_accuracy = train_teacher(data, hidden=(64,), epochs=15, image=image, convolutions=convolutions)
+    assert [tuple(c.weight.shape) for c in teacher.convolutions] == teacher_convolution_shapes
+    assert teacher.layers[0].in_features == teacher_dense_inputs
     assert teacher_accuracy > 0.9
-    config = SNNConfig(sizes=(64, 32, 10), timesteps=6, readout=Readout.MEMBRANE)
+    config = SNNConfig(sizes=(64, 32, 10), timesteps=6, readout=Readout.MEMBRANE, image=image,
+                       convolutions=convolutions)
     student = SpikingNetwork(config=config, seed=0)
-    distiller = Distiller(teacher=teacher, config=DistillationConfig(hidden_weight=0.5), student_hidden=32)
+    distiller = Distiller(teacher=teacher, config=DistillationConfig(hidden_weight=0.5), student_hidden=32,
+                          student_layer=len(convolutions))
     decoder_before = distiller.decoder.weight.detach().clone()
     history = train(student, data, TrainConfig(epochs=6, seed=0), distiller=distiller)
     assert history[-1].loss < history[0].loss
     assert not torch.equal(distiller.decoder.weight, decoder_before), "the spike decoder trains with the student"
     assert all(not p.requires_grad for p in teacher.parameters()), "the teacher stays frozen"
-    spikes = rate_encode(data.test_x, 6, seed=2)
-    assert (predict(student, spikes) == data.test_y).mean() > 0.7
-
-
-def test_a_convolutional_student_learns_digits_from_a_teacher_with_its_convolutions():
-    data = load_dataset("digits")
-    convolutions = (ConvShape(out_channels=8, kernel=3, stride=2, padding=1),)
-    teacher, teacher_accuracy = train_teacher(data, hidden=(64,), epochs=15, image=(1, 8, 8),
-                                              convolutions=convolutions)
-    assert [tuple(c.weight.shape) for c in teacher.convolutions] == [(8, 1, 3, 3)]
-    assert teacher.layers[0].in_features == 8 * 4 * 4
-    assert teacher_accuracy > 0.9
-    config = SNNConfig(sizes=(64, 32, 10), timesteps=6, readout=Readout.MEMBRANE, image=(1, 8, 8),
-                       convolutions=convolutions)
-    student = SpikingNetwork(config=config, seed=0)
-    # The decoder reads the dense hidden layer, the one after the convolution.
-    distiller = Distiller(teacher=teacher, config=DistillationConfig(hidden_weight=0.5), student_hidden=32,
-                          student_layer=1)
-    decoder_before = distiller.decoder.weight.detach().clone()
-    history = train(student, data, TrainConfig(epochs=6, seed=0), distiller=distiller)
-    assert history[-1].loss < history[0].loss
-    assert not torch.equal(distiller.decoder.weight, decoder_before), "the spike decoder trains with the student"
     spikes = rate_encode(data.test_x, 6, seed=2)
     assert (predict(student, spikes) == data.test_y).mean() > 0.7
 
