@@ -226,11 +226,10 @@ class RunConfig:
             raise ValueError("early exit needs at least two timesteps")
         if self.nir is not None:
             self._check_imported()
-        if (network.convolutions and not network.hidden and self.training.distillation is not None
-                and self.training.distillation.hidden_weight):
-            raise ValueError("distillation's hidden-layer path decodes the first fully connected hidden layer after "
-                             "the convolutions, and this network has none: give it one (--hidden) or set the hidden "
-                             "path's weight to 0 (DistillationConfig(hidden_weight=0))")
+        if not network.hidden and self.training.distillation is not None and self.training.distillation.hidden_weight:
+            raise ValueError("distillation's hidden-layer path decodes the first fully connected hidden layer (the "
+                             "one after any convolutions), and this network has none: give it one (--hidden) or set "
+                             "the hidden path's weight to 0 (DistillationConfig(hidden_weight=0))")
         self.snn()  # validates the network settings against the data set
 
     def _check_imported(self) -> None:

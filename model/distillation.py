@@ -5,8 +5,10 @@ teacher's (a KL loss chosen by object: OutputKL or HeadTailAwareKL), and the int
 decodes the student's first fully connected hidden layer (spike rates over the timesteps, through
 a learned linear decoder) into the teacher's first fully connected hidden activations (mean squared
 error). A convolutional student gets a teacher with its convolutions (ReLU in place of spikes), so
-that the two see the image through the same receptive fields. The teacher is trained first on the
-same images as plain intensities and then frozen.
+that the two see the image through the same receptive fields. The teacher is trained first, on the
+same images as plain intensities and with the student's augmentation (the student's batches are
+augmented before the teacher labels them, so a teacher that never saw a mirrored coat would mislabel
+half of them), and then frozen.
 
 Training loss: (1 - output_weight) CE(student, labels) + output_weight KD(student, teacher)
                + hidden_weight MSE(decoder(rates), teacher hidden).
@@ -20,9 +22,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .augmentation import Augmentation
 from .convolution import ConvShape, chain_geometries
 from .dataset import Dataset
 from .minibatches import shuffled_batches
+from .network import SNNConfig
+from .synapses import synaptic_current
 
 
 class ANNTeacher(nn.Module):
@@ -41,7 +46,7 @@ class ANNTeacher(nn.Module):
                 raise ValueError(f"a convolutional teacher needs the image's (channels, height, width), whose "
                                  f"product is the {sizes[0]} inputs; not {image!r}")
             geometries = chain_geometries(image, convolutions)
-        self.image = image
+        self.geometries = tuple(geometries)
         generator_state = torch.random.get_rng_state()
         torch.manual_seed(seed)
         self.convolutions = nn.ModuleList(
@@ -52,12 +57,9 @@ class ANNTeacher(nn.Module):
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(logits, first fully connected hidden layer's activations)."""
-        if self.convolutions:
-            channels, height, width = self.image
-            x = x.reshape(x.shape[0], height, width, channels).permute(0, 3, 1, 2)
-            for convolution in self.convolutions:
-                x = F.relu(convolution(x))
-            x = x.flatten(start_dim=1)
+        # The student's synaptic current, so that both read the flat channel-last maps the same way.
+        for convolution, geometry in zip(self.convolutions, self.geometries):
+            x = F.relu(synaptic_current(x, convolution.weight, convolution.bias, geometry))
         first = None
         for k, layer in enumerate(self.layers):
             x = layer(x)
@@ -67,22 +69,26 @@ class ANNTeacher(nn.Module):
         return x, first
 
 
-def train_teacher(data: Dataset, *, hidden: tuple[int, ...], epochs: int, batch_size: int = 128,
-                  learning_rate: float = 1e-3, seed: int = 0, image: tuple[int, int, int] | None = None,
-                  convolutions: tuple[ConvShape, ...] = ()) -> tuple[ANNTeacher, float]:
-    """The teacher (with the student's convolutions, if any) trained with cross-entropy, frozen;
-    returns it and its test accuracy."""
-    teacher = ANNTeacher(sizes=(data.n_features, *hidden, data.n_classes), seed=seed, image=image,
-                         convolutions=convolutions)
+def train_teacher(data: Dataset, *, student: SNNConfig, hidden: tuple[int, ...], epochs: int, batch_size: int = 128,
+                  learning_rate: float = 1e-3, seed: int = 0, augmentation: Augmentation | None = None
+                  ) -> tuple[ANNTeacher, float]:
+    """The teacher for `student` (with its convolutions, if any, then the `hidden` dense layers) trained
+    with cross-entropy on batches augmented as the student's are, the learning rate annealed on a
+    cosine as the student's is, then frozen; returns it and its test accuracy."""
+    teacher = ANNTeacher(sizes=(data.n_features, *hidden, data.n_classes), seed=seed, image=student.image,
+                         convolutions=student.convolutions)
     generator = torch.Generator().manual_seed(seed)
     x_all, y_all = torch.tensor(data.train_x), torch.tensor(data.train_y)
     optimizer = torch.optim.Adam(teacher.parameters(), lr=learning_rate)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
     for _ in range(epochs):
         for batch in shuffled_batches(x_all.shape[0], batch_size, generator):
-            loss = F.cross_entropy(teacher(x_all[batch])[0], y_all[batch])
+            x = x_all[batch] if augmentation is None else augmentation(x_all[batch], generator)
+            loss = F.cross_entropy(teacher(x)[0], y_all[batch])
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+        schedule.step()
     teacher.requires_grad_(False).eval()
     with torch.no_grad():
         accuracy = float((teacher(torch.tensor(data.test_x))[0].argmax(dim=1).numpy() == data.test_y).mean())
@@ -178,19 +184,20 @@ class DistillationConfig:
 
 
 class Distiller(nn.Module):
-    """The frozen teacher, the loss settings and the spike decoder (trained with the student).
-    student_layer: which of the student's layers the decoder reads (its first fully connected hidden
-    layer: 0, or the number of convolutions before it); student_hidden: that layer's width."""
+    """The frozen teacher, the loss settings and the spike decoder (trained with the student). The
+    decoder reads the student's first fully connected hidden layer: the layer after its convolutions
+    (no decoder when hidden_weight is 0)."""
 
-    def __init__(self, *, teacher: ANNTeacher, config: DistillationConfig, student_hidden: int,
-                 student_layer: int = 0):
+    def __init__(self, *, teacher: ANNTeacher, config: DistillationConfig, student: SNNConfig):
         super().__init__()
-        if not isinstance(student_layer, int) or isinstance(student_layer, bool) or student_layer < 0:
-            raise ValueError(f"student_layer must be an int >= 0, not {student_layer!r}")
+        if config.hidden_weight and len(student.sizes) < 3:
+            raise ValueError(f"distillation's hidden path needs a fully connected hidden layer in the student, "
+                             f"whose sizes are {student.sizes!r}: add one, or set hidden_weight=0")
         self.teacher = teacher
         self.config = config
-        self.student_layer = student_layer
-        self.decoder = nn.Linear(student_hidden, teacher.layers[0].out_features)
+        self.student_layer = len(student.convolutions)
+        # Without the hidden path there is nothing to decode (and maybe no hidden layer to read).
+        self.decoder = nn.Linear(student.sizes[1], teacher.layers[0].out_features) if config.hidden_weight else None
 
     def loss(self, *, x: torch.Tensor, labels: torch.Tensor, student_logits: torch.Tensor,
              student_hidden_spikes: torch.Tensor) -> torch.Tensor:

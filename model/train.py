@@ -123,7 +123,8 @@ def _train_loop(model, dataset, config: TrainConfig, quantization, distiller, pr
     generator = torch.Generator().manual_seed(config.seed)
     x_all = torch.tensor(dataset.train_x)
     y_all = torch.tensor(dataset.train_y)
-    parameters = list(model.parameters()) + ([] if distiller is None else list(distiller.decoder.parameters()))
+    decoder = None if distiller is None else distiller.decoder
+    parameters = list(model.parameters()) + ([] if decoder is None else list(decoder.parameters()))
     optimizer = torch.optim.Adam(parameters, lr=config.learning_rate)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.epochs)
     loss_fn = nn.CrossEntropyLoss()

@@ -58,12 +58,10 @@ class TrainStep(Step):
         model = SpikingNetwork(config=cfg.snn, seed=cfg.training.seed)
         distiller, teacher_accuracy = None, None
         if cfg.distillation is not None:
-            teacher, teacher_accuracy = train_teacher(data, hidden=cfg.distillation.teacher_hidden,
+            teacher, teacher_accuracy = train_teacher(data, student=cfg.snn, hidden=cfg.distillation.teacher_hidden,
                                                       epochs=cfg.distillation.teacher_epochs, seed=cfg.training.seed,
-                                                      image=cfg.snn.image, convolutions=cfg.snn.convolutions)
-            # The decoder reads the first fully connected hidden layer, which follows the convolutions.
-            distiller = Distiller(teacher=teacher, config=cfg.distillation, student_hidden=cfg.snn.sizes[1],
-                                  student_layer=len(cfg.snn.convolutions))
+                                                      augmentation=cfg.training.augmentation)
+            distiller = Distiller(teacher=teacher, config=cfg.distillation, student=cfg.snn)
         history = train(model, data, cfg.training, distiller=distiller)
         test = EncodedTestSet.load(inputs[Artifact.TEST_SET])
         path = folder / "float_model.pt"

@@ -236,7 +236,7 @@ def test_a_flow_stopped_after_training_reports_what_it_measured(tmp_path):
 def test_a_convolutional_network_trains_distilled_from_a_convolutional_teacher(tmp_path):
     out = tmp_path / "distilled"
     assert main(["run", *TINY, "--conv", "4:3:2:1", "--distill", "hta-kl", "--teacher-hidden", "32",
-                 "--teacher-epochs", "15", "--until", "train", "--out", str(out)]) == 0
+                 "--teacher-epochs", "30", "--until", "train", "--out", str(out)]) == 0
     report = json.loads((out / "report.json").read_text())
     assert 0.8 < report["accuracy"]["teacher_ann"] <= 1 and 0 < report["accuracy"]["float_model"] <= 1
 

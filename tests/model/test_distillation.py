@@ -4,6 +4,7 @@ that learns from a teacher through both paths."""
 import pytest
 import torch
 
+from model.augmentation import RandomShift
 from model.compiled import Readout
 from model.datasets import load_dataset
 from model.convolution import ConvShape
@@ -50,15 +51,15 @@ def test_a_student_learns_digits_from_a_teacher_through_both_paths(convolutions,
                                                                    teacher_dense_inputs):
     data = load_dataset("digits")
     image = (1, 8, 8) if convolutions else None
-    teacher, teacher_accuracy = train_teacher(data, hidden=(64,), epochs=15, image=image, convolutions=convolutions)
+    config = SNNConfig(sizes=(64, 32, 10), timesteps=6, readout=Readout.MEMBRANE, image=image,
+                       convolutions=convolutions)
+    teacher, teacher_accuracy = train_teacher(data, student=config, hidden=(64,), epochs=30)
     assert [tuple(c.weight.shape) for c in teacher.convolutions] == teacher_convolution_shapes
     assert teacher.layers[0].in_features == teacher_dense_inputs
     assert teacher_accuracy > 0.9
-    config = SNNConfig(sizes=(64, 32, 10), timesteps=6, readout=Readout.MEMBRANE, image=image,
-                       convolutions=convolutions)
     student = SpikingNetwork(config=config, seed=0)
-    distiller = Distiller(teacher=teacher, config=DistillationConfig(hidden_weight=0.5), student_hidden=32,
-                          student_layer=len(convolutions))
+    distiller = Distiller(teacher=teacher, config=DistillationConfig(hidden_weight=0.5), student=config)
+    assert distiller.student_layer == len(convolutions) and distiller.decoder.in_features == 32
     decoder_before = distiller.decoder.weight.detach().clone()
     history = train(student, data, TrainConfig(epochs=6, seed=0), distiller=distiller)
     assert history[-1].loss < history[0].loss
@@ -66,6 +67,31 @@ def test_a_student_learns_digits_from_a_teacher_through_both_paths(convolutions,
     assert all(not p.requires_grad for p in teacher.parameters()), "the teacher stays frozen"
     spikes = rate_encode(data.test_x, 6, seed=2)
     assert (predict(student, spikes) == data.test_y).mean() > 0.7
+
+
+def test_the_teacher_learns_the_images_as_the_student_will_see_them_augmented():
+    # Digits mirrored left to right: a teacher trained on plain digits labels them far worse than one
+    # trained with the student's mirroring, which is what the student's batches hold.
+    data = load_dataset("digits")
+    student = SNNConfig(sizes=(64, 32, 10), timesteps=6)
+    mirrored = torch.tensor(data.test_x).reshape(-1, 8, 8).flip(dims=[2]).reshape(-1, 64)
+    mirroring = RandomShift(side=8, pixels=0, mirror=True)
+    accuracy_on_mirrored = {}
+    for augmentation in (None, mirroring):
+        teacher, _ = train_teacher(data, student=student, hidden=(64,), epochs=30, augmentation=augmentation)
+        with torch.no_grad():
+            predicted = teacher(mirrored)[0].argmax(dim=1).numpy()
+        accuracy_on_mirrored[augmentation] = (predicted == data.test_y).mean()
+    assert accuracy_on_mirrored[mirroring] > 0.75 and accuracy_on_mirrored[None] < accuracy_on_mirrored[mirroring] - 0.3
+
+
+def test_the_hidden_path_needs_a_dense_hidden_layer_in_the_student():
+    teacher = ANNTeacher(sizes=(64, 16, 10))
+    with pytest.raises(ValueError, match="needs a fully connected hidden layer"):
+        Distiller(teacher=teacher, config=DistillationConfig(), student=SNNConfig(sizes=(64, 10), timesteps=4))
+    output_path_only = Distiller(teacher=teacher, config=DistillationConfig(hidden_weight=0),
+                                 student=SNNConfig(sizes=(64, 10), timesteps=4))
+    assert output_path_only.decoder is None
 
 
 def test_a_convolutional_teacher_needs_the_image_its_inputs_make():
