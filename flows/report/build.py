@@ -114,6 +114,13 @@ def _scaled(energy: PowerMetrics | None, area: SynthMetrics | None,
                             sops_per_inference=energy.sops_per_inference_mean))
 
 
+def _layer_sizes(config: RunConfig) -> tuple[int, ...]:
+    """Every layer's neurons, inputs first: a convolution's output maps count as its layer (as a compiled
+    network's layer_sizes count them, so run and verify reports agree)."""
+    layers = config.snn().layer_sizes()
+    return (layers[0][0], *(n_out for _, n_out in layers))
+
+
 def build_run_report(config: RunConfig, records: RunRecords, *, total_seconds: float | None = None) -> RunReport:
     """The run's figures; sections of steps a shortened flow (--until) did not run are None."""
     encode = records.metrics(EncodeMetrics)
@@ -122,7 +129,7 @@ def build_run_report(config: RunConfig, records: RunRecords, *, total_seconds: f
         schema_version=SCHEMA_VERSION,
         kind="run",
         dataset=config.data.dataset,
-        network=config.sizes,
+        network=_layer_sizes(config),
         timesteps=config.network.timesteps,
         test_images=encode.images,
         stopped_after=records[-1].id,

@@ -113,7 +113,7 @@ class RunReport:
     schema_version: int = setting("this schema's version")
     kind: str = setting("run (spikefab run) or verify (spikefab verify)")
     dataset: str = setting("the data set")
-    network: tuple[int, ...] = setting("layer sizes, inputs first")
+    network: tuple[int, ...] = setting("every layer's neurons, inputs first (a convolution's output maps are its layer's)")
     timesteps: int = setting("timesteps per inference")
     test_images: int = measured("", "test images encoded")
     stopped_after: str = setting("the last step the run ran (all of them, or --until's)")

@@ -239,6 +239,8 @@ def test_a_convolutional_network_trains_distilled_from_a_convolutional_teacher(t
                  "--teacher-epochs", "30", "--until", "train", "--out", str(out)]) == 0
     report = json.loads((out / "report.json").read_text())
     assert 0.8 < report["accuracy"]["teacher_ann"] <= 1 and 0 < report["accuracy"]["float_model"] <= 1
+    # Every layer, the convolution's 4x4x4 output maps included, as the compiled network counts them.
+    assert report["network"] == [64, 4 * 4 * 4, 16, 10]
 
 
 def test_sram_macros_take_the_memories_out_of_the_logic(tiny_run, tmp_path, capsys):
