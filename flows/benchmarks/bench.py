@@ -317,7 +317,8 @@ BENCHMARKS = {
         until="verify"),
     # The same network and training with integrate-and-fire neurons (no leak): at T=8 a leak of V >> 3
     # a step forgets an eighth of the evidence each step, and a leak-free neuron with the subtracting
-    # reset counts spikes as a quantized ReLU would (a two-epoch trial, not a bench entry, favoured it).
+    # reset counts spikes as a quantized ReLU would (a two-epoch trial, not a bench entry, favoured it;
+    # the full run did worse: README, Fashion-MNIST on a convolutional core).
     "fashion_mnist_conv_if": FlowBenchmark(
         dataclasses.replace(FASHION_MNIST_CONV,
                             network=dataclasses.replace(FASHION_MNIST_CONV.network, leak_shift=None)),

@@ -68,6 +68,8 @@ def test_a_convolutional_network_is_distilled_through_its_dense_hidden_layer():
     with pytest.raises(ValueError, match="decodes the first fully connected hidden layer"):
         RunConfig(network=NetworkSettings(convolutions=convolution, hidden=()),
                   training=TrainingSettings(distillation=DistillationConfig()))
+    with pytest.raises(ValueError, match="decodes the first fully connected hidden layer"):  # dense alike
+        RunConfig(network=NetworkSettings(hidden=()), training=TrainingSettings(distillation=DistillationConfig()))
     # Without the hidden path, the output path alone needs no hidden layer.
     RunConfig(network=NetworkSettings(convolutions=convolution, hidden=()),
               training=TrainingSettings(distillation=DistillationConfig(hidden_weight=0)))
