@@ -195,6 +195,9 @@ def _add_run_options(p, *, sweep: bool) -> None:
     p.add_argument("--da-lif", action="store_true",
                    help="DA-LIF hidden neurons: learnable decay and input scale per neuron (export folds the scale "
                         "into the weights and maps the decays to one leak shift per layer)")
+    p.add_argument("--batch-norm", action="store_true",
+                   help="batch-normalise each spiking layer's current per channel in float training (export folds "
+                        "it into the weights and biases; the core is unchanged)")
     p.add_argument("--distill", choices=sorted(DISTILLATION_LOSSES),
                    help="distil from an ANN teacher trained first: output KL or HTA-KL, plus the hidden-layer path")
     p.add_argument("--teacher-hidden", type=int, nargs="+", default=list(DEFAULT_TEACHER.teacher_hidden),
@@ -283,7 +286,8 @@ def run_config_from(args, *, timesteps: int, weight_bits: int, lanes: int, archi
         network=NetworkSettings(
             hidden=tuple(args.hidden), convolutions=tuple(args.conv), timesteps=timesteps, leak_shift=args.leak_shift,
             integration=Integration(args.integration), reset=Reset(args.reset), readout=Readout(args.readout),
-            surrogate=SURROGATES[args.surrogate](), dual_adaptive=args.da_lif, input_code=INPUT_CODES[args.input_code]()),
+            surrogate=SURROGATES[args.surrogate](), dual_adaptive=args.da_lif,
+            batch_norm=args.batch_norm, input_code=INPUT_CODES[args.input_code]()),
         training=TrainingSettings(
             epochs=args.epochs, batch_size=args.batch_size, backprop=Backprop(args.backprop), device=args.device,
             processes=args.train_processes,

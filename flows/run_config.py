@@ -17,7 +17,7 @@ from model.distillation import DistillationConfig
 from model.network import SNNConfig
 from model.quantize import QuantizationConfig
 from model.surrogate import FastSigmoid, Surrogate
-from model.train import Backprop, TrainConfig, training_device
+from model.train import Backprop, TrainConfig, check_trainable, training_device
 from sim.rtl_run import available_cores, choose_simulator
 
 from flows.eda.liberty_library import CellLibrary
@@ -80,6 +80,7 @@ class NetworkSettings:
     readout: Readout = Readout.MEMBRANE
     surrogate: Surrogate = field(default_factory=FastSigmoid)
     dual_adaptive: bool = False         # DA-LIF hidden neurons (learnable decay and input scale)
+    batch_norm: bool = False            # per-channel batch normalisation in float training, folded for export
     input_code: InputCode = field(default_factory=RateCode)  # how intensities become events (not for event data)
 
     def __post_init__(self) -> None:
@@ -218,8 +219,6 @@ class RunConfig:
         if (self.training.shift_pixels or self.training.mirror) and dataset not in IMAGE_SIDES:
             raise ValueError(f"{dataset} is not made of square images: it cannot be shifted")
         self.augmentation()  # validates the shift
-        if self.training.backprop is Backprop.RATE and network.dual_adaptive:
-            raise ValueError("rate-based backpropagation has no gradient for DA-LIF's decays: train DA-LIF with bptt")
         if self.encoder is not None and not isinstance(network.input_code, RateCode):
             raise ValueError("the on-chip encoder draws a rate code: use the rate input code with it")
         if self.early_exit is not None and network.timesteps < 2:
@@ -230,7 +229,10 @@ class RunConfig:
             raise ValueError("distillation's hidden-layer path decodes the first fully connected hidden layer (the "
                              "one after any convolutions), and this network has none: give it one (--hidden) or set "
                              "the hidden path's weight to 0 (DistillationConfig(hidden_weight=0))")
-        self.snn()  # validates the network settings against the data set
+        snn = self.snn()  # validates the network settings against the data set
+        if self.nir is None:  # an imported network is not trained here
+            t = self.training
+            check_trainable(snn, t.train_config(epochs=t.epochs, learning_rate=t.learning_rate))
 
     def _check_imported(self) -> None:
         if not isinstance(self.nir, NirSource):
@@ -280,6 +282,7 @@ class RunConfig:
             return self.nir.snn(timesteps=n.timesteps, surrogate=n.surrogate)
         return SNNConfig(sizes=self.sizes, timesteps=n.timesteps, leak_shift=n.leak_shift, integration=n.integration,
                          reset=n.reset, readout=n.readout, surrogate=n.surrogate, dual_adaptive=n.dual_adaptive,
+                         batch_norm=n.batch_norm,
                          image=DATASET_IMAGES[self.data.dataset] if n.convolutions else None,
                          convolutions=n.convolutions)
 

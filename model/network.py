@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
@@ -45,6 +46,11 @@ class SNNConfig:
     threshold: float = 1.0
     beta: float | None = None
     dual_adaptive: bool = False  # DA-LIF: learnable temporal decay and input scale per hidden neuron
+    # Batch normalisation of each spiking layer's current per output channel, over the batch, the
+    # timesteps and a map's positions, in float training only: the core has no such unit, so the
+    # learned scale and shift and the running statistics are folded into the layer's weights and
+    # bias (effective_layer) for evaluation, QAT and export.
+    batch_norm: bool = False
     image: tuple[int, int, int] | None = None
     convolutions: tuple[ConvShape, ...] = ()
 
@@ -74,6 +80,11 @@ class SNNConfig:
                 raise ValueError(f"beta must be in (0, 1), not {self.beta}")
             if self.leak_shift is not None:
                 raise ValueError("give the decay as leak_shift or as beta (with leak_shift=None), not both")
+        if not isinstance(self.batch_norm, bool):
+            raise TypeError(f"batch_norm must be a bool, not {self.batch_norm!r}")
+        if self.batch_norm and self.dual_adaptive:
+            raise ValueError("batch normalisation learns each neuron's input scale itself: use batch_norm "
+                             "(--batch-norm) or dual_adaptive (DA-LIF, --da-lif), not both")
         if self.dual_adaptive and self.integration is not Integration.CONTINUOUS:
             raise ValueError("DA-LIF learns how the membrane decays across timesteps: it needs continuous integration")
 
@@ -91,6 +102,15 @@ class SNNConfig:
     @property
     def n_layers(self) -> int:
         return len(self.convolutions) + len(self.sizes) - 1
+
+    def spiking(self, layer: int) -> bool:
+        """Whether the layer's neurons spike (all but a MEMBRANE readout)."""
+        return layer < self.n_layers - 1 or self.readout is Readout.SPIKE_COUNT
+
+    def channels(self, layer: int) -> int:
+        """The layer's output channels: a convolution's maps, else its neurons."""
+        geometry = self.geometries()[layer]
+        return self.layer_sizes()[layer][1] if geometry is None else geometry.out_channels
 
     @property
     def initial_decay(self) -> float:
@@ -149,25 +169,43 @@ class SpikingNetwork(nn.Module):
             nn.Conv2d(g.in_channels, g.out_channels, g.kernel, stride=g.stride, padding=g.padding)
             for (n_in, n_out), g in zip(config.layer_sizes(), self.geometries))
         torch.random.set_rng_state(generator_state)
-        adaptive = [n for k, (_, n) in enumerate(config.layer_sizes()) if config.dual_adaptive and self._spiking(k)]
+        adaptive = [n for k, (_, n) in enumerate(config.layer_sizes()) if config.dual_adaptive and config.spiking(k)]
         logit = math.log(config.initial_decay / (1.0 - config.initial_decay))
         self.decay_logits = nn.ParameterList(nn.Parameter(torch.full((n,), logit)) for n in adaptive)
         self.log_input_scales = nn.ParameterList(nn.Parameter(torch.zeros(n)) for n in adaptive)
-
-    def _spiking(self, layer: int) -> bool:
-        return layer < self.config.n_layers - 1 or self.config.readout is Readout.SPIKE_COUNT
+        # The spiking layers come first, so norms[k] is layer k's.
+        self.norms = nn.ModuleList(nn.BatchNorm1d(config.channels(k)) for k in range(config.n_layers)
+                                   if config.batch_norm and config.spiking(k))
 
     def decays(self, layer: int) -> torch.Tensor | None:
         """DA-LIF's per-neuron temporal decays of a layer (None for a plain LIF layer)."""
         return torch.sigmoid(self.decay_logits[layer]) if layer < len(self.decay_logits) else None
 
     def effective_layer(self, layer: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """The layer's weight and bias with DA-LIF's input scale folded in."""
+        """The layer's weight and bias with DA-LIF's input scale, or its batch normalisation (with the
+        running statistics), folded in: what the core computes."""
         linear = self.layers[layer]
-        if layer >= len(self.log_input_scales):
-            return linear.weight, linear.bias
-        alpha = torch.exp(self.log_input_scales[layer])
-        return linear.weight * alpha[:, None], linear.bias * alpha
+        if layer < len(self.log_input_scales):
+            alpha = torch.exp(self.log_input_scales[layer])
+            return linear.weight * alpha[:, None], linear.bias * alpha
+        if layer < len(self.norms):
+            norm = self.norms[layer]
+            scale = norm.weight / torch.sqrt(norm.running_var + norm.eps)
+            per_output = scale.reshape(-1, *([1] * (linear.weight.dim() - 1)))
+            return linear.weight * per_output, (linear.bias - norm.running_mean) * scale + norm.bias
+        return linear.weight, linear.bias
+
+    def _float_layer(self, layer: int, *, hardware_decays: bool) -> LayerTensors:
+        """The layer for the float forward: in training, batch normalisation runs on the batch's
+        statistics (and updates the running ones); otherwise it is folded in (effective_layer)."""
+        neuron = self.neuron(layer, self.config.threshold, hardware_decay=hardware_decays)
+        conv = self.geometries[layer]
+        if self.training and layer < len(self.norms):
+            linear, norm = self.layers[layer], self.norms[layer]
+            return LayerTensors(linear.weight, linear.bias, neuron, conv=conv,
+                                normalize=lambda current: norm(current.reshape(-1, norm.num_features)
+                                                               ).reshape(current.shape))
+        return LayerTensors(*self.effective_layer(layer), neuron, conv=conv)
 
     def mapped_leak_shift(self, layer: int) -> int | None:
         """The hardware shift a DA-LIF layer's decays map to (nearest to their mean)."""
@@ -200,9 +238,7 @@ class SpikingNetwork(nn.Module):
         the float model with the decays the core will have (what mapping DA-LIF's decays costs)."""
         cfg = self.config
         if quantization is None:
-            layers = [LayerTensors(*self.effective_layer(k), self.neuron(k, cfg.threshold, hardware_decay=hardware_decays),
-                                   conv=self.geometries[k])
-                      for k in range(len(self.layers))]
+            layers = [self._float_layer(k, hardware_decays=hardware_decays) for k in range(len(self.layers))]
             output_scale = 1.0
         else:
             integer = self.integer_layers(quantization)
@@ -218,6 +254,8 @@ class LayerTensors:
     bias: torch.Tensor    # (n_out,); a convolution's (out_channels,)
     neuron: LIFParameters
     conv: ConvGeometry | None = None
+    # Applied to the current (B, T, n_out) before the neurons: batch normalisation in float training.
+    normalize: Callable[[torch.Tensor], torch.Tensor] | None = None
 
 
 def run_layers(inputs: torch.Tensor, layers: list[LayerTensors], *, integer: bool,
@@ -244,10 +282,14 @@ def run_layers(inputs: torch.Tensor, layers: list[LayerTensors], *, integer: boo
     recorded = []
     for layer in spiking:
         if rate_based:
+            if layer.normalize is not None:
+                raise ValueError("rate-based backpropagation runs without batch normalisation: train through time")
             x, counts = rate_based_layer(x, counts, layer.weight, layer.bias, layer.neuron, timesteps=steps,
                                          integer=integer, conv=layer.conv)
         else:
             current = synaptic_current(x, layer.weight, layer.bias, layer.conv)
+            if layer.normalize is not None:
+                current = layer.normalize(current)
             x = lif_sequence(current, layer.neuron, timesteps=steps, integer=integer)
             counts = x.sum(dim=1)
         recorded.append(x)  # with gradient: distillation's intermediate path trains through it

@@ -17,7 +17,7 @@ from .dataset import Dataset
 from .distillation import Distiller
 from .input_codes import InputCode, RateCode
 from .minibatches import shuffled_batches
-from .network import SpikingNetwork
+from .network import SNNConfig, SpikingNetwork
 from .quantize import QuantizationConfig
 
 
@@ -79,6 +79,23 @@ class EpochRecord:
     seconds: float
 
 
+def check_trainable(snn: SNNConfig, config: TrainConfig, *, quantizing: bool = False) -> None:
+    """Refuse a network and training that do not go together, before any work."""
+    rate_based = config.backprop is Backprop.RATE
+    if rate_based and snn.dual_adaptive:
+        raise ValueError("rate-based backpropagation has no gradient for DA-LIF's decays: train DA-LIF through time (bptt)")
+    if not snn.batch_norm or quantizing:  # QAT trains through the normalisation's fold (effective_layer)
+        return
+    if rate_based:
+        raise ValueError("rate-based backpropagation runs without batch normalisation: train through time (bptt), "
+                         "or without batch normalisation")
+    if max(config.processes, Shard.current().world) > 1:
+        # Each process would normalise with its own rows' statistics, so the processes would no longer
+        # compute what one process does on the global batch.
+        raise ValueError("batch normalisation is not data-parallel yet (each process would see only its rows' "
+                         "statistics): train it in one process")
+
+
 def train(model: SpikingNetwork, dataset: Dataset, config: TrainConfig, *,
           quantization: QuantizationConfig | None = None, distiller: Distiller | None = None,
           progress: Callable[[EpochRecord], None] | None = None) -> list[EpochRecord]:
@@ -86,9 +103,7 @@ def train(model: SpikingNetwork, dataset: Dataset, config: TrainConfig, *,
     distillation loss, whose spike decoder trains alongside); with `quantization`, through the
     integer forward. On config.device, over config.processes data-parallel processes (or in the
     process group the caller made); the model comes back trained, on the CPU."""
-    rate_based = config.backprop is Backprop.RATE
-    if rate_based and model.config.dual_adaptive:
-        raise ValueError("rate-based backpropagation has no gradient for DA-LIF's decays: train DA-LIF through time")
+    check_trainable(model.config, config, quantizing=quantization is not None)
     if config.processes > 1 and Shard.current().world == 1:
         state, history = spawn(_train_in_group, (model, dataset, config, quantization, distiller),
                                processes=config.processes, device=config.device)

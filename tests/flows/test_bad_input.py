@@ -83,8 +83,11 @@ def test_a_missing_data_set_says_where_to_put_it(tmp_path, capsys, monkeypatch):
     (["--dataset", "nmnist", "--encoder-lanes", "8"], "nmnist is event data, already spikes"),
     (["--early-exit", "--timesteps", "1"], "early exit needs at least two timesteps"),
     (["--shift-pixels", "9"], "a shift of 9 pixels does not fit a side of 8"),
+    (["--batch-norm", "--backprop", "rate"], "rate-based backpropagation runs without batch normalisation"),
+    (["--batch-norm", "--train-processes", "2"], "batch normalisation is not data-parallel yet"),
+    (["--batch-norm", "--da-lif"], "dual_adaptive (DA-LIF, --da-lif), not both"),
 ], ids=["da-lif-rate", "da-lif-discontinuous", "latency-on-chip", "shift-events", "encoder-events", "exit-one-step",
-        "shift-too-far"])
+        "shift-too-far", "batch-norm-rate", "batch-norm-processes", "batch-norm-da-lif"])
 def test_settings_that_cannot_work_together_are_refused_before_any_step(options, message, tmp_path, capsys):
     assert main(["run", *options, "--out", str(tmp_path / "run")]) == EXIT_ERROR
     assert message in capsys.readouterr().err
