@@ -323,6 +323,18 @@ BENCHMARKS = {
         dataclasses.replace(FASHION_MNIST_CONV,
                             network=dataclasses.replace(FASHION_MNIST_CONV.network, leak_shift=None)),
         until="verify"),
+    # The same network and training with batch normalisation of each spiking layer's current in float
+    # training, folded into the weights and biases for QAT and export (the core is unchanged).
+    "fashion_mnist_conv_bn": FlowBenchmark(
+        dataclasses.replace(FASHION_MNIST_CONV,
+                            network=dataclasses.replace(FASHION_MNIST_CONV.network, batch_norm=True)),
+        until="verify"),
+    # The same with batch normalisation and a 512-neuron dense hidden layer (3-epoch trials, not bench
+    # entries, put the two together ahead of either alone).
+    "fashion_mnist_conv_bn_dense512": FlowBenchmark(
+        dataclasses.replace(FASHION_MNIST_CONV,
+                            network=dataclasses.replace(FASHION_MNIST_CONV.network, batch_norm=True, hidden=(512,))),
+        until="verify"),
     # The same network and training, distilled (HTA-KL and the hidden path) from a ReLU teacher with its
     # two convolutions and a 512-unit dense layer, trained first for 30 epochs (12 s each) on the
     # student's shifted and mirrored batches: distillation is the one difference from fashion_mnist_conv.
