@@ -243,6 +243,18 @@ def test_a_convolutional_network_trains_distilled_from_a_convolutional_teacher(t
     assert report["network"] == [64, 4 * 4 * 4, 16, 10]
 
 
+def test_a_batch_normalised_convolutional_network_is_folded_and_verified_on_the_rtl(tmp_path):
+    out = tmp_path / "normalised"
+    assert main(["run", *TINY, "--conv", "4:3:2:1", "--batch-norm", "--until", "verify", "--out", str(out)]) == 0
+    report = json.loads((out / "report.json").read_text())
+    accuracy = report["accuracy"]
+    # The folded network is what QAT trained and export wrote: the reference agrees with torch on
+    # every test image, and the RTL with the reference.
+    assert accuracy["reference_agrees_with_torch"] == 1.0 and accuracy["quantized_reference"] > 0.5
+    assert report["verify"]["mismatched_images"] == 0 and report["verify"]["cycle_mismatches"] == 0
+    assert report["verify"]["images"] == 12
+
+
 def test_sram_macros_take_the_memories_out_of_the_logic(tiny_run, tmp_path, capsys):
     import shutil
 
