@@ -7,13 +7,11 @@ import numpy as np
 import pytest
 import torch
 
-from model.compiled import Encoding
+from digits_training import QUANTIZATION, quantized_and_exported, trained_on_digits
 from model.convolution import ConvShape
 from model.datasets import load_dataset
 from model.encoding import rate_encode
-from model.export import export_network
 from model.network import SNNConfig, SpikingNetwork
-from model.quantize import QuantizationConfig
 from model.synapses import kernel_matrix, synaptic_current
 from model.train import Backprop, TrainConfig, predict, train
 from sim.reference import ref_run
@@ -24,10 +22,7 @@ CONV = SNNConfig(sizes=(64, 24, 10), timesteps=6, image=(1, 8, 8), batch_norm=Tr
 
 @pytest.fixture(scope="module")
 def trained():
-    data = load_dataset("digits")
-    model = SpikingNetwork(config=CONV, seed=0)
-    train(model, data, TrainConfig(epochs=10, seed=0))
-    return model, data
+    return trained_on_digits(CONV)
 
 
 def test_each_spiking_layer_has_a_norm_per_output_channel():
@@ -63,20 +58,18 @@ def test_export_of_a_normalised_network_matches_the_reference_exactly(trained):
     model, data = trained
     spikes = rate_encode(data.test_x, CONV.timesteps, seed=2)
     assert (predict(model, spikes) == data.test_y).mean() > 0.8, "ten epochs learn digits"
-    quantization = QuantizationConfig(weight_bits=8)
     frozen = {k: v.clone() for k, v in model.norms.state_dict().items() if "running" in k}
-    train(model, data, TrainConfig(epochs=1, learning_rate=5e-4, seed=1), quantization=quantization)
+    net = quantized_and_exported(model, data)
     for key, value in model.norms.state_dict().items():
         if key in frozen:
             assert torch.equal(value, frozen[key]), f"QAT trains through the fold and leaves {key} as it was"
-    net = export_network(model, quantization, encoding=Encoding.RATE)
     for k in range(2):  # the folded weights are what is quantized
         weight = model.effective_layer(k)[0].detach()
         matrix = kernel_matrix(weight) if model.geometries[k] is not None else weight.T
         scale = float(weight.abs().max()) / 127
         np.testing.assert_array_equal(net.layers[k].weights, torch.round(matrix / scale).numpy())
-    np.testing.assert_array_equal(ref_run(net, spikes).predicted, predict(model, spikes, quantization=quantization))
-    assert (predict(model, spikes, quantization=quantization) == data.test_y).mean() > 0.8
+    np.testing.assert_array_equal(ref_run(net, spikes).predicted, predict(model, spikes, quantization=QUANTIZATION))
+    assert (predict(model, spikes, quantization=QUANTIZATION) == data.test_y).mean() > 0.8
 
 
 @pytest.mark.parametrize("config, message", [

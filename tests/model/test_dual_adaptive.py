@@ -6,13 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from model.compiled import Encoding, Integration, Readout
-from model.datasets import load_dataset
+from digits_training import QUANTIZATION, quantized_and_exported, trained_on_digits
+from model.compiled import Integration, Readout
 from model.encoding import rate_encode
-from model.export import export_network
-from model.network import SNNConfig, SpikingNetwork, nearest_leak_shift
-from model.quantize import QuantizationConfig
-from model.train import TrainConfig, predict, train
+from model.network import SNNConfig, nearest_leak_shift
+from model.train import predict
 from sim.reference import ref_run
 
 CONFIG = SNNConfig(sizes=(64, 32, 24, 10), timesteps=6, readout=Readout.MEMBRANE, dual_adaptive=True)
@@ -20,10 +18,7 @@ CONFIG = SNNConfig(sizes=(64, 32, 24, 10), timesteps=6, readout=Readout.MEMBRANE
 
 @pytest.fixture(scope="module")
 def trained():
-    data = load_dataset("digits")
-    model = SpikingNetwork(config=CONFIG, seed=0)
-    train(model, data, TrainConfig(epochs=10, seed=0))
-    return model, data
+    return trained_on_digits(CONFIG)
 
 
 def test_decays_and_input_scales_are_learned_per_neuron(trained):
@@ -50,16 +45,14 @@ def test_the_float_model_runs_with_the_decays_the_core_will_have(trained):
 
 def test_export_folds_the_input_scale_and_maps_the_decays_to_a_shift(trained):
     model, data = trained
-    quantization = QuantizationConfig(weight_bits=8)
-    train(model, data, TrainConfig(epochs=1, learning_rate=5e-4, seed=1), quantization=quantization)
-    net = export_network(model, quantization, encoding=Encoding.RATE)
+    net = quantized_and_exported(model, data)
     for k in range(2):
         assert net.layers[k].leak_shift == nearest_leak_shift(float(model.decays(k).detach().mean()))
         weight, _ = model.effective_layer(k)
         scale = float(weight.detach().abs().max()) / 127
         np.testing.assert_array_equal(net.layers[k].weights.T, torch.round(weight.detach() / scale).numpy())
     spikes = rate_encode(data.test_x, CONFIG.timesteps, seed=2)
-    np.testing.assert_array_equal(ref_run(net, spikes).predicted, predict(model, spikes, quantization=quantization))
+    np.testing.assert_array_equal(ref_run(net, spikes).predicted, predict(model, spikes, quantization=QUANTIZATION))
     assert (predict(model, spikes) == data.test_y).mean() > 0.7, "ten epochs learn digits"
 
 
