@@ -301,9 +301,9 @@ BENCHMARKS = {
     # (32 then 64, 5x5, stride 2), the dense 3136-128 layer and the readout, training images shifted by
     # up to a pixel and mirrored (the classes are mirror-symmetric), 20 epochs and 3 of QAT; 32 lanes
     # (the first convolution's channels fill a word); 1,000 test images through the RTL (Verilator).
-    "fashion_mnist_conv": FlowBenchmark(
-        FASHION_MNIST_CONV, until="verify",
-        aliases={"fashion_mnist_conv.accuracy_rtl_exact": report_figure(lambda r: r.accuracy.quantized_reference)}),
+    # The issue's `fashion_mnist_conv.accuracy_rtl_exact` is fashion_mnist_conv_bn's: this network
+    # with batch normalisation, the first to reach the 0.925 target.
+    "fashion_mnist_conv": FlowBenchmark(FASHION_MNIST_CONV, until="verify"),
     # The same with 1.5 times the channels (48 then 96): does width buy accuracy? 16 epochs and 2 of QAT
     # keep its training to the 32/64 network's time on 2 cores.
     "fashion_mnist_conv_wide": FlowBenchmark(
@@ -324,11 +324,13 @@ BENCHMARKS = {
                             network=dataclasses.replace(FASHION_MNIST_CONV.network, leak_shift=None)),
         until="verify"),
     # The same network and training with batch normalisation of each spiking layer's current in float
-    # training, folded into the weights and biases for QAT and export (the core is unchanged).
+    # training, folded into the weights and biases for QAT and export (the core is unchanged): it
+    # publishes the Fashion-MNIST figure.
     "fashion_mnist_conv_bn": FlowBenchmark(
         dataclasses.replace(FASHION_MNIST_CONV,
                             network=dataclasses.replace(FASHION_MNIST_CONV.network, batch_norm=True)),
-        until="verify"),
+        until="verify",
+        aliases={"fashion_mnist_conv.accuracy_rtl_exact": report_figure(lambda r: r.accuracy.quantized_reference)}),
     # The same with batch normalisation and a 512-neuron dense hidden layer (3-epoch trials, not bench
     # entries, put the two together ahead of either alone).
     "fashion_mnist_conv_bn_dense512": FlowBenchmark(
