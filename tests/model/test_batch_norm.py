@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 import torch
 
-from digits_training import QUANTIZATION, quantized_and_exported, trained_on_digits
+from digits_training import QUANTIZATION, folded_integer_weights, quantized_and_exported, trained_on_digits
 from model.convolution import ConvShape
 from model.datasets import load_dataset
 from model.encoding import rate_encode
 from model.network import SNNConfig, SpikingNetwork
-from model.synapses import kernel_matrix, synaptic_current
+from model.synapses import synaptic_current
 from model.train import Backprop, TrainConfig, predict, train
 from sim.reference import ref_run
 
@@ -64,10 +64,7 @@ def test_export_of_a_normalised_network_matches_the_reference_exactly(trained):
         if key in frozen:
             assert torch.equal(value, frozen[key]), f"QAT trains through the fold and leaves {key} as it was"
     for k in range(2):  # the folded weights are what is quantized
-        weight = model.effective_layer(k)[0].detach()
-        matrix = kernel_matrix(weight) if model.geometries[k] is not None else weight.T
-        scale = float(weight.abs().max()) / 127
-        np.testing.assert_array_equal(net.layers[k].weights, torch.round(matrix / scale).numpy())
+        np.testing.assert_array_equal(net.layers[k].weights, folded_integer_weights(model, k))
     np.testing.assert_array_equal(ref_run(net, spikes).predicted, predict(model, spikes, quantization=QUANTIZATION))
     assert (predict(model, spikes, quantization=QUANTIZATION) == data.test_y).mean() > 0.8
 

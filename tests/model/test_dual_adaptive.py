@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from digits_training import QUANTIZATION, quantized_and_exported, trained_on_digits
+from digits_training import QUANTIZATION, folded_integer_weights, quantized_and_exported, trained_on_digits
 from model.compiled import Integration, Readout
 from model.encoding import rate_encode
 from model.network import SNNConfig, nearest_leak_shift
@@ -48,9 +48,7 @@ def test_export_folds_the_input_scale_and_maps_the_decays_to_a_shift(trained):
     net = quantized_and_exported(model, data)
     for k in range(2):
         assert net.layers[k].leak_shift == nearest_leak_shift(float(model.decays(k).detach().mean()))
-        weight, _ = model.effective_layer(k)
-        scale = float(weight.detach().abs().max()) / 127
-        np.testing.assert_array_equal(net.layers[k].weights.T, torch.round(weight.detach() / scale).numpy())
+        np.testing.assert_array_equal(net.layers[k].weights, folded_integer_weights(model, k))
     spikes = rate_encode(data.test_x, CONFIG.timesteps, seed=2)
     np.testing.assert_array_equal(ref_run(net, spikes).predicted, predict(model, spikes, quantization=QUANTIZATION))
     assert (predict(model, spikes) == data.test_y).mean() > 0.7, "ten epochs learn digits"
